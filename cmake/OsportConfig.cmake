@@ -1,0 +1,57 @@
+# The quirk switches of DESIGN.md: CMake options with platform defaults that
+# land in one generated header, <os/config.h>, included by everything else.
+include(CheckCXXSourceCompiles)
+
+# Spinlocks need a lock-free 32-bit atomic usable across processes.
+check_cxx_source_compiles([=[
+#include <atomic>
+#include <cstdint>
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "no");
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "no");
+int main() { return 0; }
+]=] OSPORT_HAVE_LOCK_FREE_ATOMICS)
+set(_spin_default OFF)
+if(OSPORT_HAVE_LOCK_FREE_ATOMICS)
+  set(_spin_default ON)
+endif()
+
+# HP-UX PA-RISC: mutexes may live only in shared memory.
+set(_shared_only_default OFF)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(hppa|parisc)")
+  set(_shared_only_default ON)
+endif()
+
+# Win32 paging-file sections die with their last handle: native there.
+set(_zero_default OFF)
+if(WIN32)
+  set(_zero_default ON)
+endif()
+
+option(OSPORT_SPINLOCKS "Region mutexes are test-and-set spinlocks (OFF: file-lock mutexes)" ${_spin_default})
+option(OSPORT_MUTEX_SHARED_ONLY "Mutexes may live only in shared memory (HP-UX rule)" ${_shared_only_default})
+option(OSPORT_ZERO_ON_LAST_CLOSE "Anonymous memory is zeroed when its last user detaches (Win95 rule)" ${_zero_default})
+option(OSPORT_MAPINIT "Every page of a new region is written before it is mapped" OFF)
+set(OSPORT_REGIONSIZE_MAX "0" CACHE STRING
+  "Largest region in bytes; 0 = limited only by the address space")
+
+if(NOT OSPORT_REGIONSIZE_MAX MATCHES "^[0-9]+$")
+  message(FATAL_ERROR "OSPORT_REGIONSIZE_MAX must be a byte count, got '${OSPORT_REGIONSIZE_MAX}'")
+endif()
+if(OSPORT_SPINLOCKS AND NOT OSPORT_HAVE_LOCK_FREE_ATOMICS)
+  message(FATAL_ERROR "OSPORT_SPINLOCKS=ON needs lock-free 32/64-bit atomics, which this target lacks")
+endif()
+
+foreach(_opt OSPORT_SPINLOCKS OSPORT_MUTEX_SHARED_ONLY OSPORT_ZERO_ON_LAST_CLOSE OSPORT_MAPINIT)
+  if(${_opt})
+    set(${_opt}_VALUE 1)
+  else()
+    set(${_opt}_VALUE 0)
+  endif()
+endforeach()
+
+set(OSPORT_GENERATED_INCLUDE_DIR ${PROJECT_BINARY_DIR}/include)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/config.h.in
+  ${OSPORT_GENERATED_INCLUDE_DIR}/os/config.h @ONLY)
+message(STATUS "osport: spinlocks=${OSPORT_SPINLOCKS} shared_only=${OSPORT_MUTEX_SHARED_ONLY} "
+  "zero_on_last_close=${OSPORT_ZERO_ON_LAST_CLOSE} mapinit=${OSPORT_MAPINIT} "
+  "regionsize_max=${OSPORT_REGIONSIZE_MAX}")

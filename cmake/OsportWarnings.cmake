@@ -1,0 +1,15 @@
+# Warnings for osport's own targets only: never leaks into a parent project.
+function(osport_set_warnings target)
+  if(MSVC)
+    target_compile_options(${target} PRIVATE /W4)
+    if(OSPORT_WERROR)
+      target_compile_options(${target} PRIVATE /WX)
+    endif()
+  else()
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow
+      -Wnon-virtual-dtor -Wcast-align -Wformat=2 -Wimplicit-fallthrough)
+    if(OSPORT_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+  endif()
+endfunction()

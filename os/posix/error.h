@@ -1,0 +1,17 @@
+// The POSIX error bridge: errno -> absl::Status, the only one on this platform.
+#ifndef OSPORT_OS_POSIX_ERROR_H_
+#define OSPORT_OS_POSIX_ERROR_H_
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+
+namespace osport::os::posix {
+
+// The status for `function` failing on `path` with `err` (capture errno at
+// once: pass it, don't let this read it).
+[[nodiscard]] absl::Status ErrnoStatus(absl::string_view function, absl::string_view path, int err);
+
+}  // namespace osport::os::posix
+
+#endif  // OSPORT_OS_POSIX_ERROR_H_

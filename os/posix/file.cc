@@ -1,0 +1,209 @@
+// Implements os/file.h on POSIX: descriptors, open(2) flags, read/write loops.
+#include "os/file.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "os/error.h"
+#include "os/internal/file_platform.h"
+#include "os/posix/error.h"
+#include "os/posix/sys.h"
+
+namespace osport::os {
+
+namespace sys = posix::sys;
+
+static_assert(sizeof(std::intptr_t) >= sizeof(int), "a descriptor must fit the File handle");
+static_assert(sizeof(off_t) == 8, "build with _FILE_OFFSET_BITS=64: offsets past 2 GiB are required");
+
+using posix::ErrnoStatus;
+
+namespace {
+
+int Fd(const File& f) { return static_cast<int>(f.native()); }
+
+// Opens with O_CREAT|O_EXCL first so we know whether this call created the
+// file (and so must apply `mode` exactly, whatever the umask); falls back to a
+// plain open when it exists. Loops if the file vanishes in between.
+absl::StatusOr<int> OpenCreating(const std::string& path, int base, bool exclusive, mode_t mode,
+                                 bool* created) {
+  for (;;) {
+    int fd = sys::Open(path.c_str(), base | O_CREAT | O_EXCL, mode);
+    if (fd >= 0) {
+      *created = true;
+      return fd;
+    }
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err != EEXIST || exclusive) return ErrnoStatus("open", path, err);
+    fd = sys::Open(path.c_str(), base, 0);
+    if (fd >= 0) return fd;
+    err = errno;
+    if (err != ENOENT && err != EINTR) return ErrnoStatus("open", path, err);
+  }
+}
+
+}  // namespace
+
+absl::Status File::Close() {
+  if (!is_open()) return absl::OkStatus();
+  const int fd = static_cast<int>(release());
+  if (sys::Close(fd) != 0) {
+    const int err = errno;
+    // EINTR from close(2) on Linux still frees the descriptor: nothing to retry.
+    if (err != EINTR) return ErrnoStatus("close", path_, err);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<File> Open(const std::string& path, std::uint32_t flags, std::uint32_t mode) {
+  if (absl::Status s = internal::ValidateOpenFlags(path, flags); !s.ok()) return s;
+  if ((mode & ~07777u) != 0) {
+    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                         "open(\"" + path + "\"): mode has bits outside 07777");
+  }
+  int base = O_CLOEXEC | ((flags & kOpenReadOnly) ? O_RDONLY : O_RDWR);
+  if (flags & kOpenTruncate) base |= O_TRUNC;
+  if (flags & kOpenNoFollow) base |= O_NOFOLLOW;
+
+  int fd = -1;
+  bool created = false;
+  if (flags & kOpenCreate) {
+    absl::StatusOr<int> r =
+        OpenCreating(path, base, (flags & kOpenExclusive) != 0, static_cast<mode_t>(mode), &created);
+    if (!r.ok()) return r.status();
+    fd = *r;
+  } else {
+    do {
+      fd = sys::Open(path.c_str(), base, 0);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+  }
+  File file = File::Adopt(fd, path);
+  if (created && sys::Fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    absl::Status s = ErrnoStatus("fchmod", path, errno);
+    (void)file.Close();
+    (void)sys::Unlink(path.c_str());  // we created it; leave nothing behind
+    return s;
+  }
+  return file;
+}
+
+namespace internal {
+
+absl::StatusOr<std::uint64_t> SeekTo(File& file, std::int64_t offset, Whence whence) {
+  const int w = whence == Whence::kSet ? SEEK_SET : whence == Whence::kCur ? SEEK_CUR : SEEK_END;
+  const off_t pos = sys::Lseek(Fd(file), static_cast<off_t>(offset), w);
+  if (pos < 0) {
+    const int err = errno;
+    // A position past the largest offset is the same mistake as an
+    // overflowing pgsize * pageno: report it the same way.
+    return ErrnoStatus("lseek", file.path(), err == EOVERFLOW ? EINVAL : err);
+  }
+  return static_cast<std::uint64_t>(pos);
+}
+
+}  // namespace internal
+
+absl::StatusOr<std::size_t> Read(File& file, gsl::span<std::byte> buf) {
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const ssize_t n = sys::Read(Fd(file), buf.data() + done, buf.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read", file.path(), errno);
+    }
+    if (n == 0) break;  // end of file
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+absl::Status Write(File& file, gsl::span<const std::byte> buf) {
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const ssize_t n = sys::Write(Fd(file), buf.data() + done, buf.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", file.path(), errno);
+    }
+    if (n == 0) return ErrnoStatus("write", file.path(), EIO);
+    done += static_cast<std::size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IoInfo> GetIoInfo(File& file) {
+  struct stat st;
+  if (sys::Fstat(Fd(file), &st) != 0) return ErrnoStatus("fstat", file.path(), errno);
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  IoInfo info;
+  info.mbytes = static_cast<std::uint32_t>(size / IoInfo::kMegabyte);
+  info.bytes = static_cast<std::uint32_t>(size % IoInfo::kMegabyte);
+  info.iosize = st.st_blksize > 0 ? static_cast<std::uint32_t>(st.st_blksize) : IoInfo::kDefaultIoSize;
+  return info;
+}
+
+absl::StatusOr<bool> Exists(const std::string& path, bool* is_dir) {
+  struct stat st;
+  if (sys::Stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return false;
+    return ErrnoStatus("stat", path, err);
+  }
+  if (is_dir != nullptr) *is_dir = S_ISDIR(st.st_mode);
+  return true;
+}
+
+absl::Status Unlink(const std::string& path) {
+  if (sys::Unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
+  return absl::OkStatus();
+}
+
+absl::Status Truncate(File& file, std::uint64_t size) {
+  if (absl::Status s = internal::ValidateRange(file, size, 0); !s.ok()) return s;
+  for (;;) {
+    if (sys::Ftruncate(Fd(file), static_cast<off_t>(size)) == 0) return absl::OkStatus();
+    if (errno != EINTR) return ErrnoStatus("ftruncate", file.path(), errno);
+  }
+}
+
+absl::Status Allocate(File& file, std::uint64_t offset, std::uint64_t len) {
+  if (absl::Status s = internal::ValidateRange(file, offset, len); !s.ok()) return s;
+  if (len == 0) return absl::OkStatus();
+  int err;
+  do {
+    err = sys::Fallocate(Fd(file), static_cast<off_t>(offset), static_cast<off_t>(len));
+  } while (err == EINTR);
+  if (err == 0) return absl::OkStatus();
+  if (err != EOPNOTSUPP && err != ENOTSUP) return ErrnoStatus("fallocate", file.path(), err);
+
+  // The filesystem cannot allocate: write zeros past the current end only.
+  struct stat st;
+  if (sys::Fstat(Fd(file), &st) != 0) return ErrnoStatus("fstat", file.path(), errno);
+  std::uint64_t pos = std::max(offset, static_cast<std::uint64_t>(st.st_size));
+  const std::uint64_t end = offset + len;
+  if (pos >= end) return absl::OkStatus();
+  const std::vector<std::byte> zeros(
+      static_cast<std::size_t>(std::min(internal::kZeroChunk, end - pos)));
+  while (pos < end) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), end - pos));
+    const ssize_t n = sys::Pwrite(Fd(file), zeros.data(), want, static_cast<off_t>(pos));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("pwrite", file.path(), errno);
+    }
+    if (n == 0) return ErrnoStatus("pwrite", file.path(), EIO);
+    pos += static_cast<std::uint64_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Sync(File& file) {
+  for (;;) {
+    if (sys::Fsync(Fd(file)) == 0) return absl::OkStatus();
+    if (errno != EINTR) return ErrnoStatus("fsync", file.path(), errno);
+  }
+}
+
+}  // namespace osport::os

@@ -1,0 +1,299 @@
+// Implements os/process.h on POSIX: /proc start stamps, kill(pid, 0)
+// liveness, fork+exec with a socketpair for the child's stdin and stdout.
+#include "os/process.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "os/error.h"
+#include "os/posix/error.h"
+#include "os/posix/sys.h"
+
+namespace osport::os {
+
+namespace sys = posix::sys;
+
+using posix::ErrnoStatus;
+
+namespace {
+
+// Reads a small /proc file whole.
+absl::StatusOr<std::string> ReadProcFile(const std::string& path) {
+  const int fd = sys::OpenProc(path.c_str());
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  std::string out;
+  char buf[512];
+  for (;;) {
+    const ssize_t n = sys::ReadProc(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      (void)sys::Close(fd);
+      return ErrnoStatus("read", path, err);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  (void)sys::Close(fd);
+  return out;
+}
+
+struct ProcStat {
+  char state;
+  std::uint64_t start;  // field 22: clock ticks after boot
+};
+
+// Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and
+// parentheses, so fields are counted from the last ')'.
+absl::StatusOr<ProcStat> ReadProcStat(std::uint32_t pid) {
+  const std::string path = absl::StrCat("/proc/", pid, "/stat");
+  absl::StatusOr<std::string> text = ReadProcFile(path);
+  if (!text.ok()) return text.status();
+  const std::size_t close = text->rfind(')');
+  std::vector<absl::string_view> fields;
+  if (close != std::string::npos && close + 2 < text->size()) {
+    fields = absl::StrSplit(absl::string_view(*text).substr(close + 2), ' ', absl::SkipEmpty());
+  }
+  ProcStat st{};
+  // fields[0] is field 3 (state), so field 22 is fields[19].
+  if (fields.size() < 20 || fields[0].size() != 1 || !absl::SimpleAtoi(fields[19], &st.start)) {
+    return PortableError(absl::StatusCode::kInternal, EIO,
+                         absl::StrCat(path, ": unexpected format"));
+  }
+  st.state = fields[0][0];
+  return st;
+}
+
+// The cached identity of this process; a forked child recomputes it.
+std::atomic<std::uint32_t> g_self_pid{0};
+std::atomic<std::uint64_t> g_self_start{0};
+
+void ForgetSelf() {
+  g_self_pid.store(0, std::memory_order_relaxed);
+  g_self_start.store(0, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+absl::StatusOr<std::uint64_t> ProcessStartStamp(std::uint32_t pid) {
+  absl::StatusOr<ProcStat> st = ReadProcStat(pid);
+  if (!st.ok()) {
+    if (HasErrno(st.status(), ENOENT) || HasErrno(st.status(), ESRCH)) {
+      return PortableError(absl::StatusCode::kNotFound, ESRCH,
+                           absl::StrCat("no process with pid ", pid));
+    }
+    return st.status();
+  }
+  return st->start;
+}
+
+ProcessIdentity CurrentProcess() {
+  static std::once_flag once;
+  std::call_once(once, [] { pthread_atfork(nullptr, nullptr, &ForgetSelf); });
+  std::uint32_t pid = g_self_pid.load(std::memory_order_relaxed);
+  if (pid != 0) return {pid, g_self_start.load(std::memory_order_relaxed)};
+  pid = static_cast<std::uint32_t>(sys::Getpid());
+  absl::StatusOr<std::uint64_t> start = ProcessStartStamp(pid);
+  // Without /proc the identity is the pid alone (start 0 = unknown).
+  const std::uint64_t stamp = start.ok() ? *start : 0;
+  g_self_start.store(stamp, std::memory_order_relaxed);
+  g_self_pid.store(pid, std::memory_order_relaxed);
+  return {pid, stamp};
+}
+
+absl::StatusOr<bool> IsAlive(const ProcessIdentity& who) {
+  if (who.pid == 0) return false;
+  if (sys::Kill(static_cast<pid_t>(who.pid), 0) != 0) {
+    const int err = errno;
+    if (err == ESRCH) return false;
+    if (err != EPERM) return ErrnoStatus("kill", absl::StrCat("pid ", who.pid), err);
+    // EPERM: it exists but belongs to someone else; /proc still tells.
+  }
+  absl::StatusOr<ProcStat> st = ReadProcStat(who.pid);
+  if (!st.ok()) {
+    if (HasErrno(st.status(), ENOENT) || HasErrno(st.status(), ESRCH)) return false;
+    return st.status();
+  }
+  // A zombie (Z) or dying (X) process has ended; only its entry is left.
+  if (st->state == 'Z' || st->state == 'X') return false;
+  return who.start == 0 || st->start == who.start;
+}
+
+absl::StatusOr<std::string> ExecutablePath() {
+  std::string buf(4096, '\0');
+  const ssize_t n = sys::Readlink("/proc/self/exe", buf.data(), buf.size());
+  if (n < 0) return ErrnoStatus("readlink", "/proc/self/exe", errno);
+  if (static_cast<std::size_t>(n) >= buf.size()) {
+    return PortableError(absl::StatusCode::kOutOfRange, ENAMETOOLONG,
+                         "readlink(\"/proc/self/exe\"): path too long");
+  }
+  buf.resize(static_cast<std::size_t>(n));
+  return buf;
+}
+
+// --- Child -------------------------------------------------------------------
+
+Child::~Child() { Reset(); }
+
+Child::Child(Child&& other) noexcept
+    : pid_(other.pid_), handle_(other.handle_), in_(other.in_), out_(other.out_),
+      buffer_(std::move(other.buffer_)) {
+  other.pid_ = 0;
+  other.in_ = other.out_ = -1;
+}
+
+Child& Child::operator=(Child&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    pid_ = other.pid_;
+    handle_ = other.handle_;
+    in_ = other.in_;
+    out_ = other.out_;
+    buffer_ = std::move(other.buffer_);
+    other.pid_ = 0;
+    other.in_ = other.out_ = -1;
+  }
+  return *this;
+}
+
+void Child::Reset() {
+  if (pid_ != 0) {
+    (void)sys::Kill(static_cast<pid_t>(pid_), SIGKILL);
+    int status;
+    while (sys::Waitpid(static_cast<pid_t>(pid_), &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = 0;
+  }
+  // in_ and out_ are one socket: close it once.
+  if (in_ >= 0) (void)sys::Close(static_cast<int>(in_));
+  in_ = out_ = -1;
+  buffer_.clear();
+}
+
+absl::Status Child::Send(absl::string_view line) {
+  if (in_ < 0) return PortableError(absl::StatusCode::kFailedPrecondition, EBADF, "child stdin is closed");
+  std::string data = absl::StrCat(line, "\n");
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = sys::SendNoSignal(static_cast<int>(in_), data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("send", absl::StrCat("stdin of pid ", pid_), errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Child::ReadLine() {
+  if (out_ < 0) return PortableError(absl::StatusCode::kFailedPrecondition, EBADF, "child stdout is closed");
+  for (;;) {
+    const std::size_t nl = buffer_.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    char buf[256];
+    const ssize_t n = sys::Read(static_cast<int>(out_), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read", absl::StrCat("stdout of pid ", pid_), errno);
+    }
+    if (n == 0) {
+      return PortableError(absl::StatusCode::kOutOfRange, EPIPE,
+                           absl::StrCat("pid ", pid_, " closed its stdout"));
+    }
+    buffer_.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+void Child::CloseInput() {
+  if (in_ >= 0) (void)sys::Shutdown(static_cast<int>(in_), SHUT_WR);
+}
+
+absl::StatusOr<int> Child::Wait() {
+  if (pid_ == 0) return PortableError(absl::StatusCode::kFailedPrecondition, ECHILD, "no child to wait for");
+  int status = 0;
+  for (;;) {
+    if (sys::Waitpid(static_cast<pid_t>(pid_), &status, 0) >= 0) break;
+    if (errno != EINTR) return ErrnoStatus("waitpid", absl::StrCat("pid ", pid_), errno);
+  }
+  pid_ = 0;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return PortableError(absl::StatusCode::kInternal, EINVAL, "waitpid: unexpected status");
+}
+
+absl::Status Child::Kill() {
+  if (pid_ == 0) return PortableError(absl::StatusCode::kFailedPrecondition, ESRCH, "no child to kill");
+  if (sys::Kill(static_cast<pid_t>(pid_), SIGKILL) != 0) {
+    return ErrnoStatus("kill", absl::StrCat("pid ", pid_), errno);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Child> Spawn(const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0].empty()) {
+    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL, "spawn: empty argv");
+  }
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+
+  int io[2];
+  if (sys::Socketpair(io) != 0) return ErrnoStatus("socketpair", argv[0], errno);
+  int report[2];  // the child writes its exec errno here; EOF means exec worked
+  if (sys::Socketpair(report) != 0) {
+    const int err = errno;
+    (void)sys::Close(io[0]);
+    (void)sys::Close(io[1]);
+    return ErrnoStatus("socketpair", argv[0], err);
+  }
+  const pid_t pid = sys::Fork();
+  if (pid < 0) {
+    const int err = errno;
+    for (int fd : {io[0], io[1], report[0], report[1]}) (void)sys::Close(fd);
+    return ErrnoStatus("fork", argv[0], err);
+  }
+  if (pid == 0) {
+    // The child: only async-signal-safe calls from here on, and no hooks.
+    if (::dup2(io[1], 0) < 0 || ::dup2(io[1], 1) < 0) {
+      const int err = errno;
+      (void)!::write(report[1], &err, sizeof err);
+      ::_exit(127);
+    }
+    ::execv(args[0], args.data());
+    const int err = errno;
+    (void)!::write(report[1], &err, sizeof err);
+    ::_exit(127);
+  }
+  (void)sys::Close(io[1]);
+  (void)sys::Close(report[1]);
+  Child child;
+  child.pid_ = static_cast<std::uint32_t>(pid);
+  child.in_ = child.out_ = io[0];
+  int child_err = 0;
+  ssize_t n;
+  do {
+    n = sys::Read(report[0], &child_err, sizeof child_err);
+  } while (n < 0 && errno == EINTR);
+  (void)sys::Close(report[0]);
+  if (n > 0) {
+    (void)child.Wait();
+    return ErrnoStatus("execv", argv[0], child_err);
+  }
+  return child;
+}
+
+}  // namespace osport::os

@@ -1,0 +1,163 @@
+// Implements os/posix/sys.h: each system call, gated by the hook table.
+#include "os/posix/sys.h"
+
+#include <sched.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+namespace osport::os::posix::sys {
+
+int Open(const char* path, int flags, mode_t mode) {
+  if (Enter(Op::kOpen).fail) return -1;
+  return ::open(path, flags, mode);
+}
+
+int Close(int fd) {
+  if (Enter(Op::kClose).fail) {
+    // The descriptor is released even when close reports an error (POSIX
+    // leaves it unspecified, Linux always frees it); do the same here so an
+    // injected failure does not leak it.
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return -1;
+  }
+  return ::close(fd);
+}
+
+ssize_t Read(int fd, void* buf, std::size_t n) {
+  const Gate g = Enter(Op::kRead);
+  if (g.fail) return -1;
+  return ::read(fd, buf, g.shorten ? Shortened(n) : n);
+}
+
+ssize_t Write(int fd, const void* buf, std::size_t n) {
+  const Gate g = Enter(Op::kWrite);
+  if (g.fail) return -1;
+  return ::write(fd, buf, g.shorten ? Shortened(n) : n);
+}
+
+ssize_t Pwrite(int fd, const void* buf, std::size_t n, off_t offset) {
+  const Gate g = Enter(Op::kWrite);
+  if (g.fail) return -1;
+  return ::pwrite(fd, buf, g.shorten ? Shortened(n) : n, offset);
+}
+
+off_t Lseek(int fd, off_t offset, int whence) {
+  if (Enter(Op::kSeek).fail) return -1;
+  return ::lseek(fd, offset, whence);
+}
+
+int Fstat(int fd, struct stat* st) {
+  if (Enter(Op::kStat).fail) return -1;
+  return ::fstat(fd, st);
+}
+
+int Stat(const char* path, struct stat* st) {
+  if (Enter(Op::kStat).fail) return -1;
+  return ::stat(path, st);
+}
+
+int Fchmod(int fd, mode_t mode) {
+  if (Enter(Op::kOpen).fail) return -1;
+  return ::fchmod(fd, mode);
+}
+
+int Unlink(const char* path) {
+  if (Enter(Op::kUnlink).fail) return -1;
+  return ::unlink(path);
+}
+
+int Fallocate(int fd, off_t offset, off_t len) {
+  if (Enter(Op::kAllocate).fail) return errno;
+#if defined(__linux__)
+  // fallocate(2) says EOPNOTSUPP where the filesystem cannot; glibc's
+  // posix_fallocate would instead emulate it by writing a byte per block,
+  // which is slow and races with writers through a mapping.
+  return ::fallocate(fd, 0, offset, len) == 0 ? 0 : errno;
+#else
+  return ::posix_fallocate(fd, offset, len);
+#endif
+}
+
+int Ftruncate(int fd, off_t len) {
+  if (Enter(Op::kTruncate).fail) return -1;
+  return ::ftruncate(fd, len);
+}
+
+int Fsync(int fd) {
+  if (Enter(Op::kSync).fail) return -1;
+  return ::fsync(fd);
+}
+
+int Nanosleep(const struct timespec* req, struct timespec* rem) {
+  if (Enter(Op::kSleep).fail) {
+    if (rem != nullptr) *rem = *req;
+    return -1;
+  }
+  return ::nanosleep(req, rem);
+}
+
+int SchedYield() {
+  if (Enter(Op::kYield).fail) return -1;
+  return ::sched_yield();
+}
+
+int Fcntl(int fd, int cmd, struct flock* lock) {
+  if (Enter(Op::kLockRange).fail) return -1;
+  return ::fcntl(fd, cmd, lock);
+}
+
+int Kill(pid_t pid, int sig) {
+  if (Enter(sig == 0 ? Op::kProcessInfo : Op::kKill).fail) return -1;
+  return ::kill(pid, sig);
+}
+
+int OpenProc(const char* path) {
+  if (Enter(Op::kProcessInfo).fail) return -1;
+  return ::open(path, O_RDONLY | O_CLOEXEC);
+}
+
+ssize_t ReadProc(int fd, void* buf, std::size_t n) {
+  if (Enter(Op::kProcessInfo).fail) return -1;
+  return ::read(fd, buf, n);
+}
+
+ssize_t Readlink(const char* path, char* buf, std::size_t n) {
+  if (Enter(Op::kProcessInfo).fail) return -1;
+  return ::readlink(path, buf, n);
+}
+
+int Socketpair(int fds[2]) {
+  if (Enter(Op::kSpawn).fail) return -1;
+  return ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+}
+
+ssize_t SendNoSignal(int fd, const void* buf, std::size_t n) {
+  const Gate g = Enter(Op::kWrite);
+  if (g.fail) return -1;
+  return ::send(fd, buf, g.shorten ? Shortened(n) : n, MSG_NOSIGNAL);
+}
+
+int Shutdown(int fd, int how) {
+  if (Enter(Op::kClose).fail) return -1;
+  return ::shutdown(fd, how);
+}
+
+pid_t Fork() {
+  if (Enter(Op::kSpawn).fail) return -1;
+  return ::fork();
+}
+
+pid_t Waitpid(pid_t pid, int* status, int options) {
+  if (Enter(Op::kWait).fail) return -1;
+  return ::waitpid(pid, status, options);
+}
+
+// getpid(2) cannot fail; it is here so every system call of the os layer is
+// in this one file, but it has no hook.
+pid_t Getpid() { return ::getpid(); }
+
+}  // namespace osport::os::posix::sys

@@ -1,0 +1,205 @@
+// Every os call made to fail through the hook table: the caller gets a Status
+// that names the call and carries the errno, and nothing leaks. Interrupted
+// and short transfers are retried transparently.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "os/error.h"
+#include "os/fault_injection.h"
+#include "os/file.h"
+#include "os/process.h"
+#include "os/time.h"
+#include "tests/support/helper.h"
+#include "tests/support/resources.h"
+
+namespace osport::os {
+namespace {
+
+gsl::span<const std::byte> Bytes(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+class FaultTest : public testing::ResourceTest {
+ protected:
+  File Make(const std::string& name, const std::string& content = "data") {
+    File f = Open(Path(name), kOpenCreate).value();
+    EXPECT_TRUE(Write(f, Bytes(content)).ok());
+    EXPECT_EQ(Seek(f, 0, 0, 0, false, Whence::kSet).value(), 0u);
+    return f;
+  }
+  void Remove(const std::string& name) { ASSERT_TRUE(Unlink(Path(name)).ok()); }
+};
+
+struct Case {
+  const char* name;
+  Op op;
+  int err;
+  absl::StatusCode code;
+  const char* function;  // the OS function the message must name
+  std::function<absl::Status(FaultTest&, File&)> call;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class EveryCallFails : public FaultTest, public ::testing::WithParamInterface<Case> {};
+
+TEST_P(EveryCallFails, StatusNamesTheCallAndCarriesTheErrno) {
+  const Case& c = GetParam();
+  File f = Make("target");
+  absl::Status s;
+  {
+    FaultInjector fault(c.op, 1, c.err);
+    s = c.call(*this, f);
+    EXPECT_EQ(fault.fired(), 1u) << "the call never reached " << OpName(c.op);
+  }
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), c.code) << s;
+  EXPECT_EQ(ErrnoOf(s), c.err) << s;
+  EXPECT_NE(s.message().find(c.function), absl::string_view::npos) << s;
+  EXPECT_TRUE(f.Close().ok());
+  Remove("target");
+}
+
+std::string ReadAll(File& f) {
+  std::string buf(64, '\0');
+  auto n = Read(f, gsl::span<std::byte>(reinterpret_cast<std::byte*>(buf.data()), buf.size()));
+  return n.ok() ? buf.substr(0, *n) : "";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Os, EveryCallFails,
+    ::testing::Values(
+        Case{"Open", Op::kOpen, EACCES, absl::StatusCode::kPermissionDenied, "open",
+             [](FaultTest& fx, File&) { return Open(fx.Path("target"), 0).status(); }},
+        Case{"OpenCreate", Op::kOpen, ENOSPC, absl::StatusCode::kResourceExhausted, "open",
+             [](FaultTest& fx, File&) { return Open(fx.Path("other"), kOpenCreate).status(); }},
+        Case{"Read", Op::kRead, EIO, absl::StatusCode::kUnknown, "read",
+             [](FaultTest&, File& f) {
+               std::byte b[4];
+               return Read(f, b).status();
+             }},
+        Case{"Write", Op::kWrite, ENOSPC, absl::StatusCode::kResourceExhausted, "write",
+             [](FaultTest&, File& f) { return Write(f, Bytes("abc")); }},
+        Case{"Seek", Op::kSeek, EINVAL, absl::StatusCode::kInvalidArgument, "lseek",
+             [](FaultTest&, File& f) { return Seek(f, 0, 0, 1, false, Whence::kSet).status(); }},
+        Case{"IoInfo", Op::kStat, EIO, absl::StatusCode::kUnknown, "fstat",
+             [](FaultTest&, File& f) { return GetIoInfo(f).status(); }},
+        Case{"Exists", Op::kStat, EACCES, absl::StatusCode::kPermissionDenied, "stat",
+             [](FaultTest& fx, File&) { return Exists(fx.Path("target")).status(); }},
+        Case{"Unlink", Op::kUnlink, EBUSY, absl::StatusCode::kFailedPrecondition, "unlink",
+             [](FaultTest& fx, File&) { return Unlink(fx.Path("target")); }},
+        Case{"Truncate", Op::kTruncate, EFBIG, absl::StatusCode::kOutOfRange, "ftruncate",
+             [](FaultTest&, File& f) { return Truncate(f, 100); }},
+        Case{"Allocate", Op::kAllocate, ENOSPC, absl::StatusCode::kResourceExhausted, "fallocate",
+             [](FaultTest&, File& f) { return Allocate(f, 0, 1 << 20); }},
+        Case{"Sync", Op::kSync, EIO, absl::StatusCode::kUnknown, "fsync",
+             [](FaultTest&, File& f) { return Sync(f); }},
+        Case{"Close", Op::kClose, EIO, absl::StatusCode::kUnknown, "close",
+             [](FaultTest&, File& f) { return f.Close(); }},
+        Case{"Sleep", Op::kSleep, EINVAL, absl::StatusCode::kInvalidArgument, "sleep",
+             [](FaultTest&, File&) { return Sleep(0, 1000); }},
+        Case{"ProcessInfo", Op::kProcessInfo, EACCES, absl::StatusCode::kPermissionDenied, "kill",
+             [](FaultTest&, File&) { return IsAlive(ProcessIdentity{1, 0}).status(); }},
+        Case{"Spawn", Op::kSpawn, EAGAIN, absl::StatusCode::kUnavailable, "socketpair",
+             [](FaultTest&, File&) { return testing::StartHelper("Echo").status(); }}),
+    [](const ::testing::TestParamInfo<Case>& p) { return std::string(p.param.name); });
+
+OSPORT_TEST_HELPER(Echo) {
+  for (std::string line; !(line = testing::ReadParentLine()).empty();) testing::TellParent(line);
+  return 0;
+}
+
+TEST_F(FaultTest, ProcessCallsFailCleanly) {
+  absl::StatusOr<Child> c = testing::StartHelper("Echo");
+  ASSERT_TRUE(c.ok()) << c.status();
+  {
+    FaultInjector fault(Op::kWrite, 1, EPIPE);
+    absl::Status s = c->Send("x");
+    EXPECT_TRUE(HasErrno(s, EPIPE)) << s;
+    EXPECT_NE(s.message().find("send"), absl::string_view::npos) << s;
+  }
+  {
+    FaultInjector fault(Op::kKill, 1, EPERM);
+    absl::Status s = c->Kill();
+    EXPECT_TRUE(HasErrno(s, EPERM)) << s;
+    EXPECT_NE(s.message().find("kill"), absl::string_view::npos) << s;
+  }
+  {
+    FaultInjector fault(Op::kWait, 1, ECHILD);
+    c->CloseInput();
+    absl::StatusOr<int> s = c->Wait();
+    EXPECT_TRUE(HasErrno(s.status(), ECHILD)) << s.status();
+    EXPECT_NE(s.status().message().find("waitpid"), absl::string_view::npos) << s.status();
+  }
+  EXPECT_EQ(c->Wait().value(), 0);  // the real wait still reaps it
+}
+
+TEST_F(FaultTest, ACreateThatFailsHalfwayLeavesNoFile) {
+  // The second "open"-class call is the fchmod that applies the exact mode.
+  FaultInjector fault(Op::kOpen, 2, EPERM);
+  absl::StatusOr<File> f = Open(Path("half"), kOpenCreate, 0640);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("fchmod"), absl::string_view::npos) << f.status();
+  EXPECT_FALSE(Exists(Path("half")).value());
+}
+
+TEST_F(FaultTest, InterruptedCallsAreRetriedTransparently) {
+  File f = Make("intr", "");
+  {
+    FaultInjector fault(FaultRule::Interrupt(Op::kWrite, 1));
+    ASSERT_TRUE(Write(f, Bytes("payload")).ok());
+    EXPECT_EQ(fault.fired(), 1u);
+    EXPECT_GE(fault.calls(Op::kWrite), 2u);
+  }
+  ASSERT_EQ(Seek(f, 0, 0, 0, false, Whence::kSet).value(), 0u);
+  {
+    FaultInjector fault(FaultRule::Interrupt(Op::kRead, 1));
+    EXPECT_EQ(ReadAll(f), "payload");
+    EXPECT_EQ(fault.fired(), 1u);
+  }
+  {
+    FaultInjector fault(FaultRule::Interrupt(Op::kOpen, 1));
+    absl::StatusOr<File> g = Open(Path("intr"), kOpenReadOnly);
+    ASSERT_TRUE(g.ok()) << g.status();
+    EXPECT_EQ(ReadAll(*g), "payload");
+  }
+  {
+    FaultInjector fault(FaultRule::Interrupt(Op::kSleep, 1));
+    EXPECT_TRUE(Sleep(0, 1000).ok());
+  }
+  EXPECT_TRUE(f.Close().ok());
+  Remove("intr");
+}
+
+TEST_F(FaultTest, ShortTransfersAreCompleted) {
+  File f = Make("short", "");
+  const std::string data(10000, 'q');
+  {
+    FaultInjector fault(FaultRule::Short(Op::kWrite, 1, true));
+    ASSERT_TRUE(Write(f, Bytes(data)).ok());
+    EXPECT_GT(fault.calls(Op::kWrite), 5u);  // halved each time: many calls
+  }
+  ASSERT_EQ(Seek(f, 0, 0, 0, false, Whence::kSet).value(), 0u);
+  {
+    FaultInjector fault(FaultRule::Short(Op::kRead, 1, true));
+    std::string back(data.size(), '\0');
+    ASSERT_EQ(Read(f, gsl::span<std::byte>(reinterpret_cast<std::byte*>(back.data()), back.size())).value(),
+              data.size());
+    EXPECT_EQ(back, data);
+    EXPECT_GT(fault.calls(Op::kRead), 5u);
+  }
+  EXPECT_TRUE(f.Close().ok());
+  Remove("short");
+}
+
+TEST(HooksTest, UnhookedCallsAreNotCounted) {
+  EXPECT_EQ(internal::g_hook.load(), nullptr);
+  for (int i = 0; i < static_cast<int>(Op::kCount); ++i) {
+    EXPECT_NE(OpName(static_cast<Op>(i)), "unknown") << i;
+  }
+}
+
+}  // namespace
+}  // namespace osport::os

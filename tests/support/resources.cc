@@ -1,0 +1,47 @@
+// The neutral half of the leak check: scratch directories via std::filesystem.
+#include "tests/support/resources.h"
+
+#include <filesystem>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+
+namespace osport::testing {
+
+namespace fs = std::filesystem;
+
+void ResourceTest::SetUp() {
+  handles_before_ = CountOpenHandles();
+  std::random_device rd;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = info != nullptr ? info->name() : "t";
+  for (char& c : name) {
+    if (c == '/' || c == '\\') c = '_';
+  }
+  for (int attempt = 0; attempt < 100 && dir_.empty(); ++attempt) {
+    fs::path candidate = fs::temp_directory_path() /
+                         absl::StrCat("osport-", name, "-", rd());
+    std::error_code ec;
+    if (fs::create_directory(candidate, ec)) dir_ = candidate.string();
+  }
+  ASSERT_FALSE(dir_.empty()) << "cannot make a scratch directory";
+}
+
+void ResourceTest::TearDown() {
+  EXPECT_EQ(CountOpenHandles(), handles_before_) << "descriptors leaked by the test";
+  std::error_code ec;
+  std::string left;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    absl::StrAppend(&left, " ", entry.path().filename().string());
+  }
+  if (require_empty_dir_) {
+    EXPECT_EQ(left, "") << "files left behind in " << dir_;
+  }
+  fs::remove_all(dir_, ec);
+}
+
+std::string ResourceTest::Path(const std::string& name) const {
+  return (fs::path(dir_) / name).string();
+}
+
+}  // namespace osport::testing
