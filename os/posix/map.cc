@@ -143,11 +143,9 @@ absl::StatusOr<Mapping> AttachPosixShm(std::uint64_t id, std::uint64_t size) {
     return ErrnoStatus("shm_open", name, errno);
   }
   absl::StatusOr<std::uint64_t> have = FileSize(fd, name);
-  absl::StatusOr<void*> addr = have.status();
-  if (have.ok()) {
-    addr = *have < size ? Gone(absl::StrCat("POSIX shm ", name, " (too small)"))
-                        : MapShared(fd, size, name);
-  }
+  absl::StatusOr<void*> addr = !have.ok()      ? absl::StatusOr<void*>(have.status())
+                               : *have < size ? Gone(absl::StrCat("POSIX shm ", name, " (too small)"))
+                                              : MapShared(fd, size, name);
   (void)sys::Close(fd);
   if (!addr.ok()) return addr.status();
   return MappingAccess::Make(*addr, size, Backend::kPosixShm, id, -1);
