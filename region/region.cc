@@ -46,7 +46,7 @@ class Attacher {
       bool retry = false;
       absl::Status s = Once(r, &retry, &why);
       if (s.ok() && !retry) return r;
-      if (!s.ok()) return s;
+      if (!s.ok()) return Named(s);
       if (attempt >= o_.retry.attempts) break;
       // The seed slept 2, 4, 6 s: a growing back-off, bounded by attempts.
       const absl::Duration pause = o_.retry.backoff * (attempt + 1);
@@ -65,10 +65,17 @@ class Attacher {
     r.options_ = o_;
     r.path_ = path_;
     absl::StatusOr<os::Mapping> m = os::MapPrivate(backend_, size_);
-    if (!m.ok()) return os::Annotate(m.status(), "attach region " + o_.name);
+    if (!m.ok()) return Named(m.status());
     r.map_ = std::move(*m);
-    if (absl::Status s = Initialise(r); !s.ok()) return s;
+    if (absl::Status s = Initialise(r); !s.ok()) return Named(s);
     return r;
+  }
+
+  // Every error names the region: OS errors get "attach region NAME: " in
+  // front, unless their message says which region already.
+  absl::Status Named(const absl::Status& s) const {
+    if (s.message().find("region " + o_.name) != absl::string_view::npos) return s;
+    return os::Annotate(s, "attach region " + o_.name);
   }
 
   // Fills a new region's header, locked, magic last.
@@ -145,7 +152,7 @@ class Attacher {
                                                "never followed through links",
                                                o_.name, path_));
     }
-    return os::Annotate(s, "attach region " + o_.name);
+    return s;
   }
 
   // One try of __db_rattach. OK + !retry: `r` is attached and locked.
@@ -174,14 +181,12 @@ class Attacher {
   absl::Status Create(Region& r) {
     if (os::BackendNamed(backend_)) {
       absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(backend_, r.file_, size_, o_.mode);
-      if (!m.ok()) return os::Annotate(m.status(), "create region " + o_.name);
+      if (!m.ok()) return m.status();
       r.map_ = std::move(*m);
     } else {
-      if (absl::Status s = GrowRegionFile(r.file_, 0, size_); !s.ok()) {
-        return os::Annotate(s, "create region " + o_.name);
-      }
+      if (absl::Status s = GrowRegionFile(r.file_, 0, size_); !s.ok()) return s;
       absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, size_);
-      if (!m.ok()) return os::Annotate(m.status(), "create region " + o_.name);
+      if (!m.ok()) return m.status();
       r.map_ = std::move(*m);
       if (o_.prefault) {
         if (absl::Status s = os::Prefault(r.map_, 0, size_); !s.ok()) return s;
@@ -282,6 +287,11 @@ class Attacher {
   absl::Status CheckSize(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why) {
     const std::uint64_t claimed = r.header().size.load(std::memory_order_acquire);
     if (claimed == map_size) return absl::OkStatus();
+    if (claimed < 2 * kHeaderSize || claimed % kHeaderSize != 0) {
+      return RegionError(RegionErrc::kCorrupt,
+                         absl::StrFormat("region %s: corrupt header: size %u is impossible", o_.name,
+                                         claimed));
+    }
     if (named) {
       return RegionError(RegionErrc::kCorrupt,
                          absl::StrFormat("region %s: its stub says %u bytes, its memory %u",
@@ -423,15 +433,20 @@ absl::Status Region::Detach() {
   const std::uint64_t sysid = map_.system_id();
   absl::Status unmapped = map_.Unmap();
   absl::Status closed = file_.Close();
+  const std::string context = "detach region " + options_.name;
   if (destroy) {
     if (os::BackendNamed(backend)) {
-      if (absl::Status s = os::RemoveSystemMemory(backend, sysid); !s.ok()) return s;
+      if (absl::Status s = os::RemoveSystemMemory(backend, sysid); !s.ok()) {
+        return os::Annotate(s, context);
+      }
     }
-    if (absl::Status s = os::Unlink(path_); !s.ok() && !HasErrno(s, ENOENT)) return s;
+    if (absl::Status s = os::Unlink(path_); !s.ok() && !HasErrno(s, ENOENT)) {
+      return os::Annotate(s, context);
+    }
   }
   if (!dropped.ok()) return dropped;
-  if (!unmapped.ok()) return unmapped;
-  if (!closed.ok()) return closed;
+  if (!unmapped.ok()) return os::Annotate(unmapped, context);
+  if (!closed.ok()) return os::Annotate(closed, context);
   if (marked && !last) {
     return RegionError(RegionErrc::kBusy,
                        absl::StrFormat("region %s is marked for removal but %u other attachment(s) "
