@@ -47,6 +47,11 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   if (st.magic == 0) return st;
   if (absl::Status s = CheckMagicAndFormat(st.magic, h->format, o.name); !s.ok()) return s;
 
+  // What the stub (or the file) says of where the memory is, kept even when
+  // the live header turns out zeroed or gone.
+  st.backend = static_cast<os::Backend>(h->backend);
+  st.system_id = h->system_id;
+  st.size = h->size.load(std::memory_order_relaxed);
   os::Mapping live;
   if (st.stub) {
     // The stub's copy is as of creation; the live header is in system memory.
