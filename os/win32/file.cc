@@ -278,7 +278,10 @@ absl::Status Allocate(File& file, std::uint64_t offset, std::uint64_t len) {
   if (end <= *size) return absl::OkStatus();
   if (!sys::SetAllocationSize(Handle(file), end)) {
     const DWORD err = ::GetLastError();
-    if (win32::PortableErrno(err) != EOPNOTSUPP) {
+    // ERROR_NOT_SUPPORTED / ERROR_INVALID_FUNCTION: the filesystem cannot;
+    // ERROR_CALL_NOT_IMPLEMENTED: Wine 8 (FileAllocationInfo is a stub there).
+    const int e = win32::PortableErrno(err);
+    if (e != EOPNOTSUPP && e != ENOSYS) {
       return LastErrorStatus("SetFileInformationByHandle (fallocate)", file.path(), err);
     }
     // The filesystem cannot reserve space: write zeros past the end instead.
