@@ -45,6 +45,7 @@ SRC
 build_deps() {
   local work prefix
   work="$(mktemp -d)"
+  chmod 755 "$work"   # apt-get source downloads as _apt when it can
   prefix="$work/prefix"
   # shellcheck disable=SC2064
   trap "rm -rf '$work'" RETURN
@@ -93,6 +94,15 @@ fi
 WINE_TMP="$(mktemp -d)"
 cleanup_wine() {
   WINEPREFIX="$WINE_TMP/prefix" "$WINESERVER" -k 2>/dev/null || true
+  # wineserver -k has been seen to leave system processes behind; end those
+  # of this prefix (and only those), by pid.
+  local pid
+  for pid in $(pgrep -f 'wine|\.exe' || true); do
+    [ "$pid" = "$$" ] && continue
+    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "WINEPREFIX=$WINE_TMP/prefix"; then
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
   rm -rf "$WINE_TMP"
 }
 trap cleanup_wine EXIT
@@ -103,6 +113,12 @@ export WINEDLLOVERRIDES="mscoree,mshtml="
 log "initialising Wine prefix $WINEPREFIX"
 "$WINE" wineboot --init >/dev/null 2>&1
 "$WINESERVER" -w
+# No persistent wineserver (-p): Wine's system processes (services.exe,
+# winedevice.exe, explorer.exe) are started by whichever program needs them
+# first and inherit its stdout; with a persistent server they outlive it, and
+# ctest or gtest discovery, which wait for end of output, hang until their
+# timeout (measured: two tests at 300 s). Without -p they exit a few seconds
+# after the last Wine program, so at worst the first test absorbs that wait.
 
 # --- 4. cross-build and test ----------------------------------------------------
 export OSPORT_MINGW_PREFIX="$DEPS"
