@@ -191,12 +191,16 @@ absl::StatusOr<bool> Exists(const std::string& path, bool* is_dir) {
 // Windows removes a name differently from POSIX:
 // - A file another handle has open without FILE_SHARE_DELETE cannot be
 //   deleted (ERROR_SHARING_VIOLATION -> EBUSY). osport always shares delete.
-// - With FILE_SHARE_DELETE, DeleteFileW succeeds but only marks the file
-//   delete-pending: the name stays until the last handle closes, and until
-//   then opening or re-creating that name fails with ERROR_ACCESS_DENIED.
-//   (Windows 10 1709+ can remove the name at once with POSIX semantics on
-//   NTFS; Wine keeps the classic behaviour.) So a region's remover must not
-//   expect to re-create the file while others still have it open.
+// - With FILE_SHARE_DELETE, DeleteFileW succeeds but on classic Windows only
+//   marks the file delete-pending: the name stays until the last handle
+//   closes, and until then opening or re-creating that name fails with
+//   ERROR_ACCESS_DENIED. Recent Windows 10/11 on NTFS remove the name at once
+//   (POSIX semantics). Wine 8 (checked by tests/win32_file_test.cc) keeps the
+//   name until the last handle closes, but the file stays openable and an
+//   exclusive create reports ERROR_FILE_EXISTS. So a region's remover must
+//   not expect to re-create the name while others still have it open, and a
+//   joiner may still open a removed region: the header's cleared magic is
+//   what tells it to retry.
 // - A read-only file (created without the owner-write bit) refuses deletion;
 //   POSIX unlink ignores the file's own mode, so the attribute is cleared and
 //   the delete retried.
