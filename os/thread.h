@@ -30,7 +30,8 @@ namespace internal {
 // emptied in the child of a fork. Plain data so reading it is one TLS access.
 inline thread_local ThreadIdentity t_current_thread{};
 // Fills t_current_thread; the platform implements it. Never fails: where a
-// start stamp cannot be read it is left 0 (unknown).
+// start stamp cannot be read it answers with start 0 (unknown) and caches
+// nothing, so the next call tries again.
 const ThreadIdentity& FillCurrentThread();
 }  // namespace internal
 

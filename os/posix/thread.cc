@@ -40,9 +40,15 @@ const ThreadIdentity& FillCurrentThread() {
   ThreadIdentity self;
   self.pid = CurrentProcess().pid;
   self.tid = posix::sys::Gettid();
-  // Without /proc the stamp stays 0 (unknown): liveness then checks the id only.
   absl::StatusOr<posix::ProcStat> st = posix::ReadProcStat(self.tid);
-  if (st.ok()) self.start = st->start;
+  if (!st.ok()) {
+    // Answer with the stamp unknown (liveness then checks the id only), but
+    // do not cache a transient failure (EMFILE...): the next call retries.
+    thread_local ThreadIdentity uncached;
+    uncached = self;
+    return uncached;
+  }
+  self.start = st->start;
   t_current_thread = self;
   return t_current_thread;
 }
