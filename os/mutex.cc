@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -355,6 +356,32 @@ struct MutexImpl {
       waited = true;
     }
   }
+
+  ABSL_ATTRIBUTE_NOINLINE static absl::Status Release(Mutex& m, File* file) {
+    if (absl::Status s = Check(m, file, true); !s.ok()) return s;
+    const std::uint32_t me = CurrentThread().tid;
+    const std::uint32_t word = AtomicLoad(&m.word_, kRelaxed);
+    if (word == 0 || (word & kTidMask) != me) {
+      return PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
+                           word == 0 ? absl::StrCat(Name(m), ": unlock of a mutex nobody holds")
+                                     : absl::StrCat(Name(m), ": unlock by thread ", me,
+                                                    ", but it is held by ", OwnerText(m, word)));
+    }
+    AtomicStore(&m.owner_tid_, std::uint32_t{0}, kRelaxed);
+    if (m.kind_ == static_cast<std::uint32_t>(MutexKind::kFileLock)) {
+      // The seed's unlock: no kernel call; lockers poll the word.
+      AtomicStore(&m.word_, std::uint32_t{0}, kRelease);
+      return absl::OkStatus();
+    }
+    // Only the waiters bit can change under us now: release, then wake one
+    // sleeper if it was set.
+    const std::uint32_t old = AtomicExchange(&m.word_, std::uint32_t{0}, kRelease);
+    if ((old & kWaitersBit) == 0) return absl::OkStatus();
+    if (absl::Status s = internal::WakeWord(&m.word_); !s.ok()) {
+      return Annotate(s, absl::StrCat(Name(m), " was released, but waking a waiter failed"));
+    }
+    return absl::OkStatus();
+  }
 };
 
 absl::Status Mutex::Init(MutexKind kind, std::uint64_t offset) {
@@ -406,39 +433,22 @@ absl::Status Mutex::LockFor(absl::Duration timeout, File* file) {
 }
 
 absl::Status Mutex::Unlock(File* file) {
-  const bool fast = magic_ == kMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin);
-  if (ABSL_PREDICT_FALSE(!fast)) {
-    if (absl::Status s = MutexImpl::Check(*this, file, true); !s.ok()) return s;
+  // The uncontended spin path: the caller's cached id matches the word
+  // exactly (no waiters bit), one CAS releases. Anything else -- a waiter to
+  // wake, the file-lock kind, an error to report -- goes out of line.
+  if (ABSL_PREDICT_TRUE(magic_ == kMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin))) {
+    const std::uint32_t me = internal::t_current_thread.tid;  // 0 if not cached yet
+    if (ABSL_PREDICT_TRUE(me != 0 && AtomicLoad(&word_, kRelaxed) == me)) {
+      // Forget the record first: a reader must never pair a later owner's
+      // word with this record (see OwnerAlive).
+      AtomicStore(&owner_tid_, std::uint32_t{0}, kRelaxed);
+      std::uint32_t expected = me;
+      if (ABSL_PREDICT_TRUE(AtomicCas(&word_, &expected, std::uint32_t{0}, kRelease, kRelaxed))) {
+        return absl::OkStatus();
+      }
+    }
   }
-  const std::uint32_t me = CurrentThread().tid;
-  const std::uint32_t word = AtomicLoad(&word_, kRelaxed);
-  if (ABSL_PREDICT_FALSE(word == 0 || (word & kTidMask) != me)) {
-    if ((word & kReservedBit) != 0) return MutexImpl::CorruptWord(*this, word);
-    return PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
-                         word == 0 ? absl::StrCat(MutexImpl::Name(*this), ": unlock of a mutex nobody holds")
-                                   : absl::StrCat(MutexImpl::Name(*this), ": unlock by thread ", me,
-                                                  ", but it is held by ",
-                                                  MutexImpl::OwnerText(*this, word)));
-  }
-  // Forget the record first: a reader must never pair a later owner's word
-  // with this record (see OwnerAlive).
-  AtomicStore(&owner_tid_, std::uint32_t{0}, kRelaxed);
-  if (kind_ == static_cast<std::uint32_t>(MutexKind::kFileLock)) {
-    // The seed's unlock: no kernel call; lockers poll the word.
-    AtomicStore(&word_, std::uint32_t{0}, kRelease);
-    return absl::OkStatus();
-  }
-  std::uint32_t expected = me;
-  if (ABSL_PREDICT_TRUE(AtomicCas(&word_, &expected, std::uint32_t{0}, kRelease, kRelaxed))) {
-    return absl::OkStatus();
-  }
-  // The waiters bit is set: release, then wake one sleeper.
-  (void)AtomicExchange(&word_, std::uint32_t{0}, kRelease);
-  if (absl::Status s = internal::WakeWord(&word_); !s.ok()) {
-    return Annotate(s, absl::StrCat(MutexImpl::Name(*this),
-                                    " was released, but waking a waiter failed"));
-  }
-  return absl::OkStatus();
+  return MutexImpl::Release(*this, file);
 }
 
 MutexKind Mutex::kind() const { return static_cast<MutexKind>(kind_); }
