@@ -189,14 +189,17 @@ struct MutexImpl {
                                       "it guards may be inconsistent"));
   }
 
-  // Whether the owner in `word` still runs. The recorded start stamp is used
-  // only when the record is this owner's (written right after it took the
-  // word); otherwise the id alone is checked.
+  // Whether the owner in `word` still runs. The recorded pid and start stamp
+  // are used only when the record is this owner's (written right after it
+  // took the word); otherwise the id alone is checked.
   static absl::StatusOr<bool> OwnerAlive(const Mutex& m, std::uint32_t word) {
-    const std::uint32_t tid = word & kTidMask;
-    std::uint64_t start = 0;
-    if (AtomicLoad(&m.owner_tid_, kAcquire) == tid) start = AtomicLoad(&m.owner_start_, kRelaxed);
-    absl::StatusOr<bool> alive = IsThreadAlive(tid, start);
+    ThreadIdentity owner;
+    owner.tid = word & kTidMask;
+    if (AtomicLoad(&m.owner_tid_, kAcquire) == owner.tid) {
+      owner.pid = AtomicLoad(&m.owner_pid_, kRelaxed);
+      owner.start = AtomicLoad(&m.owner_start_, kRelaxed);
+    }
+    absl::StatusOr<bool> alive = IsThreadAlive(owner);
     if (!alive.ok()) {
       return Annotate(alive.status(), absl::StrCat(Name(m), ": checking whether its owner ",
                                                    OwnerText(m, word), " is alive"));

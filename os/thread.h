@@ -43,14 +43,16 @@ const ThreadIdentity& FillCurrentThread();
   return internal::FillCurrentThread();
 }
 
-// Whether thread `tid` is still running and is the thread that started at
-// `start` (start == 0: any thread with that id counts). False when no thread
-// has the id, when it has ended (a zombie), or when it started at another
-// time (the id was reused). Errors only when the OS cannot say.
-[[nodiscard]] absl::StatusOr<bool> IsThreadAlive(std::uint32_t tid, std::uint64_t start);
+// Whether thread `who.tid` is still running and is the thread `who` names:
+// it belongs to process `who.pid` (0: unknown, not checked) and started at
+// `who.start` (0: unknown, any start counts). False when no such thread
+// exists, when it has ended (a zombie), or when it started at another time
+// (the id was reused). Errors only when the OS cannot say.
+[[nodiscard]] absl::StatusOr<bool> IsThreadAlive(const ThreadIdentity& who);
 
-// The start stamp of running thread `tid`; NotFound (ESRCH) if there is none.
-[[nodiscard]] absl::StatusOr<std::uint64_t> ThreadStartStamp(std::uint32_t tid);
+// The start stamp of running thread `tid` of process `pid`; NotFound (ESRCH)
+// if there is none.
+[[nodiscard]] absl::StatusOr<std::uint64_t> ThreadStartStamp(std::uint32_t pid, std::uint32_t tid);
 
 }  // namespace osport::os
 

@@ -19,8 +19,15 @@ class MutexFaultTest : public MutexTest {};
 OSPORT_INSTANTIATE_MUTEX_KINDS(MutexFaultTest);
 
 TEST_P(MutexFaultTest, AFailedLivenessCheckIsAnErrorNamingIt) {
-  std::thread holder([&] { ASSERT_TRUE(mutex().Lock(file()).ok()); });
+  ThreadIdentity dead;
+  std::thread holder([&] {
+    ASSERT_TRUE(mutex().Lock(file()).ok());
+    dead = CurrentThread();
+  });
   holder.join();  // a dead owner: TryLock reads /proc about it
+  // A joined thread may linger in the kernel for a moment (qemu-user).
+  for (int i = 0; i < 100000 && IsThreadAlive(dead).value_or(false); ++i) {
+  }
   (void)CurrentThread();  // our own identity is read (and cached) before the fault
   {
     FaultInjector inject(Op::kProcessInfo, 1, EMFILE);

@@ -164,9 +164,22 @@ TEST_P(MutexSemanticsTest, AThreadThatEndsHoldingTheMutexIsADeadOwner) {
   EXPECT_TRUE(mutex().Unlock(file()).ok());
 }
 
+// A joined thread may linger in the kernel for a moment (under qemu-user
+// noticeably): wait, bounded, until the OS says it is gone.
+void AwaitThreadEnd(const ThreadIdentity& who) {
+  bool alive = true;
+  for (int i = 0; i < 100000 && alive; ++i) alive = IsThreadAlive(who).value_or(false);
+  EXPECT_FALSE(alive) << "thread " << who.tid << " does not end";
+}
+
 TEST_P(MutexSemanticsTest, TryLockTakesOverADeadOwnerAtOnce) {
-  std::thread holder([&] { ASSERT_TRUE(mutex().Lock(file()).ok()); });
+  ThreadIdentity dead;
+  std::thread holder([&] {
+    ASSERT_TRUE(mutex().Lock(file()).ok());
+    dead = CurrentThread();
+  });
   holder.join();
+  AwaitThreadEnd(dead);
   absl::Status s = mutex().TryLock(file());
   EXPECT_TRUE(IsOwnerDead(s)) << s;
   EXPECT_TRUE(mutex().Unlock(file()).ok());

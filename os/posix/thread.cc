@@ -40,7 +40,7 @@ const ThreadIdentity& FillCurrentThread() {
   ThreadIdentity self;
   self.pid = CurrentProcess().pid;
   self.tid = posix::sys::Gettid();
-  absl::StatusOr<posix::ProcStat> st = posix::ReadProcStat(self.tid);
+  absl::StatusOr<posix::ProcStat> st = posix::ReadTaskStat(self.pid, self.tid);
   if (!st.ok()) {
     // Answer with the stamp unknown (liveness then checks the id only), but
     // do not cache a transient failure (EMFILE...): the next call retries.
@@ -55,28 +55,29 @@ const ThreadIdentity& FillCurrentThread() {
 
 }  // namespace internal
 
-absl::StatusOr<std::uint64_t> ThreadStartStamp(std::uint32_t tid) {
-  absl::StatusOr<posix::ProcStat> st = posix::ReadProcStat(tid);
+absl::StatusOr<std::uint64_t> ThreadStartStamp(std::uint32_t pid, std::uint32_t tid) {
+  absl::StatusOr<posix::ProcStat> st = posix::ReadTaskStat(pid, tid);
   if (!st.ok()) {
     if (IsGone(st.status())) {
       return PortableError(absl::StatusCode::kNotFound, ESRCH,
-                           absl::StrCat("no thread with id ", tid));
+                           absl::StrCat("no thread ", tid, " in process ", pid));
     }
     return st.status();
   }
   return st->start;
 }
 
-absl::StatusOr<bool> IsThreadAlive(std::uint32_t tid, std::uint64_t start) {
-  if (tid == 0) return false;
-  absl::StatusOr<posix::ProcStat> st = posix::ReadProcStat(tid);
+absl::StatusOr<bool> IsThreadAlive(const ThreadIdentity& who) {
+  if (who.tid == 0) return false;
+  absl::StatusOr<posix::ProcStat> st =
+      who.pid != 0 ? posix::ReadTaskStat(who.pid, who.tid) : posix::ReadProcStat(who.tid);
   if (!st.ok()) {
     if (IsGone(st.status())) return false;
     return st.status();
   }
   // A zombie (Z) or dying (X) thread has ended; only its entry is left.
   if (st->state == 'Z' || st->state == 'X') return false;
-  return start == 0 || st->start == start;
+  return who.start == 0 || st->start == who.start;
 }
 
 }  // namespace osport::os
