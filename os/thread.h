@@ -49,6 +49,11 @@ const ThreadIdentity& FillCurrentThread();
 // exists, when it has ended (a zombie), or when it started at another time
 // (the id was reused). Errors only when the OS cannot say.
 [[nodiscard]] absl::StatusOr<bool> IsThreadAlive(const ThreadIdentity& who);
+// The same with the process unknown (what a mutex owner record gives before
+// its pid is written).
+[[nodiscard]] inline absl::StatusOr<bool> IsThreadAlive(std::uint32_t tid, std::uint64_t start) {
+  return IsThreadAlive(ThreadIdentity{0, tid, start});
+}
 
 // The start stamp of running thread `tid` of process `pid`; NotFound (ESRCH)
 // if there is none.
