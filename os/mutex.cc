@@ -72,6 +72,7 @@ struct Mutex::Wait {
   Clock::duration check_every = kFirstCheck;
   Clock::duration backoff = kFirstBackoff;
   bool started = false;
+  absl::Status liveness_error;  // the last failed owner check, for Timeout
 
   // Whether to look at the owner's liveness now. TryLock always does: it is
   // its only chance to find a dead owner.
@@ -172,9 +173,12 @@ struct MutexImpl {
                          absl::StrCat(Name(m), " is held by ", OwnerText(m, word)));
   }
 
-  static absl::Status Timeout(const Mutex& m, std::uint32_t word) {
-    return PortableError(absl::StatusCode::kDeadlineExceeded, ETIMEDOUT,
-                         absl::StrCat(Name(m), ": timed out; held by ", OwnerText(m, word)));
+  static absl::Status Timeout(const Mutex& m, const Mutex::Wait& wait, std::uint32_t word) {
+    std::string message = absl::StrCat(Name(m), ": timed out; held by ", OwnerText(m, word));
+    if (!wait.liveness_error.ok()) {
+      absl::StrAppend(&message, "; whether the owner lives is unknown: ", wait.liveness_error.message());
+    }
+    return PortableError(absl::StatusCode::kDeadlineExceeded, ETIMEDOUT, message);
   }
 
   static absl::Status SelfDeadlock(const Mutex& m) {
@@ -205,6 +209,18 @@ struct MutexImpl {
                                                    OwnerText(m, word), " is alive"));
     }
     return alive;
+  }
+
+  // Whether to take over from the owner in `word`: true when it is dead.
+  // TryLock reports a failed check; waiting lockers treat the owner as alive
+  // and check again later (a transient EMFILE must not fail a Lock), keeping
+  // the error for a timeout's message.
+  static absl::StatusOr<bool> OwnerGone(const Mutex& m, Mutex::Wait& wait, std::uint32_t word) {
+    absl::StatusOr<bool> alive = OwnerAlive(m, word);
+    if (alive.ok()) return !*alive;
+    if (wait.mode == Mutex::Wait::Mode::kTry) return alive.status();
+    wait.liveness_error = alive.status();
+    return false;
   }
 
   // Called by the new holder right after taking the word: plain stores, no
@@ -253,9 +269,9 @@ struct MutexImpl {
       }
       const Clock::time_point now = Clock::now();
       if (wait.CheckDue(now)) {
-        absl::StatusOr<bool> alive = OwnerAlive(m, word);
-        if (!alive.ok()) return alive.status();
-        if (!*alive) {
+        absl::StatusOr<bool> gone = OwnerGone(m, wait, word);
+        if (!gone.ok()) return gone.status();
+        if (*gone) {
           const std::string previous = OwnerText(m, word);
           // Of several lockers that found the same dead owner, one CAS wins.
           std::uint32_t expected = word;
@@ -267,7 +283,7 @@ struct MutexImpl {
         }
       }
       if (wait.Expired(now)) {
-        return wait.mode == Mutex::Wait::Mode::kTry ? Busy(m, word) : Timeout(m, word);
+        return wait.mode == Mutex::Wait::Mode::kTry ? Busy(m, word) : Timeout(m, wait, word);
       }
       if (native && (word & kWaitersBit) == 0) {
         std::uint32_t expected = word;
@@ -312,9 +328,9 @@ struct MutexImpl {
         }
         now = Clock::now();
         if (wait.CheckDue(now)) {
-          absl::StatusOr<bool> alive = OwnerAlive(m, word);
-          if (!alive.ok()) return alive.status();
-          take = !*alive;
+          absl::StatusOr<bool> gone = OwnerGone(m, wait, word);
+          if (!gone.ok()) return gone.status();
+          take = *gone;
         }
       }
       if (take) {
@@ -347,7 +363,7 @@ struct MutexImpl {
       }
       if (wait.Expired(now)) {
         const std::uint32_t current = AtomicLoad(&m.word_, kRelaxed);
-        return wait.mode == Mutex::Wait::Mode::kTry ? Busy(m, current) : Timeout(m, current);
+        return wait.mode == Mutex::Wait::Mode::kTry ? Busy(m, current) : Timeout(m, wait, current);
       }
       if (!wait.started) (void)wait.CheckDue(now);
       const std::int64_t us = absl::ToInt64Microseconds(wait.SleepFor(now, false));

@@ -41,6 +41,48 @@ TEST_P(MutexFaultTest, AFailedLivenessCheckIsAnErrorNamingIt) {
   EXPECT_TRUE(mutex().Unlock(file()).ok());
 }
 
+TEST_P(MutexFaultTest, ALockerThatCannotCheckTheOwnerWaitsAndSaysWhy) {
+  ThreadIdentity dead;
+  std::thread holder([&] {
+    ASSERT_TRUE(mutex().Lock(file()).ok());
+    dead = CurrentThread();
+  });
+  holder.join();
+  (void)CurrentThread();
+  FaultRule no_proc = FaultRule::Fail(Op::kProcessInfo, 1, EMFILE);
+  no_proc.repeat = true;
+  FaultInjector inject(no_proc);
+  absl::Status s = mutex().LockFor(absl::Milliseconds(100), file());
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_TRUE(HasErrno(s, ETIMEDOUT)) << s;
+  EXPECT_NE(s.message().find("whether the owner lives is unknown"), absl::string_view::npos) << s;
+  EXPECT_GE(inject.calls(Op::kProcessInfo), 1u);
+}
+
+TEST_P(MutexFaultTest, WithoutProcALiveOwnerIsNotTakenOver) {
+  ASSERT_TRUE(mutex().Lock(file()).ok());
+  const ThreadIdentity me = CurrentThread();
+  absl::Status s;
+  absl::StatusOr<bool> alive;
+  std::thread other([&] {
+    (void)CurrentThread();
+    // Every /proc read says "no such file": what an unmounted /proc looks like.
+    FaultRule no_proc = FaultRule::Fail(Op::kProcessInfo, 1, ENOENT);
+    no_proc.repeat = true;
+    FaultInjector inject(no_proc);
+    alive = IsThreadAlive(me);
+    s = mutex().TryLock(file());
+  });
+  other.join();
+  EXPECT_FALSE(alive.ok()) << "a missing /proc must not make a live thread look dead";
+  EXPECT_NE(alive.status().message().find("cannot tell whether threads are alive"),
+            absl::string_view::npos) << alive.status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(IsOwnerDead(s)) << s;
+  EXPECT_EQ(mutex().owner().tid, me.tid);
+  EXPECT_TRUE(mutex().Unlock(file()).ok());
+}
+
 class SpinFaultTest : public MutexTest {};
 INSTANTIATE_TEST_SUITE_P(Kinds, SpinFaultTest, ::testing::Values(MutexKind::kSpin), KindName);
 

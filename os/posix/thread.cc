@@ -30,6 +30,18 @@ void ForgetCurrentThread() { internal::t_current_thread = ThreadIdentity{}; }
 
 bool IsGone(const absl::Status& s) { return HasErrno(s, ENOENT) || HasErrno(s, ESRCH); }
 
+// "No such thread" is believed only if /proc answers for the caller itself:
+// without /proc (not mounted, a chroot) every thread would look gone, and a
+// live mutex owner would be taken over.
+absl::Status ProcAnswers(const absl::Status& about) {
+  const ThreadIdentity& me = CurrentThread();
+  absl::StatusOr<posix::ProcStat> self = posix::ReadTaskStat(me.pid, me.tid);
+  if (self.ok()) return absl::OkStatus();
+  return Annotate(self.status(), absl::StrCat("cannot tell whether threads are alive (",
+                                              about.message(), "; /proc does not answer for this "
+                                                               "thread either)"));
+}
+
 }  // namespace
 
 namespace internal {
@@ -72,8 +84,9 @@ absl::StatusOr<bool> IsThreadAlive(const ThreadIdentity& who) {
   absl::StatusOr<posix::ProcStat> st =
       who.pid != 0 ? posix::ReadTaskStat(who.pid, who.tid) : posix::ReadProcStat(who.tid);
   if (!st.ok()) {
-    if (IsGone(st.status())) return false;
-    return st.status();
+    if (!IsGone(st.status())) return st.status();
+    if (absl::Status s = ProcAnswers(st.status()); !s.ok()) return s;
+    return false;
   }
   // A zombie (Z) or dying (X) thread has ended; only its entry is left.
   if (st->state == 'Z' || st->state == 'X') return false;
