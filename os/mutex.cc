@@ -18,6 +18,7 @@
 #include "os/internal/atomic_word.h"
 #include "os/internal/cpu_relax.h"
 #include "os/internal/mutex_platform.h"
+#include "os/internal/mutex_wait_policy.h"
 #include "os/thread.h"
 #include "os/time.h"
 
@@ -33,7 +34,8 @@ using internal::kRelease;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using internal::Clock;
+using internal::kSpinLimit;
 
 // The lock word: 0 when free, else the owner's thread id (bits 0-29) plus the
 // waiters bit (31), set by a thread about to sleep in the kernel so that the
@@ -45,68 +47,7 @@ static_assert((kTidMask & (kReservedBit | kWaitersBit)) == 0, "owner bits overla
 
 constexpr std::uint32_t kMagic = 0x784d736f;  // "osMx": Init ran
 
-// Spinning: about 1-3 us of PAUSE on current x86, long enough for a holder
-// running on another core to finish a short critical section, short enough
-// not to matter when the holder was descheduled (then the kernel wait wins).
-constexpr int kSpinLimit = 128;
-
-// Liveness of the owner is checked once a waiter has waited kFirstCheck, then
-// at doubling intervals capped at kCheckCap: a /proc read costs microseconds,
-// so it stays off the path of short waits, and a death is seen well within
-// the promised 1 s.
-constexpr Clock::duration kFirstCheck = std::chrono::milliseconds(5);
-constexpr Clock::duration kCheckCap = std::chrono::milliseconds(250);
-// Without a kernel wait (and for the file-lock kind): the seed's back-off,
-// 1 ms doubling to 1 s -- in practice capped by the next liveness check.
-constexpr Clock::duration kFirstBackoff = std::chrono::milliseconds(1);
-constexpr Clock::duration kBackoffCap = std::chrono::seconds(1);
-
 }  // namespace
-
-// One lock attempt's mode, deadline and back-off state.
-struct Mutex::Wait {
-  enum class Mode : std::uint8_t { kBlock, kTry, kDeadline };
-  Mode mode = Mode::kBlock;
-  Clock::time_point deadline{};
-  Clock::time_point next_check{};
-  Clock::duration check_every = kFirstCheck;
-  Clock::duration backoff = kFirstBackoff;
-  bool started = false;
-  absl::Status liveness_error;  // the last failed owner check, for Timeout
-
-  // Whether to look at the owner's liveness now. TryLock always does: it is
-  // its only chance to find a dead owner.
-  bool CheckDue(Clock::time_point now) {
-    if (mode == Mode::kTry) return true;
-    if (!started) {
-      started = true;
-      next_check = now + kFirstCheck;
-      return false;
-    }
-    if (now < next_check) return false;
-    check_every = std::min(check_every * 2, kCheckCap);
-    next_check = now + check_every;
-    return true;
-  }
-
-  bool Expired(Clock::time_point now) const {
-    return mode == Mode::kTry || (mode == Mode::kDeadline && now >= deadline);
-  }
-
-  // How long to sleep now: until the next liveness check (a kernel wait is
-  // woken early by the unlocker), or the current back-off step; never past
-  // the deadline.
-  absl::Duration SleepFor(Clock::time_point now, bool native) {
-    Clock::duration d = next_check - now;
-    if (!native) {
-      d = std::min(d, backoff);
-      backoff = std::min(backoff * 2, kBackoffCap);
-    }
-    if (mode == Mode::kDeadline) d = std::min(d, deadline - now);
-    d = std::max(d, Clock::duration(std::chrono::microseconds(50)));
-    return absl::FromChrono(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
-  }
-};
 
 struct MutexImpl {
   static_assert(sizeof(Mutex) == 64, "Mutex storage is 64 bytes in every process");
