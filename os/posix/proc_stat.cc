@@ -35,12 +35,9 @@ absl::StatusOr<std::string> ReadProcFile(const std::string& path) {
   return out;
 }
 
-}  // namespace
-
 // The command name (field 2) may hold spaces and parentheses, so fields are
 // counted from the last ')'.
-absl::StatusOr<ProcStat> ReadProcStat(std::uint32_t id) {
-  const std::string path = absl::StrCat("/proc/", id, "/stat");
+absl::StatusOr<ProcStat> ReadStatFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadProcFile(path);
   if (!text.ok()) return text.status();
   const std::size_t close = text->rfind(')');
@@ -56,6 +53,19 @@ absl::StatusOr<ProcStat> ReadProcStat(std::uint32_t id) {
   }
   st.state = fields[0][0];
   return st;
+}
+
+}  // namespace
+
+// /proc/<id>/task/<id>/stat holds the same state and start time as
+// /proc/<id>/stat (both describe the leader thread), but qemu-user does not
+// fake it: it rewrites /proc/<own pid>/stat with the calling thread's values.
+absl::StatusOr<ProcStat> ReadProcStat(std::uint32_t id) {
+  return ReadStatFile(absl::StrCat("/proc/", id, "/task/", id, "/stat"));
+}
+
+absl::StatusOr<ProcStat> ReadTaskStat(std::uint32_t pid, std::uint32_t tid) {
+  return ReadStatFile(absl::StrCat("/proc/", pid, "/task/", tid, "/stat"));
 }
 
 }  // namespace osport::os::posix
