@@ -17,7 +17,7 @@ namespace osport::os {
 namespace {
 
 TEST(Win32Headers, UsableWithoutWindowsH) {
-  Yield();
+  YieldCpu();
   EXPECT_TRUE(IsAlive(CurrentProcess()).value());
 }
 

@@ -1,12 +1,6 @@
 // Implements os/time.h on Win32 with Sleep and SwitchToThread.
 #include "os/win32/sys.h"
 
-// <winbase.h> defines Yield() as an empty function-like macro (a Win16
-// leftover), which would erase os::Yield's definition below.
-#ifdef Yield
-#undef Yield
-#endif
-
 #include "os/time.h"
 
 #include <chrono>
@@ -24,7 +18,7 @@ absl::Status Sleep(std::uint64_t secs, std::uint64_t usecs) {
   secs += usecs / 1'000'000;
   usecs %= 1'000'000;
   if (secs == 0 && usecs == 0) {
-    Yield();
+    YieldCpu();
     return absl::OkStatus();
   }
   using Clock = std::chrono::steady_clock;
@@ -43,6 +37,6 @@ absl::Status Sleep(std::uint64_t secs, std::uint64_t usecs) {
   return absl::OkStatus();
 }
 
-void Yield() { (void)sys::SwitchToThread(); }
+void YieldCpu() { (void)sys::SwitchToThread(); }
 
 }  // namespace osport::os
