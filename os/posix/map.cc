@@ -54,9 +54,10 @@ absl::Status Gone(absl::string_view what) {
 }
 
 absl::StatusOr<std::uint64_t> FileSize(int fd, absl::string_view path) {
-  struct stat st;
-  if (sys::Fstat(fd, &st) != 0) return ErrnoStatus("fstat", path, errno);
-  return static_cast<std::uint64_t>(st.st_size);
+  std::uint64_t size = 0;
+  std::uint32_t blksize = 0;
+  if (sys::FstatSize(fd, &size, &blksize) != 0) return ErrnoStatus("fstat", path, errno);
+  return size;
 }
 
 absl::StatusOr<void*> MapShared(int fd, std::uint64_t size, absl::string_view path) {
