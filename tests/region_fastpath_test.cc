@@ -11,7 +11,9 @@
 #include "os/fault_injection.h"
 #include "os/file.h"
 #include "os/map.h"
+#include "os/process.h"
 #include "region/grow.h"
+#include "region/header.h"
 #include "region/region.h"
 #include "tests/support/region_fixture.h"
 
@@ -134,6 +136,29 @@ TEST_F(FastPathTest, MapFileTrustsAKnownSizeAndStillRefusesToMapPastIt) {
   EXPECT_TRUE(os::HasErrno(past.status(), EINVAL)) << past.status();
   ASSERT_TRUE(f->Close().ok());
   ASSERT_TRUE(os::Unlink(Path("k")).ok());
+}
+
+// AddAttachment and ReconcileDead stop scanning once the refcount is
+// accounted for: slots far down the table are still found.
+TEST(AttachmentTableTest, SlotsAfterGapsAreFoundAndReconciled) {
+  alignas(64) std::byte buf[kHeaderSize] = {};
+  RegionHeader& h = *reinterpret_cast<RegionHeader*>(buf);
+  const os::ProcessIdentity me = os::CurrentProcess();
+  ASSERT_NE(me.start, 0u) << "needs process start stamps";
+  h.attachments[100] = Attachment{me.pid, 2, me.start};
+  h.attachments[200] = Attachment{me.pid, 1, me.start + 1};  // a reused pid: dead
+  h.refcount = 3;
+  ASSERT_TRUE(AddAttachment(h, me.pid, me.start, "t").ok());
+  EXPECT_EQ(h.attachments[100].count, 3u);  // found, not a second slot
+  EXPECT_EQ(h.attachments[0].pid, 0u);
+  EXPECT_EQ(h.refcount, 4u);
+  EXPECT_EQ(ReconcileDead(h), 1u);
+  EXPECT_EQ(h.attachments[200].pid, 0u);
+  EXPECT_EQ(h.refcount, 3u);
+  // A new process takes the first free slot.
+  ASSERT_TRUE(AddAttachment(h, me.pid + 1, 7, "t").ok());
+  EXPECT_EQ(h.attachments[0].pid, me.pid + 1);
+  EXPECT_EQ(h.refcount, 4u);
 }
 
 }  // namespace
