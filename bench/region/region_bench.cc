@@ -397,19 +397,32 @@ void BM_Osport_Grow(benchmark::State& state) {
   });
 }
 
+// Registered in the order; with OSPORT_BENCH_EXTRA=1, the raw
+// open+map+touch floor right after the raw open+map, so they run side by side.
 // Wall-clock time throughout: the caller waits for the kernel's work too.
-BENCHMARK(BM_Raw_OpenMapUnmapClose)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Osport_AttachDetach)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Boost_ManagedShm_OpenOnly)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Raw_FallocateTouch)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Raw_MapPopulate)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Osport_CreatePrefault)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Seed_Write4KiB)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Osport_CreateMapinit)->Arg(256)->UseRealTime()->Unit(benchmark::kMillisecond);
-// A grow round spends ~10x its timed part in untimed setup and cleanup (a new
-// 64 MiB file, an unlink): a fixed count keeps a run to seconds.
-BENCHMARK(BM_Raw_GrowRemap)->UseRealTime()->Unit(benchmark::kMicrosecond)->Iterations(300);
-BENCHMARK(BM_Osport_Grow)->UseRealTime()->Unit(benchmark::kMicrosecond)->Iterations(300);
+void RegisterAll(bool extra) {
+  using benchmark::RegisterBenchmark;
+  constexpr auto us = benchmark::kMicrosecond;
+  constexpr auto ms = benchmark::kMillisecond;
+  RegisterBenchmark("BM_Raw_OpenMapUnmapClose", BM_Raw_OpenMapUnmapClose)->UseRealTime()->Unit(us);
+  if (extra) {
+    RegisterBenchmark("BM_Raw_OpenMapTouchUnmapClose",
+                      [](benchmark::State& state) { RawOpenMapUnmapClose(state, true); })
+        ->UseRealTime()
+        ->Unit(us);
+  }
+  RegisterBenchmark("BM_Osport_AttachDetach", BM_Osport_AttachDetach)->UseRealTime()->Unit(us);
+  RegisterBenchmark("BM_Boost_ManagedShm_OpenOnly", BM_Boost_ManagedShm_OpenOnly)->UseRealTime()->Unit(us);
+  RegisterBenchmark("BM_Raw_FallocateTouch", BM_Raw_FallocateTouch)->Arg(256)->UseRealTime()->Unit(ms);
+  RegisterBenchmark("BM_Raw_MapPopulate", BM_Raw_MapPopulate)->Arg(256)->UseRealTime()->Unit(ms);
+  RegisterBenchmark("BM_Osport_CreatePrefault", BM_Osport_CreatePrefault)->Arg(256)->UseRealTime()->Unit(ms);
+  RegisterBenchmark("BM_Seed_Write4KiB", BM_Seed_Write4KiB)->Arg(256)->UseRealTime()->Unit(ms);
+  RegisterBenchmark("BM_Osport_CreateMapinit", BM_Osport_CreateMapinit)->Arg(256)->UseRealTime()->Unit(ms);
+  // A grow round spends ~10x its timed part in untimed setup and cleanup (a
+  // new 64 MiB file, an unlink): a fixed count keeps a run to seconds.
+  RegisterBenchmark("BM_Raw_GrowRemap", BM_Raw_GrowRemap)->UseRealTime()->Unit(us)->Iterations(300);
+  RegisterBenchmark("BM_Osport_Grow", BM_Osport_Grow)->UseRealTime()->Unit(us)->Iterations(300);
+}
 
 // The filesystem a directory is on, by statfs magic (the common ones).
 std::string FilesystemOf(const std::string& dir) {
@@ -443,12 +456,8 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("scratch_dir", g_dir);
   benchmark::AddCustomContext("scratch_fs", FilesystemOf(g_dir));
   benchmark::AddCustomContext("osport_mapinit", os::MapInitRequired() ? "on" : "off");
-  if (const char* extra = std::getenv("OSPORT_BENCH_EXTRA"); extra != nullptr && *extra == '1') {
-    benchmark::RegisterBenchmark("BM_Raw_OpenMapTouchUnmapClose",
-                                 [](benchmark::State& state) { RawOpenMapUnmapClose(state, true); })
-        ->UseRealTime()
-        ->Unit(benchmark::kMicrosecond);
-  }
+  const char* extra = std::getenv("OSPORT_BENCH_EXTRA");
+  RegisterAll(extra != nullptr && *extra == '1');
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   // Every benchmark removes its files; an rmdir that fails means one did not.
