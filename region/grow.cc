@@ -11,6 +11,11 @@ namespace osport::region {
 absl::Status GrowRegionFile(os::File& file, std::uint64_t from, std::uint64_t to) {
   if (to <= from) return absl::OkStatus();
   if (!os::MapInitRequired()) return os::Allocate(file, from, to - from);
+  return WriteZeros(file, from, to);
+}
+
+absl::Status WriteZeros(os::File& file, std::uint64_t from, std::uint64_t to) {
+  if (to <= from) return absl::OkStatus();
   absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, from, false, os::Whence::kSet);
   if (!pos.ok()) return pos.status();
   const std::vector<std::byte> zeros(static_cast<std::size_t>(std::min(kMapInitChunk, to - from)));

@@ -106,13 +106,23 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
 absl::Status AddAttachment(RegionHeader& h, std::uint32_t pid, std::uint64_t start,
                            absl::string_view name) {
   Attachment* free_slot = nullptr;
+  // The used slots' counts add up to refcount (kept so under the lock; a
+  // join checks it in CheckFields): once all of them and a free slot are
+  // seen, ours is not among the rest -- no need to scan all 240 slots, which
+  // was a tenth of a join's instructions (callgrind, bench/region).
+  std::uint64_t seen = 0;
   for (Attachment& a : h.attachments) {
     if (a.pid == pid && a.start == start) {
       ++a.count;
       ++h.refcount;
       return absl::OkStatus();
     }
-    if (a.pid == 0 && free_slot == nullptr) free_slot = &a;
+    if (a.pid == 0) {
+      if (free_slot == nullptr) free_slot = &a;
+    } else {
+      seen += a.count;
+    }
+    if (free_slot != nullptr && seen >= h.refcount) break;
   }
   if (free_slot == nullptr) {
     return RegionError(RegionErrc::kFull,
@@ -141,8 +151,15 @@ absl::Status DropAttachment(RegionHeader& h, std::uint32_t pid, std::uint64_t st
 
 std::uint32_t ReconcileDead(RegionHeader& h) {
   std::uint32_t dropped = 0;
+  // Stop once every attachment the refcount accounts for was seen (see
+  // AddAttachment). A header whose counts do not add up is CheckFields'
+  // business; here it only leaves some slot for a later pass.
+  const std::uint64_t total = h.refcount;
+  std::uint64_t seen = 0;
   for (Attachment& a : h.attachments) {
+    if (seen >= total) break;
     if (a.pid == 0) continue;
+    seen += a.count;
     absl::StatusOr<bool> alive = os::IsAlive(os::ProcessIdentity{a.pid, a.start});
     // When the OS cannot say, keep the slot: a wrong "dead" would let a live
     // process's region be removed under it.

@@ -57,8 +57,7 @@ absl::Status ValidateOptions(const RegionOptions& o) {
   return ResolveBackend(o).status();
 }
 
-absl::StatusOr<std::string> RegionPath(const RegionOptions& o) {
-  if (absl::Status s = ValidateOptions(o); !s.ok()) return s;
+absl::Status CheckHome(const RegionOptions& o) {
   bool is_dir = false;
   absl::StatusOr<bool> exists = os::Exists(o.home, &is_dir);
   if (!exists.ok()) return exists.status();
@@ -66,9 +65,21 @@ absl::StatusOr<std::string> RegionPath(const RegionOptions& o) {
     return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
                              absl::StrFormat("region home \"%s\" is not a directory", o.home));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RegionPathUnchecked(const RegionOptions& o) {
+  if (absl::Status s = ValidateOptions(o); !s.ok()) return s;
   std::string path = o.home;
   if (path.back() != '/' && path.back() != '\\') path += '/';
   return path + o.name;
+}
+
+absl::StatusOr<std::string> RegionPath(const RegionOptions& o) {
+  absl::StatusOr<std::string> path = RegionPathUnchecked(o);
+  if (!path.ok()) return path.status();
+  if (absl::Status s = CheckHome(o); !s.ok()) return s;
+  return path;
 }
 
 absl::StatusOr<os::Backend> ResolveBackend(const RegionOptions& o) {

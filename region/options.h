@@ -54,6 +54,12 @@ struct RegionOptions {
 // over OSPORT_REGIONSIZE_MAX, an unknown mode, a backend this build cannot
 // use...).
 [[nodiscard]] absl::StatusOr<std::string> RegionPath(const RegionOptions& options);
+// RegionPath without the look at the home directory (one system call less):
+// for Attach, which learns that the home is missing from open(2) failing and
+// only then calls CheckHome for the clear error.
+[[nodiscard]] absl::StatusOr<std::string> RegionPathUnchecked(const RegionOptions& options);
+// NotFound (ENOENT) unless options.home is an existing directory.
+[[nodiscard]] absl::Status CheckHome(const RegionOptions& options);
 [[nodiscard]] absl::Status ValidateOptions(const RegionOptions& options);
 
 // The backend Attach will use for `options`, or the error that explains why

@@ -112,6 +112,17 @@ class Attacher {
   absl::Status OpenFile(Region& r, bool* created, bool* retry, std::string* why) {
     *created = false;
     const std::uint32_t nofollow = os::kOpenNoFollow;
+    if (o_.create && !o_.private_region) {
+      // Joins outnumber creates: open the region that is most likely there
+      // (one open(2), not a failing exclusive create and then an open). Only
+      // a missing file goes on to the creator election below, unchanged.
+      absl::StatusOr<os::File> f = os::Open(path_, nofollow);
+      if (f.ok()) {
+        r.file_ = std::move(*f);
+        return absl::OkStatus();
+      }
+      if (!HasErrno(f.status(), ENOENT)) return Explain(f.status());
+    }
     if (o_.create) {
       absl::StatusOr<os::File> f =
           os::Open(path_, os::kOpenCreate | os::kOpenExclusive | nofollow, o_.mode);
@@ -134,6 +145,7 @@ class Attacher {
       return absl::OkStatus();
     }
     if (HasErrno(f.status(), ENOENT)) {
+      if (absl::Status home = CheckHome(o_); !home.ok()) return home;
       if (!o_.create) {
         return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
                                  absl::StrFormat("region %s does not exist (%s)", o_.name, path_));
@@ -146,6 +158,10 @@ class Attacher {
   }
 
   absl::Status Explain(const absl::Status& s) {
+    // The home directory is checked only now that a path through it failed.
+    if (HasErrno(s, ENOENT) || HasErrno(s, ENOTDIR)) {
+      if (absl::Status home = CheckHome(o_); !home.ok()) return home;
+    }
     if (HasErrno(s, ELOOP)) {
       return os::PortableError(absl::StatusCode::kInvalidArgument, ELOOP,
                                absl::StrFormat("region %s: %s is a symbolic link; region files are "
@@ -248,10 +264,14 @@ class Attacher {
       r.map_ = std::move(*m);
       named = true;
     } else {
-      absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, fsize);
+      absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, fsize, fsize);  // sized just above
       if (!m.ok()) return m.status();
       r.map_ = std::move(*m);
     }
+    // The header is read (magic), then written (lock, count): fault it in
+    // for writing now, in one step, rather than by a read fault and then a
+    // write fault (measured: about a third of a join's time; bench/region).
+    os::PrefaultHint(r.map_, 0, kHeaderSize);
     RegionHeader& h = r.header();
     const std::uint32_t magic = h.magic.load(std::memory_order_acquire);
     if (magic == 0) {
@@ -344,7 +364,8 @@ class Attacher {
 };
 
 absl::StatusOr<Region> Region::Attach(const RegionOptions& options) {
-  absl::StatusOr<std::string> path = RegionPath(options);
+  // The home directory is looked at only if opening through it fails.
+  absl::StatusOr<std::string> path = RegionPathUnchecked(options);
   if (!path.ok()) return path.status();
   absl::StatusOr<os::Backend> backend = ResolveBackend(options);
   if (!backend.ok()) return backend.status();

@@ -131,13 +131,13 @@ absl::Status Write(File& file, gsl::span<const std::byte> buf) {
 }
 
 absl::StatusOr<IoInfo> GetIoInfo(File& file) {
-  struct stat st;
-  if (sys::Fstat(Fd(file), &st) != 0) return ErrnoStatus("fstat", file.path(), errno);
-  const auto size = static_cast<std::uint64_t>(st.st_size);
+  std::uint64_t size = 0;
+  std::uint32_t blksize = 0;
+  if (sys::FstatSize(Fd(file), &size, &blksize) != 0) return ErrnoStatus("fstat", file.path(), errno);
   IoInfo info;
   info.mbytes = static_cast<std::uint32_t>(size / IoInfo::kMegabyte);
   info.bytes = static_cast<std::uint32_t>(size % IoInfo::kMegabyte);
-  info.iosize = st.st_blksize > 0 ? static_cast<std::uint32_t>(st.st_blksize) : IoInfo::kDefaultIoSize;
+  info.iosize = blksize > 0 ? blksize : IoInfo::kDefaultIoSize;
   return info;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -53,9 +54,10 @@ absl::Status Gone(absl::string_view what) {
 }
 
 absl::StatusOr<std::uint64_t> FileSize(int fd, absl::string_view path) {
-  struct stat st;
-  if (sys::Fstat(fd, &st) != 0) return ErrnoStatus("fstat", path, errno);
-  return static_cast<std::uint64_t>(st.st_size);
+  std::uint64_t size = 0;
+  std::uint32_t blksize = 0;
+  if (sys::FstatSize(fd, &size, &blksize) != 0) return ErrnoStatus("fstat", path, errno);
+  return size;
 }
 
 absl::StatusOr<void*> MapShared(int fd, std::uint64_t size, absl::string_view path) {
@@ -175,13 +177,14 @@ absl::Status Mapping::Unmap() {
   }
 }
 
-absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size) {
+absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size, std::optional<std::uint64_t> file_size) {
   if (absl::Status s = internal::ValidateMapSize(absl::StrCat("map \"", file.path(), "\""), size);
       !s.ok()) {
     return s;
   }
   const int fd = static_cast<int>(file.native());
-  absl::StatusOr<std::uint64_t> have = FileSize(fd, file.path());
+  absl::StatusOr<std::uint64_t> have = file_size.has_value() ? absl::StatusOr<std::uint64_t>(*file_size)
+                                                             : FileSize(fd, file.path());
   if (!have.ok()) return have.status();
   if (*have < size) {
     return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
@@ -320,6 +323,16 @@ absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len)
   volatile unsigned char* last = base + offset + len - 1;
   *last = *last;
   return absl::OkStatus();
+}
+
+void PrefaultHint(Mapping& mapping, std::uint64_t offset, std::uint64_t len) {
+  if (!mapping.mapped() || mapping.backend() == Backend::kHeap || offset >= mapping.size()) return;
+  len = std::min(len, mapping.size() - offset);
+  if (len == 0) return;
+  const std::size_t page = PageSize();
+  const std::uint64_t start = offset / page * page;
+  (void)sys::Madvise(static_cast<unsigned char*>(mapping.data()) + start,
+                     static_cast<std::size_t>(offset + len - start), MADV_POPULATE_WRITE);
 }
 
 void ReleaseLastUser(Mapping& mapping, std::uint64_t keep) {
