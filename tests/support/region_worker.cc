@@ -102,6 +102,8 @@ OSPORT_TEST_HELPER(RegionWorker) {
       TellParent(Reply(r.Grow(n)));
     } else if (cmd == "detach") {
       TellParent(Reply(r.Detach()));
+    } else if (cmd == "width") {
+      TellParent(absl::StrCat(sizeof(void*) * 8));
     } else if (cmd == "exit") {
       std::fflush(nullptr);
       std::_Exit(0);  // no destructors: the attachment stays recorded
@@ -112,10 +114,12 @@ OSPORT_TEST_HELPER(RegionWorker) {
   return 0;
 }
 
-absl::StatusOr<os::Child> StartRegionWorker(const region::RegionOptions& o) {
+absl::StatusOr<os::Child> StartRegionWorker(const region::RegionOptions& o, const std::string& binary) {
   const os::Backend b = o.backend.value_or(os::Backend::kFile);
-  return StartHelper("RegionWorker",
-                     {o.home, o.name, std::string(os::BackendName(b)), absl::StrCat(o.size)});
+  std::vector<std::string> args{o.home, o.name, std::string(os::BackendName(b)), absl::StrCat(o.size)};
+  if (binary.empty()) return StartHelper("RegionWorker", args);
+  args.insert(args.begin(), {binary, "--osport_helper=RegionWorker"});
+  return os::Spawn(args);
 }
 
 std::string Ask(os::Child& worker, const std::string& command) {

@@ -11,6 +11,7 @@
 //   needsremap / remap    -> "<0|1>" / "ok"
 //   grow <bytes>          -> (lock held) "ok"
 //   detach                -> "ok" | "err ..."
+//   width                 -> "32" or "64": this process's pointer width
 //   exit                  -> exits 0 without detaching (a crash, for the header)
 //
 // Arguments: home name backend size.
@@ -27,7 +28,10 @@
 namespace osport::testing {
 
 // Starts a worker for the region `o` names (home, name, backend, size).
-absl::StatusOr<os::Child> StartRegionWorker(const region::RegionOptions& o);
+// `binary` runs another test binary as the worker (one built for another
+// pointer width, say); empty means this one.
+absl::StatusOr<os::Child> StartRegionWorker(const region::RegionOptions& o,
+                                            const std::string& binary = "");
 
 // Sends `command` and returns the worker's one-line reply ("" on failure).
 std::string Ask(os::Child& worker, const std::string& command);
