@@ -41,7 +41,9 @@ struct ProcessIdentity {
 
 // A started child process with its stdin and stdout connected to pipes (its
 // stderr is ours). Move-only. Destroying a Child that was not waited for kills
-// it and reaps it, so no zombie or stray process is left behind.
+// it and reaps it, so no zombie or stray process is left behind. Not
+// thread-safe: a thread blocked in ReadLine must be done before another
+// calls Wait or destroys the Child.
 class Child {
  public:
   Child() = default;

@@ -369,9 +369,11 @@ int DemoRun::Run() {
   }
   for (Worker& w : w_) {
     if (!w.killed && !w.ended) w.child.CloseInput();
+    // The reader thread ends when the worker's output does; only then may
+    // this thread touch the Child again (a Child is not thread-safe).
+    if (w.reader.joinable()) w.reader.join();
     absl::StatusOr<int> code = w.child.Wait();
     if (!w.killed && (!code.ok() || *code != 0)) failed_ = true;
-    if (w.reader.joinable()) w.reader.join();
   }
   return Check() ? 0 : kExitFailed;
 }
