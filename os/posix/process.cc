@@ -52,10 +52,14 @@ struct ProcStat {
   std::uint64_t start;  // field 22: clock ticks after boot
 };
 
-// Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and
-// parentheses, so fields are counted from the last ')'.
+// Parses /proc/<pid>/task/<pid>/stat (the main thread: same state and start
+// as /proc/<pid>/stat). Not /proc/<pid>/stat, because qemu-user fakes that
+// file for the emulated process itself (state "0", start = qemu's own guess,
+// a few ticks off), so a process's own stamp would differ from what others
+// read and a live owner would look dead. The command name (field 2) may hold
+// spaces and parentheses, so fields are counted from the last ')'.
 absl::StatusOr<ProcStat> ReadProcStat(std::uint32_t pid) {
-  const std::string path = absl::StrCat("/proc/", pid, "/stat");
+  const std::string path = absl::StrCat("/proc/", pid, "/task/", pid, "/stat");
   absl::StatusOr<std::string> text = ReadProcFile(path);
   if (!text.ok()) return text.status();
   const std::size_t close = text->rfind(')');
