@@ -60,7 +60,6 @@ class FaultInjector {
   std::vector<FaultRule> rules_;
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Op::kCount)> calls_{};
   std::vector<std::atomic<std::uint64_t>> fired_;
-  internal::HookSlot slot_;
 };
 
 // Counts calls without changing them: for asserting that a code path makes
