@@ -109,8 +109,9 @@ install_base() {
     libabsl-dev libmsgsl-dev libgtest-dev libgmock-dev libbenchmark-dev libboost-dev
 }
 
-# deb_version PKG -- the installed Debian version (cache keys use it).
-deb_version() { dpkg-query -W -f='${Version}' "$1"; }
+# deb_version PKG -- the installed Debian version (cache keys use it). With
+# multiarch there is one line per architecture, all equal (Multi-Arch: same).
+deb_version() { dpkg-query -W -f='${Version}\n' "$1" | head -n1; }
 
 # use_ccache -- sets OSPORT_LAUNCHER; pass "${OSPORT_LAUNCHER[@]}" to cmake.
 OSPORT_LAUNCHER=()
@@ -136,11 +137,19 @@ stat_put() {
 }
 
 # timed PHASE CMD... -- runs CMD, records PHASE_s seconds, keeps its status.
+# CMD runs in a subshell with errexit on: `CMD || rc=$?` would switch errexit
+# off inside a shell function CMD, and its failures would go unnoticed.
 timed() {
-  local phase="$1" start rc=0
+  local phase="$1" start rc
   shift
   start=$(date +%s)
-  "$@" || rc=$?
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  rc=$?
+  set -e
   stat_put "${phase}_s" "$(($(date +%s) - start))"
   return "$rc"
 }
@@ -196,8 +205,8 @@ configure_build_test() {
 # source tree's path.
 deb_source_dir() {
   local src ver tree
-  src=$(dpkg-query -W -f='${source:Package}' "$1")
-  ver=$(dpkg-query -W -f='${source:Version}' "$1")
+  src=$(dpkg-query -W -f='${source:Package}\n' "$1" | head -n1)
+  ver=$(dpkg-query -W -f='${source:Version}\n' "$1" | head -n1)
   mkdir -p "$2"
   tree=$(find "$2" -mindepth 1 -maxdepth 1 -type d -name "${src}-*" -print -quit)
   if [ -z "$tree" ]; then

@@ -3,6 +3,7 @@
 # GoogleTest; tests (and gtest discovery) run under qemu-user, helper children
 # included (ci/with_qemu_binfmt). Proves the arm64 build and atomics code paths, NOT weak memory
 # ordering: qemu-user runs on the x86 host's TSO memory model.
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 add_foreign_arch arm64
 install_base

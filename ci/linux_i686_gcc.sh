@@ -3,6 +3,7 @@
 # GoogleTest; the whole suite runs as 32-bit processes (large-file offsets
 # past 4 GiB included). Checks that the os library uses only the 64-bit
 # file-offset entry points (_FILE_OFFSET_BITS=64).
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 add_foreign_arch i386
 install_base

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Cell: Linux x86_64, clang 14 against Debian's gcc-built Abseil and GoogleTest.
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 install_base
 apt_install clang

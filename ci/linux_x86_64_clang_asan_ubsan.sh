@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cell: Linux x86_64, clang 14 with AddressSanitizer + UndefinedBehaviorSanitizer;
 # any report fails the test (-fno-sanitize-recover, halt_on_error).
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 install_base
 apt_install clang libclang-rt-dev

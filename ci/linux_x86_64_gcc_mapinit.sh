@@ -3,6 +3,7 @@
 # is mapped) with a small OSPORT_REGIONSIZE_MAX, so the size limit is hit by
 # real tests: 64 MiB is above anything the test suites allocate (a few MiB)
 # and below the benchmarks' 128 MiB growth, which is why benchmarks stay off.
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 install_base
 use_ccache

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cell: quirk OSPORT_MUTEX_SHARED_ONLY=ON (HP-UX PA-RISC rule: even private
 # regions get a real file and a shared mapping); the whole suite.
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 install_base
 use_ccache
