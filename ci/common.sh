@@ -154,15 +154,17 @@ timed() {
   return "$rc"
 }
 
-# record_test_counts JUNIT_XML -- passed/failed/skipped from ctest's JUnit file.
+# record_test_counts JUNIT_XML -- passed/failed/skipped from ctest's JUnit
+# file, whose <testsuite ...> attributes span several lines.
 record_test_counts() {
   local xml="$1" head total failures skipped disabled
   [ -f "$xml" ] || return 0
-  head=$(grep -m1 -o '<testsuite [^>]*>' "$xml") || return 0
-  total=$(sed -n 's/.* tests="\([0-9]*\)".*/\1/p' <<<"$head")
-  failures=$(sed -n 's/.* failures="\([0-9]*\)".*/\1/p' <<<"$head")
-  skipped=$(sed -n 's/.* skipped="\([0-9]*\)".*/\1/p' <<<"$head")
-  disabled=$(sed -n 's/.* disabled="\([0-9]*\)".*/\1/p' <<<"$head")
+  head=$(sed -n '/<testsuite/,/>/p' "$xml" | tr '\n\t' '  ' | grep -o '<testsuite [^>]*>') || return 0
+  attr() { grep -o " $1=\"[0-9]*\"" <<<"$head" | tr -dc '0-9'; }
+  total=$(attr tests)
+  failures=$(attr failures)
+  skipped=$(attr skipped)
+  disabled=$(attr disabled)
   skipped=$((${skipped:-0} + ${disabled:-0}))
   stat_put tests_failed "${failures:-0}"
   stat_put tests_skipped "$skipped"
