@@ -111,6 +111,11 @@ struct IoInfo {
 // whether it is a directory.
 [[nodiscard]] absl::StatusOr<bool> Exists(const std::string& path, bool* is_dir = nullptr);
 
+// Whether `path` (not following a final symlink) names the same file as the
+// open `file` -- so a stale file can be unlinked without removing a new one
+// that took its name meanwhile. false if `path` does not exist.
+[[nodiscard]] absl::StatusOr<bool> IsSameFile(File& file, const std::string& path);
+
 // Removes the name `path`. NotFound (ENOENT) if it does not exist.
 [[nodiscard]] absl::Status Unlink(const std::string& path);
 

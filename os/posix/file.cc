@@ -155,6 +155,18 @@ absl::StatusOr<bool> Exists(const std::string& path, bool* is_dir) {
   return true;
 }
 
+absl::StatusOr<bool> IsSameFile(File& file, const std::string& path) {
+  struct stat mine;
+  if (sys::Fstat(Fd(file), &mine) != 0) return ErrnoStatus("fstat", file.path(), errno);
+  struct stat named;
+  if (sys::Lstat(path.c_str(), &named) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return false;
+    return ErrnoStatus("lstat", path, err);
+  }
+  return mine.st_dev == named.st_dev && mine.st_ino == named.st_ino;
+}
+
 absl::Status Unlink(const std::string& path) {
   if (sys::Unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
   return absl::OkStatus();

@@ -60,6 +60,11 @@ int Stat(const char* path, struct stat* st) {
   return ::stat(path, st);
 }
 
+int Lstat(const char* path, struct stat* st) {
+  if (Enter(Op::kStat).fail) return -1;
+  return ::lstat(path, st);
+}
+
 int Fchmod(int fd, mode_t mode) {
   if (Enter(Op::kOpen).fail) return -1;
   return ::fchmod(fd, mode);

@@ -50,6 +50,7 @@ ssize_t Pwrite(int fd, const void* buf, std::size_t n, off_t offset);
 off_t Lseek(int fd, off_t offset, int whence);
 int Fstat(int fd, struct stat* st);
 int Stat(const char* path, struct stat* st);
+int Lstat(const char* path, struct stat* st);
 int Fchmod(int fd, mode_t mode);
 int Unlink(const char* path);
 int Fallocate(int fd, off_t offset, off_t len);  // 0 or an errno (EOPNOTSUPP: fs can't)

@@ -1,0 +1,44 @@
+// Lets platform map code build and take apart Mapping objects. Not public.
+#ifndef OSPORT_OS_INTERNAL_MAP_PLATFORM_H_
+#define OSPORT_OS_INTERNAL_MAP_PLATFORM_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "os/map.h"
+
+namespace osport::os {
+
+struct MappingAccess {
+  static Mapping Make(void* addr, std::uint64_t size, Backend backend, std::uint64_t id,
+                      std::intptr_t native) {
+    Mapping m;
+    m.addr_ = addr;
+    m.size_ = size;
+    m.backend_ = backend;
+    m.id_ = id;
+    m.native_ = native;
+    return m;
+  }
+  static void SetView(Mapping& m, void* addr, std::uint64_t size) {
+    m.addr_ = addr;
+    m.size_ = size;
+  }
+  static std::intptr_t native(const Mapping& m) { return m.native_; }
+  // Forgets the view without unmapping (after the platform code unmapped it).
+  static void Clear(Mapping& m) {
+    m.addr_ = nullptr;
+    m.size_ = 0;
+    m.native_ = -1;
+  }
+};
+
+namespace internal {
+// InvalidArgument unless `size` is non-zero and fits this process's address
+// space (a 32-bit process cannot map 5 GiB).
+[[nodiscard]] absl::Status ValidateMapSize(absl::string_view what, std::uint64_t size);
+}  // namespace internal
+
+}  // namespace osport::os
+
+#endif  // OSPORT_OS_INTERNAL_MAP_PLATFORM_H_

@@ -1,0 +1,119 @@
+// Mapping region memory: a file's pages, private memory, or named system
+// memory that other processes join (SysV, POSIX shm, Win32 paging-file
+// sections). The region module picks a backend; this layer only maps.
+#ifndef OSPORT_OS_MAP_H_
+#define OSPORT_OS_MAP_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "os/file.h"
+
+namespace osport::os {
+
+// Where a region's memory lives. The numeric values are stored in region
+// headers on disk: never renumber.
+enum class Backend : std::uint32_t {
+  kFile = 1,       // the backing file's pages, mapped shared; the only one that can grow
+  kHeap = 2,       // private heap memory (one process)
+  kAnonymous = 3,  // private anonymous mapping (one process)
+  kSysV = 4,       // SysV shared memory (shmget); id kept in the stub file
+  kPosixShm = 5,   // POSIX shm_open under a short name derived from an id
+  kPagingFile = 6, // Win32 paging-file section named from the file's identity
+};
+
+// "file", "heap", "anonymous", "sysv", "posix", "pagingfile"; and back.
+[[nodiscard]] absl::string_view BackendName(Backend backend);
+[[nodiscard]] absl::StatusOr<Backend> ParseBackend(absl::string_view name);
+
+// Whether this platform implements `backend`.
+[[nodiscard]] bool BackendSupported(Backend backend);
+// Whether memory of this backend can be joined by another process.
+[[nodiscard]] bool BackendShared(Backend backend);
+// Whether the memory is system memory found through an id in a stub file.
+[[nodiscard]] bool BackendNamed(Backend backend);
+
+// The granularity sizes and offsets of mappings are rounded to (4 KiB pages on
+// most POSIX systems, 64 KiB allocation granularity on Win32).
+[[nodiscard]] std::uint64_t MapGranularity();
+
+// Whether every page of a new region must be written before it can be mapped
+// (the OSPORT_MAPINIT quirk, from os/config.h).
+[[nodiscard]] bool MapInitRequired();
+
+// One mapped view. Move-only; the destructor unmaps (ignoring errors), so call
+// Unmap() where the error matters. Never copies or owns the backing file.
+class Mapping {
+ public:
+  Mapping() = default;
+  ~Mapping();
+  Mapping(Mapping&& other) noexcept;
+  Mapping& operator=(Mapping&& other) noexcept;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+
+  [[nodiscard]] void* data() const { return addr_; }
+  [[nodiscard]] std::uint64_t size() const { return size_; }
+  [[nodiscard]] Backend backend() const { return backend_; }
+  [[nodiscard]] bool mapped() const { return addr_ != nullptr; }
+  // The system memory id (SysV shmid, POSIX shm id); 0 for other backends.
+  [[nodiscard]] std::uint64_t system_id() const { return id_; }
+
+  [[nodiscard]] absl::Status Unmap();
+
+ private:
+  friend struct MappingAccess;
+  void* addr_ = nullptr;
+  std::uint64_t size_ = 0;
+  Backend backend_ = Backend::kFile;
+  std::uint64_t id_ = 0;
+  std::intptr_t native_ = -1;  // Win32 section handle; unused on POSIX
+};
+
+// Maps `size` bytes of `file` from offset 0, shared and writable. The file must
+// already be at least `size` bytes long: mapping past the end would turn
+// later accesses into SIGBUS, so a shorter file is an error (EINVAL).
+[[nodiscard]] absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size);
+
+// Remaps a file mapping at `new_size` (after the file grew), keeping the
+// contents; the address may change.
+[[nodiscard]] absl::Status Remap(Mapping& mapping, File& file, std::uint64_t new_size);
+
+// Private memory for one process: kHeap or kAnonymous. Zero-filled.
+[[nodiscard]] absl::StatusOr<Mapping> MapPrivate(Backend backend, std::uint64_t size);
+
+// Creates named system memory of `size` bytes (kSysV, kPosixShm,
+// kPagingFile) for the region whose backing (stub) file is `stub`, with
+// permissions `mode`, and maps it. The returned mapping's system_id() is
+// what joiners pass to AttachSystemMemory. Zero-filled. Nothing is left
+// behind on failure.
+[[nodiscard]] absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub,
+                                                         std::uint64_t size, std::uint32_t mode);
+
+// Maps existing system memory. If it is gone (a reboot removed it, its last
+// handle closed), fails with Unavailable + EAGAIN: the caller removes the stale
+// stub and starts again.
+[[nodiscard]] absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub,
+                                                         std::uint64_t id, std::uint64_t size);
+
+// Removes system memory by id (IPC_RMID, shm_unlink; nothing on Win32, where
+// a section dies with its last handle). Memory already gone is OK.
+[[nodiscard]] absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id);
+
+// Faults in [offset, offset + len) of a mapping for writing, so later
+// accesses take no page faults (and file pages are allocated).
+[[nodiscard]] absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len);
+
+// The Win95 rule (OSPORT_ZERO_ON_LAST_CLOSE): called by the last process to
+// detach from named system memory, while it still holds the region lock.
+// Where the platform drops the memory by itself (Win32) this does nothing;
+// elsewhere, in builds with the quirk, it zeroes the memory from `keep` on
+// (the caller keeps the lock word it is about to release), which is what a
+// joiner of the Win95 era found. Without the quirk it does nothing.
+void ReleaseLastUser(Mapping& mapping, std::uint64_t keep);
+
+}  // namespace osport::os
+
+#endif  // OSPORT_OS_MAP_H_

@@ -1,0 +1,131 @@
+// Process-shared mutexes stored inside a region: a spin kind (an atomic word,
+// with a kernel wait where there is one) and a file-lock kind (a byte-range
+// lock on the region file guarding an owner word). Both know their owner and
+// report its death to the next locker instead of hanging.
+#ifndef OSPORT_OS_MUTEX_H_
+#define OSPORT_OS_MUTEX_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "os/config.h"
+#include "os/file.h"
+
+namespace osport::os {
+
+enum class MutexKind : std::uint32_t {
+  // Test-and-set on the lock word; waiters spin briefly, then sleep in the
+  // kernel (Linux futex, shared) or back off with sleeps elsewhere.
+  kSpin = 1,
+  // The seed's fcntl mutex: a byte-range lock on the byte at the mutex's
+  // offset in the region file is held only while testing and setting the owner
+  // word, never across the critical section; waiters back off with sleeps
+  // (1 ms doubling, the liveness check capped so a death is seen within 1 s).
+  // For platforms without usable atomics across processes. Lock and unlock
+  // take the region's open backing File.
+  kFileLock = 2,
+};
+
+// The kind the region header uses in this build (OSPORT_SPINLOCKS). Both kinds
+// are always compiled and tested.
+inline constexpr MutexKind kRegionMutexKind =
+    config::kSpinlocks ? MutexKind::kSpin : MutexKind::kFileLock;
+
+// Per-mutex counters (the seed's mutex_set_nowait / mutex_set_wait).
+struct MutexStats {
+  std::uint64_t nowait = 0;        // acquired at the first attempt
+  std::uint64_t wait = 0;          // acquired after spinning or sleeping
+  std::uint64_t owner_deaths = 0;  // acquisitions that took over from a dead
+                                   // owner (also counted in nowait or wait)
+};
+
+// Who holds the mutex, as recorded in it. pid/start are written right after
+// the lock word is taken, so for an instant a new owner can show the previous
+// record; `held` and `tid` come from the lock word itself.
+struct MutexOwner {
+  std::uint32_t pid = 0;
+  std::uint32_t tid = 0;
+  std::uint64_t start = 0;  // the owner thread's start stamp (os/thread.h)
+  bool held = false;
+};
+
+// Plain storage placed in shared memory: exactly 64 bytes, 8-aligned,
+// trivially copyable, standard layout, the same layout in 32- and 64-bit
+// processes. Zero bytes are not a valid mutex: call Init once, before any
+// other process uses it.
+//
+// Owners are threads (os/thread.h): the lock word holds the owner's
+// system-wide thread id, so the mutex is never held without a recorded owner.
+// Only the holding thread may unlock. Locking a mutex the calling thread
+// already holds is an error (EDEADLK), never a self-deadlock.
+//
+// Owner death: a locker that finds the owner thread gone (or its id reused by
+// a thread that started later) takes the mutex over and gets IsOwnerDead;
+// a waiter notices within 1 s of the death. Thread ids are those of the pid
+// namespace the processes share; processes in different pid namespaces must
+// not share a mutex.
+//
+// Errors carry an errno (os/error.h): EBUSY held (TryLock), ETIMEDOUT
+// (LockFor), EPERM not the holder (Unlock), EDEADLK already held by the
+// caller, EINVAL bad arguments or storage that is not an initialised mutex
+// (never a crash), and the errno of a failed system call, with its name.
+class alignas(8) Mutex {
+ public:
+  // Zeroes the storage and records `kind` and `offset`: the mutex's byte
+  // offset inside the region file, where the file-lock kind takes its
+  // byte-range lock (it must fit a signed 64-bit file offset). Unknown kinds
+  // are InvalidArgument. Never call Init on a mutex others may be using.
+  [[nodiscard]] absl::Status Init(MutexKind kind, std::uint64_t offset);
+
+  // `file` is the region's backing file: required (non-null, open) for
+  // kFileLock, ignored for kSpin.
+  //
+  // Blocks until acquired. OK, or IsOwnerDead (acquired, data suspect).
+  [[nodiscard]] absl::Status Lock(File* file = nullptr);
+  // Never waits for another owner: Unavailable + EBUSY while it is held by a
+  // live owner (a dead owner is taken over: IsOwnerDead).
+  [[nodiscard]] absl::Status TryLock(File* file = nullptr);
+  // Waits at most `timeout` (up to a few ms late): DeadlineExceeded +
+  // ETIMEDOUT when it runs out.
+  [[nodiscard]] absl::Status LockFor(absl::Duration timeout, File* file = nullptr);
+  // Releases the mutex: FailedPrecondition + EPERM if the calling thread does
+  // not hold it. When the kernel wake-up of a waiter fails, the mutex is still
+  // released and the error says so; the waiter then notices within its
+  // liveness-check interval (at most 250 ms).
+  [[nodiscard]] absl::Status Unlock(File* file = nullptr);
+
+  [[nodiscard]] MutexKind kind() const;
+  // Snapshots for Stat and tools; racy by nature, never torn per field.
+  [[nodiscard]] MutexOwner owner() const;
+  [[nodiscard]] MutexStats stats() const;
+
+ private:
+  friend struct MutexImpl;    // the algorithms, in mutex.cc
+  friend struct MutexAccess;  // tests: corrupt or forge fields on purpose
+  struct Wait;                // one lock attempt's mode and back-off state
+
+  // Field order fixes the layout: every 64-bit field sits at a multiple of 8
+  // so 32-bit x86 (4-byte-aligned uint64_t members) lays it out the same.
+  std::uint32_t word_;          // lock word: owner tid | waiters bit; 0 free
+  std::uint32_t kind_;          // MutexKind
+  std::uint64_t offset_;        // byte in the region file (kFileLock)
+  std::uint32_t owner_pid_;     // the owner's process,
+  std::uint32_t owner_tid_;     // for which thread the record was written,
+  std::uint64_t owner_start_;   // and that thread's start stamp
+  std::uint64_t nowait_;        // MutexStats, updated by the holder
+  std::uint64_t wait_;
+  std::uint64_t owner_deaths_;
+  std::uint32_t magic_;         // kMagic once Init ran: garbage is refused
+  std::uint32_t reserved_;
+};
+
+// Lock/TryLock/LockFor return this (code kAborted, errno EOWNERDEAD) when the
+// previous owner died holding the mutex: the caller NOW HOLDS the mutex, and
+// the data it guards may be inconsistent (repair it, or mark the region
+// panicked), then Unlock as usual.
+[[nodiscard]] bool IsOwnerDead(const absl::Status& status);
+
+}  // namespace osport::os
+
+#endif  // OSPORT_OS_MUTEX_H_

@@ -1,0 +1,334 @@
+// Implements os/map.h on POSIX: mmap of files and anonymous memory, SysV
+// shmget/shmat, and POSIX shm_open under short names.
+#include "os/map.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "os/config.h"
+#include "os/error.h"
+#include "os/internal/map_platform.h"
+#include "os/posix/error.h"
+#include "os/posix/sys.h"
+#include "os/posix/sys_map.h"
+
+namespace osport::os {
+
+namespace sys = posix::sys;
+using posix::ErrnoStatus;
+
+namespace {
+
+// Linux 5.14 populates writable pages without touching them; older kernels
+// say EINVAL and get the touch loop.
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+std::size_t PageSize() {
+  static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+// POSIX shm names: "/osport-" + 16 hex digits = 24 characters, within
+// macOS's 31-character limit (PSHMNAMLEN).
+std::string ShmName(std::uint64_t id) { return absl::StrFormat("/osport-%016x", id); }
+
+absl::Status Unsupported(Backend backend) {
+  return PortableError(absl::StatusCode::kUnimplemented, ENOSYS,
+                       absl::StrCat("backend '", BackendName(backend),
+                                    "' is not available on this platform"));
+}
+
+absl::Status Gone(absl::string_view what) {
+  return PortableError(absl::StatusCode::kUnavailable, EAGAIN,
+                       absl::StrCat(what, " is gone (removed, or lost in a reboot); try again"));
+}
+
+absl::StatusOr<std::uint64_t> FileSize(int fd, absl::string_view path) {
+  struct stat st;
+  if (sys::Fstat(fd, &st) != 0) return ErrnoStatus("fstat", path, errno);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+absl::StatusOr<void*> MapShared(int fd, std::uint64_t size, absl::string_view path) {
+  void* addr = sys::Mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE,
+                         MAP_SHARED, fd, 0);
+  if (addr == MAP_FAILED) return ErrnoStatus("mmap", path, errno);
+  return addr;
+}
+
+absl::StatusOr<Mapping> CreateSysV(std::uint64_t size, std::uint32_t mode) {
+  const int id = sys::Shmget(IPC_PRIVATE, static_cast<std::size_t>(size),
+                             IPC_CREAT | IPC_EXCL | static_cast<int>(mode & 0777));
+  if (id < 0) return ErrnoStatus("shmget", "IPC_PRIVATE", errno);
+  void* addr = sys::Shmat(id);
+  if (addr == reinterpret_cast<void*>(-1)) {
+    absl::Status s = ErrnoStatus("shmat", absl::StrCat("shmid ", id), errno);
+    (void)sys::ShmRemove(id);
+    return s;
+  }
+  return MappingAccess::Make(addr, size, Backend::kSysV, static_cast<std::uint64_t>(id), -1);
+}
+
+absl::StatusOr<Mapping> CreatePosixShm(std::uint64_t size, std::uint32_t mode) {
+  std::random_device rd;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::uint64_t id = (std::uint64_t{rd()} << 32 | rd()) | 1;  // never 0
+    const std::string name = ShmName(id);
+    const int fd = sys::ShmOpen(name.c_str(), O_RDWR | O_CREAT | O_EXCL, static_cast<mode_t>(mode));
+    if (fd < 0) {
+      if (errno == EEXIST) continue;  // a name collision: draw another
+      return ErrnoStatus("shm_open", name, errno);
+    }
+    absl::Status s;
+    void* addr = nullptr;
+    // Exact mode whatever the umask; the size; the pages reserved now, so a
+    // full /dev/shm is ENOSPC here rather than SIGBUS on first touch.
+    if (sys::Fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+      s = ErrnoStatus("fchmod", name, errno);
+    } else if (sys::Ftruncate(fd, static_cast<off_t>(size)) != 0) {
+      s = ErrnoStatus("ftruncate", name, errno);
+    } else if (int err = sys::Fallocate(fd, 0, static_cast<off_t>(size));
+               err != 0 && err != EOPNOTSUPP) {
+      s = ErrnoStatus("fallocate", name, err);
+    } else {
+      absl::StatusOr<void*> m = MapShared(fd, size, name);
+      if (m.ok()) addr = *m;
+      s = m.status();
+    }
+    (void)sys::Close(fd);
+    if (!s.ok()) {
+      (void)sys::ShmUnlink(name.c_str());
+      return s;
+    }
+    return MappingAccess::Make(addr, size, Backend::kPosixShm, id, -1);
+  }
+  return PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
+                       "shm_open: could not find a free name in 8 attempts");
+}
+
+absl::StatusOr<Mapping> AttachSysV(std::uint64_t id, std::uint64_t size) {
+  const std::string what = absl::StrCat("SysV segment ", id);
+  if (id > static_cast<std::uint64_t>(INT32_MAX)) return Gone(what);
+  const int shmid = static_cast<int>(id);
+  struct shmid_ds ds;
+  if (sys::ShmStat(shmid, &ds) != 0) {
+    if (errno == EINVAL || errno == EIDRM) return Gone(what);
+    return ErrnoStatus("shmctl", what, errno);
+  }
+  // A removed segment lingers while attached (SHM_DEST): it is as good as
+  // gone for a joiner; one smaller than the region is not ours.
+  if ((ds.shm_perm.mode & SHM_DEST) != 0 || ds.shm_segsz < size) return Gone(what);
+  void* addr = sys::Shmat(shmid);
+  if (addr == reinterpret_cast<void*>(-1)) {
+    if (errno == EINVAL || errno == EIDRM) return Gone(what);
+    return ErrnoStatus("shmat", what, errno);
+  }
+  return MappingAccess::Make(addr, size, Backend::kSysV, id, -1);
+}
+
+absl::StatusOr<Mapping> AttachPosixShm(std::uint64_t id, std::uint64_t size) {
+  const std::string name = ShmName(id);
+  const int fd = sys::ShmOpen(name.c_str(), O_RDWR, 0);
+  if (fd < 0) {
+    if (errno == ENOENT) return Gone(absl::StrCat("POSIX shm ", name));
+    return ErrnoStatus("shm_open", name, errno);
+  }
+  absl::StatusOr<std::uint64_t> have = FileSize(fd, name);
+  absl::StatusOr<void*> addr = !have.ok()      ? absl::StatusOr<void*>(have.status())
+                               : *have < size ? Gone(absl::StrCat("POSIX shm ", name, " (too small)"))
+                                              : MapShared(fd, size, name);
+  (void)sys::Close(fd);
+  if (!addr.ok()) return addr.status();
+  return MappingAccess::Make(*addr, size, Backend::kPosixShm, id, -1);
+}
+
+}  // namespace
+
+bool BackendSupported(Backend backend) { return backend != Backend::kPagingFile; }
+
+std::uint64_t MapGranularity() { return PageSize(); }
+
+absl::Status Mapping::Unmap() {
+  if (addr_ == nullptr) return absl::OkStatus();
+  void* addr = addr_;
+  const auto size = static_cast<std::size_t>(size_);
+  MappingAccess::Clear(*this);
+  switch (backend_) {
+    case Backend::kHeap:
+      std::free(addr);
+      return absl::OkStatus();
+    case Backend::kSysV:
+      if (sys::Shmdt(addr) != 0) return ErrnoStatus("shmdt", absl::StrCat("shmid ", id_), errno);
+      return absl::OkStatus();
+    default:
+      if (sys::Munmap(addr, size) != 0) return ErrnoStatus("munmap", "", errno);
+      return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size) {
+  if (absl::Status s = internal::ValidateMapSize(absl::StrCat("map \"", file.path(), "\""), size);
+      !s.ok()) {
+    return s;
+  }
+  const int fd = static_cast<int>(file.native());
+  absl::StatusOr<std::uint64_t> have = FileSize(fd, file.path());
+  if (!have.ok()) return have.status();
+  if (*have < size) {
+    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                         absl::StrFormat("map \"%s\": the file has %u bytes, fewer than the %u to map",
+                                         file.path(), *have, size));
+  }
+  absl::StatusOr<void*> addr = MapShared(fd, size, file.path());
+  if (!addr.ok()) return addr.status();
+  return MappingAccess::Make(*addr, size, Backend::kFile, 0, -1);
+}
+
+absl::Status Remap(Mapping& mapping, File& file, std::uint64_t new_size) {
+  if (!mapping.mapped() || mapping.backend() != Backend::kFile) {
+    return PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
+                         "remap: only a mapped file can be remapped");
+  }
+  if (absl::Status s = internal::ValidateMapSize("remap", new_size); !s.ok()) return s;
+  const int fd = static_cast<int>(file.native());
+  absl::StatusOr<std::uint64_t> have = FileSize(fd, file.path());
+  if (!have.ok()) return have.status();
+  if (*have < new_size) {
+    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                         absl::StrFormat("remap \"%s\": the file has %u bytes, fewer than the %u to map",
+                                         file.path(), *have, new_size));
+  }
+  // mremap keeps the faulted-in pages and, on failure, the old view; where it
+  // is missing, map the new view before dropping the old one so a failure
+  // never leaves the caller without its region (and its lock).
+  void* addr = sys::Mremap(mapping.data(), static_cast<std::size_t>(mapping.size()),
+                           static_cast<std::size_t>(new_size));
+  if (addr == MAP_FAILED) {
+    if (errno != ENOSYS) return ErrnoStatus("mremap", file.path(), errno);
+    absl::StatusOr<void*> fresh = MapShared(fd, new_size, file.path());
+    if (!fresh.ok()) return fresh.status();
+    (void)sys::Munmap(mapping.data(), static_cast<std::size_t>(mapping.size()));
+    addr = *fresh;
+  }
+  MappingAccess::SetView(mapping, addr, new_size);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Mapping> MapPrivate(Backend backend, std::uint64_t size) {
+  if (absl::Status s = internal::ValidateMapSize("map private memory", size); !s.ok()) return s;
+  if (backend == Backend::kHeap) {
+    void* addr = std::calloc(1, static_cast<std::size_t>(size));
+    if (addr == nullptr) return ErrnoStatus("calloc", "", ENOMEM);
+    return MappingAccess::Make(addr, size, backend, 0, -1);
+  }
+  if (backend != Backend::kAnonymous) {
+    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                         absl::StrCat("backend '", BackendName(backend), "' is not private memory"));
+  }
+  void* addr = sys::Mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (addr == MAP_FAILED) return ErrnoStatus("mmap", "anonymous", errno);
+  return MappingAccess::Make(addr, size, backend, 0, -1);
+}
+
+absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub, std::uint64_t size,
+                                           std::uint32_t mode) {
+  (void)stub;  // POSIX names system memory by id, not by the stub's identity
+  if (absl::Status s = internal::ValidateMapSize("create system memory", size); !s.ok()) return s;
+  switch (backend) {
+    case Backend::kSysV: return CreateSysV(size, mode);
+    case Backend::kPosixShm: return CreatePosixShm(size, mode);
+    case Backend::kPagingFile: return Unsupported(backend);
+    default: break;
+  }
+  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                       absl::StrCat("backend '", BackendName(backend), "' is not system memory"));
+}
+
+absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub, std::uint64_t id,
+                                           std::uint64_t size) {
+  (void)stub;
+  if (absl::Status s = internal::ValidateMapSize("attach system memory", size); !s.ok()) return s;
+  switch (backend) {
+    case Backend::kSysV: return AttachSysV(id, size);
+    case Backend::kPosixShm: return AttachPosixShm(id, size);
+    case Backend::kPagingFile: return Unsupported(backend);
+    default: break;
+  }
+  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                       absl::StrCat("backend '", BackendName(backend), "' is not system memory"));
+}
+
+absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
+  switch (backend) {
+    case Backend::kSysV: {
+      if (id > static_cast<std::uint64_t>(INT32_MAX)) return absl::OkStatus();
+      if (sys::ShmRemove(static_cast<int>(id)) != 0 && errno != EINVAL && errno != EIDRM) {
+        return ErrnoStatus("shmctl(IPC_RMID)", absl::StrCat("shmid ", id), errno);
+      }
+      return absl::OkStatus();
+    }
+    case Backend::kPosixShm: {
+      const std::string name = ShmName(id);
+      if (sys::ShmUnlink(name.c_str()) != 0 && errno != ENOENT) {
+        return ErrnoStatus("shm_unlink", name, errno);
+      }
+      return absl::OkStatus();
+    }
+    case Backend::kPagingFile: return Unsupported(backend);
+    default: break;
+  }
+  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                       absl::StrCat("backend '", BackendName(backend), "' is not system memory"));
+}
+
+absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len) {
+  if (offset > mapping.size() || len > mapping.size() - offset) {
+    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                         absl::StrFormat("prefault: [%u, +%u) is outside the %u-byte mapping",
+                                         offset, len, mapping.size()));
+  }
+  if (len == 0) return absl::OkStatus();
+  auto* base = static_cast<unsigned char*>(mapping.data());
+  const std::size_t page = PageSize();
+  if (mapping.backend() != Backend::kHeap) {
+    // The mapping starts on a page boundary; widen the range to pages.
+    const std::uint64_t start = offset / page * page;
+    const std::uint64_t end = offset + len;
+    if (sys::Madvise(base + start, static_cast<std::size_t>(end - start), MADV_POPULATE_WRITE) == 0) {
+      return absl::OkStatus();
+    }
+    const int err = errno;
+    // ENOSPC / ENOMEM / EFAULT are real: the pages cannot be had.
+    if (err != EINVAL) return ErrnoStatus("madvise(MADV_POPULATE_WRITE)", "", err);
+  }
+  // Older kernels and heap memory: write each page. Only used on memory the
+  // caller owns alone (new regions, freshly grown pages).
+  for (std::uint64_t at = offset; at < offset + len; at += page) {
+    volatile unsigned char* p = base + at;
+    *p = *p;
+  }
+  volatile unsigned char* last = base + offset + len - 1;
+  *last = *last;
+  return absl::OkStatus();
+}
+
+void ReleaseLastUser(Mapping& mapping, std::uint64_t keep) {
+  if constexpr (config::kZeroOnLastClose) {
+    if (BackendNamed(mapping.backend()) && mapping.mapped() && keep < mapping.size()) {
+      std::memset(static_cast<unsigned char*>(mapping.data()) + keep, 0,
+                  static_cast<std::size_t>(mapping.size() - keep));
+    }
+  }
+}
+
+}  // namespace osport::os

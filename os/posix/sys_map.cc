@@ -1,0 +1,71 @@
+// Implements os/posix/sys_map.h: mmap, SysV and POSIX shm, gated by hooks.
+#include "os/posix/sys_map.h"
+
+#include <fcntl.h>
+
+#include "os/posix/sys.h"
+
+namespace osport::os::posix::sys {
+
+void* Mmap(void* addr, std::size_t len, int prot, int flags, int fd, off_t offset) {
+  if (Enter(Op::kMap).fail) return MAP_FAILED;
+  return ::mmap(addr, len, prot, flags, fd, offset);
+}
+
+int Munmap(void* addr, std::size_t len) {
+  if (Enter(Op::kUnmap).fail) return -1;
+  return ::munmap(addr, len);
+}
+
+void* Mremap(void* addr, std::size_t old_len, std::size_t new_len) {
+  if (Enter(Op::kMap).fail) return MAP_FAILED;
+#if defined(__linux__)
+  return ::mremap(addr, old_len, new_len, MREMAP_MAYMOVE);
+#else
+  (void)addr, (void)old_len, (void)new_len;
+  errno = ENOSYS;
+  return MAP_FAILED;
+#endif
+}
+
+int Madvise(void* addr, std::size_t len, int advice) {
+  if (Enter(Op::kAdvise).fail) return -1;
+  return ::madvise(addr, len, advice);
+}
+
+int Shmget(key_t key, std::size_t size, int flags) {
+  if (Enter(Op::kShmCreate).fail) return -1;
+  return ::shmget(key, size, flags);
+}
+
+void* Shmat(int id) {
+  if (Enter(Op::kMap).fail) return reinterpret_cast<void*>(-1);
+  return ::shmat(id, nullptr, 0);
+}
+
+int Shmdt(const void* addr) {
+  if (Enter(Op::kUnmap).fail) return -1;
+  return ::shmdt(addr);
+}
+
+int ShmStat(int id, struct shmid_ds* ds) {
+  if (Enter(Op::kStat).fail) return -1;
+  return ::shmctl(id, IPC_STAT, ds);
+}
+
+int ShmRemove(int id) {
+  if (Enter(Op::kShmRemove).fail) return -1;
+  return ::shmctl(id, IPC_RMID, nullptr);
+}
+
+int ShmOpen(const char* name, int flags, mode_t mode) {
+  if (Enter(Op::kShmCreate).fail) return -1;
+  return ::shm_open(name, flags | O_CLOEXEC, mode);
+}
+
+int ShmUnlink(const char* name) {
+  if (Enter(Op::kShmRemove).fail) return -1;
+  return ::shm_unlink(name);
+}
+
+}  // namespace osport::os::posix::sys

@@ -1,0 +1,25 @@
+// Growing region files: allocate, or write zeros where mapinit says so.
+#include "region/grow.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "os/map.h"
+
+namespace osport::region {
+
+absl::Status GrowRegionFile(os::File& file, std::uint64_t from, std::uint64_t to) {
+  if (to <= from) return absl::OkStatus();
+  if (!os::MapInitRequired()) return os::Allocate(file, from, to - from);
+  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, from, false, os::Whence::kSet);
+  if (!pos.ok()) return pos.status();
+  const std::vector<std::byte> zeros(static_cast<std::size_t>(std::min(kMapInitChunk, to - from)));
+  for (std::uint64_t at = from; at < to;) {
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), to - at));
+    if (absl::Status s = os::Write(file, gsl::span<const std::byte>(zeros.data(), n)); !s.ok()) return s;
+    at += n;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace osport::region

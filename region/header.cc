@@ -1,0 +1,157 @@
+// Format words, header validation and the attachment table.
+#include "region/header.h"
+
+#include "absl/strings/str_format.h"
+#include "os/map.h"
+#include "os/process.h"
+#include "region/errors.h"
+
+namespace osport::region {
+
+namespace {
+constexpr std::uint32_t kVersionMajor = 0;
+constexpr std::uint32_t kVersionMinor = 1;
+constexpr std::uint32_t kVersionPatch = 0;
+
+std::uint32_t ByteSwap(std::uint32_t v) {
+  return (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
+}
+
+absl::string_view KindName(std::uint32_t kind) {
+  switch (kind) {
+    case static_cast<std::uint32_t>(os::MutexKind::kSpin): return "spin";
+    case static_cast<std::uint32_t>(os::MutexKind::kFileLock): return "file-lock";
+    default: return "unknown";
+  }
+}
+}  // namespace
+
+std::uint32_t FormatWord(os::MutexKind kind) {
+  return kLayoutVersion << 24 | static_cast<std::uint32_t>(kind) << 16 |
+         static_cast<std::uint32_t>(sizeof(os::Mutex) / 8) << 8 |
+         static_cast<std::uint32_t>(kHeaderSize / 256);
+}
+
+std::uint32_t FormatWord() { return FormatWord(os::kRegionMutexKind); }
+
+std::uint32_t VersionWord() { return kVersionMajor << 16 | kVersionMinor << 8 | kVersionPatch; }
+
+absl::Status CheckMagicAndFormat(std::uint32_t magic, std::uint32_t format, absl::string_view name) {
+  if (magic == ByteSwap(kRegionMagic)) {
+    return RegionError(RegionErrc::kIncompatible,
+                       absl::StrFormat("region %s was made on a machine of the other byte order", name));
+  }
+  if (magic != kRegionMagic) {
+    return RegionError(RegionErrc::kCorrupt,
+                       absl::StrFormat("region %s: bad magic 0x%08x (expected 0x%08x): not an osport "
+                                       "region, or corrupt",
+                                       name, magic, kRegionMagic));
+  }
+  const std::uint32_t want = FormatWord();
+  if (format != want) {
+    const std::uint32_t version = format >> 24, kind = (format >> 16) & 0xFF;
+    return RegionError(
+        RegionErrc::kIncompatible,
+        absl::StrFormat("region %s has format 0x%08x (layout %u, %s mutex, mutex %u bytes, header %u "
+                        "bytes); this build needs 0x%08x (layout %u, %s mutex, %u, %u)",
+                        name, format, version, KindName(kind), ((format >> 8) & 0xFF) * 8,
+                        (format & 0xFF) * 256, want, kLayoutVersion,
+                        KindName(static_cast<std::uint32_t>(os::kRegionMutexKind)), sizeof(os::Mutex),
+                        kHeaderSize));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::string_view name) {
+  auto corrupt = [&](const std::string& what) {
+    return RegionError(RegionErrc::kCorrupt, absl::StrFormat("region %s: corrupt header: %s", name, what));
+  };
+  const std::uint64_t size = h.size.load(std::memory_order_acquire);
+  if (size < 2 * kHeaderSize) return corrupt(absl::StrFormat("size %u is too small", size));
+  if (size % kHeaderSize != 0) return corrupt(absl::StrFormat("size %u is not a page multiple", size));
+  if (size > available) {
+    return RegionError(RegionErrc::kTruncated,
+                       absl::StrFormat("region %s: header says %u bytes but only %u exist", name,
+                                       size, available));
+  }
+  if (h.attach_slots != kMaxAttachments) {
+    return corrupt(absl::StrFormat("%u attachment slots (expected %u)", h.attach_slots, kMaxAttachments));
+  }
+  std::uint64_t sum = 0;
+  for (const Attachment& a : h.attachments) {
+    if (a.pid == 0 && (a.count != 0 || a.start != 0)) return corrupt("a free attachment slot is not empty");
+    sum += a.count;
+  }
+  if (sum != h.refcount) {
+    return corrupt(absl::StrFormat("reference count %u does not match the %u recorded attachments",
+                                   h.refcount, sum));
+  }
+  switch (static_cast<os::Backend>(h.backend)) {
+    case os::Backend::kFile:
+    case os::Backend::kHeap:
+    case os::Backend::kAnonymous:
+    case os::Backend::kSysV:
+    case os::Backend::kPosixShm:
+    case os::Backend::kPagingFile:
+      break;
+    default:
+      return corrupt(absl::StrFormat("unknown backend %u", h.backend));
+  }
+  if ((h.flags & ~(kFlagNamed | kFlagRemoveOnDetach | kFlagPrivate)) != 0) {
+    return corrupt(absl::StrFormat("unknown flags 0x%x", h.flags));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddAttachment(RegionHeader& h, std::uint32_t pid, std::uint64_t start,
+                           absl::string_view name) {
+  Attachment* free_slot = nullptr;
+  for (Attachment& a : h.attachments) {
+    if (a.pid == pid && a.start == start) {
+      ++a.count;
+      ++h.refcount;
+      return absl::OkStatus();
+    }
+    if (a.pid == 0 && free_slot == nullptr) free_slot = &a;
+  }
+  if (free_slot == nullptr) {
+    return RegionError(RegionErrc::kFull,
+                       absl::StrFormat("region %s: %u processes are attached already (the most "
+                                       "one region records)",
+                                       name, kMaxAttachments));
+  }
+  *free_slot = Attachment{pid, 1, start};
+  ++h.refcount;
+  return absl::OkStatus();
+}
+
+absl::Status DropAttachment(RegionHeader& h, std::uint32_t pid, std::uint64_t start,
+                            absl::string_view name) {
+  for (Attachment& a : h.attachments) {
+    if (a.pid == pid && a.start == start && a.count > 0) {
+      if (--a.count == 0) a = Attachment{0, 0, 0};
+      --h.refcount;
+      return absl::OkStatus();
+    }
+  }
+  return RegionError(RegionErrc::kCorrupt,
+                     absl::StrFormat("region %s: this process (pid %u) is not recorded as attached",
+                                     name, pid));
+}
+
+std::uint32_t ReconcileDead(RegionHeader& h) {
+  std::uint32_t dropped = 0;
+  for (Attachment& a : h.attachments) {
+    if (a.pid == 0) continue;
+    absl::StatusOr<bool> alive = os::IsAlive(os::ProcessIdentity{a.pid, a.start});
+    // When the OS cannot say, keep the slot: a wrong "dead" would let a live
+    // process's region be removed under it.
+    if (!alive.ok() || *alive) continue;
+    dropped += a.count;
+    h.refcount -= a.count;
+    a = Attachment{0, 0, 0};
+  }
+  return dropped;
+}
+
+}  // namespace osport::region

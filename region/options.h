@@ -1,0 +1,69 @@
+// What a caller asks of a region: where it lives, how big, which memory.
+#ifndef OSPORT_REGION_OPTIONS_H_
+#define OSPORT_REGION_OPTIONS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "os/map.h"
+
+namespace osport::region {
+
+// How often and how patiently Attach retries a region that is still being
+// created or removed by another process. The seed tried 3 times, sleeping
+// 2, 4 and 6 s; tests use a short back-off.
+struct RetryPolicy {
+  int attempts = 3;                          // tries after the first, >= 0
+  absl::Duration backoff = absl::Seconds(2); // sleep attempt * backoff before try `attempt`
+};
+
+struct RegionOptions {
+  // The directory the backing file lives in; it must exist.
+  std::string home;
+  // The backing file's name inside `home`: 1-255 bytes, no '/' or '\', not
+  // "." or "..", no NUL. Regions are confined to their home directory.
+  std::string name;
+  // Total size in bytes, header included; rounded up to the mapping
+  // granularity and to at least two pages. Used when creating; a joiner
+  // takes the existing size (see size_is_default).
+  std::uint64_t size = 0;
+  // Permissions of the backing file and system memory, applied exactly.
+  std::uint32_t mode = 0600;
+  // Create the region if it does not exist (else NotFound).
+  bool create = true;
+  // A region only this process uses (the seed's REGION_PRIVATE).
+  bool private_region = false;
+  // Which memory; unset = kFile for shared regions, kHeap for private ones
+  // (kFile where spinlocks are off or mutexes need shared memory).
+  std::optional<os::Backend> backend;
+  // The seed's REGION_SIZEDEF: `size` is only a default, so joining a smaller
+  // existing region is fine. Otherwise a smaller region is kTooSmall.
+  bool size_is_default = false;
+  // The seed's db_region_init: fault every page in when creating and growing
+  // (no page faults later while holding locks) and guarantee disk blocks.
+  bool prefault = false;
+  RetryPolicy retry;
+};
+
+// The backing file's path, or InvalidArgument naming what is wrong with the
+// options (empty home, a name that leaves the home directory, a size of 0 or
+// over OSPORT_REGIONSIZE_MAX, an unknown mode, a backend this build cannot
+// use...).
+[[nodiscard]] absl::StatusOr<std::string> RegionPath(const RegionOptions& options);
+[[nodiscard]] absl::Status ValidateOptions(const RegionOptions& options);
+
+// The backend Attach will use for `options`, or the error that explains why
+// the requested one is impossible in this build.
+[[nodiscard]] absl::StatusOr<os::Backend> ResolveBackend(const RegionOptions& options);
+
+// `size` rounded up to the mapping granularity and to at least two pages (a
+// region file must be larger than a stub, which is exactly one header).
+[[nodiscard]] std::uint64_t RoundRegionSize(std::uint64_t size);
+
+}  // namespace osport::region
+
+#endif  // OSPORT_REGION_OPTIONS_H_

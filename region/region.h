@@ -1,0 +1,111 @@
+// A region: shared memory with a header at offset 0 and a backing file in a
+// home directory (the seed's __db_rattach / __db_rdetach / __db_rgrow, made
+// crash-safe). Built only on os/; no platform code here.
+#ifndef OSPORT_REGION_REGION_H_
+#define OSPORT_REGION_REGION_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "os/file.h"
+#include "os/map.h"
+#include "region/errors.h"
+#include "region/header.h"
+#include "region/options.h"
+
+namespace osport::region {
+
+// An attached region. Move-only. Destroying an attached Region detaches it
+// (ignoring errors); call Detach() where the outcome matters.
+//
+// Locking: the region lock is the header's mutex. Attach returns with it
+// held; the caller initialises its data if created(), then Unlock()s. Grow
+// requires it held. A process that dies holding it makes the next locker
+// get kOwnerDied (and Attach marks the region panicked).
+class Region {
+ public:
+  // Creates or joins the region described by `options` and returns it
+  // LOCKED, with created() saying whether this call created it. Errors:
+  // InvalidArgument (options), NotFound (no region and !create), and the
+  // RegionErrc kinds: kCorrupt / kIncompatible / kTruncated (a header that
+  // cannot be trusted: never mapped past the file's end), kRunRecovery
+  // (panicked), kOwnerDied (a process died holding the lock: the region is
+  // now marked panicked), kTooSmall, kFull, kNotReady (still not ready after
+  // the retry policy ran out).
+  [[nodiscard]] static absl::StatusOr<Region> Attach(const RegionOptions& options);
+
+  Region() = default;
+  ~Region();
+  Region(Region&& other) noexcept;
+  Region& operator=(Region&& other) noexcept;
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+
+  [[nodiscard]] bool attached() const { return map_.mapped(); }
+  [[nodiscard]] bool created() const { return created_; }
+  [[nodiscard]] const std::string& name() const { return options_.name; }
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] os::Backend backend() const { return map_.backend(); }
+
+  // The caller's memory: everything after the header, and its size. Valid
+  // until Grow/Remap/Detach.
+  [[nodiscard]] void* data() const;
+  [[nodiscard]] std::uint64_t data_size() const;
+  // The whole mapping, header included.
+  [[nodiscard]] std::uint64_t size() const { return map_.size(); }
+  [[nodiscard]] RegionHeader& header() const { return *static_cast<RegionHeader*>(map_.data()); }
+
+  // The region lock. Lock's kOwnerDied status means the lock IS held and the
+  // data may be inconsistent: repair and continue, or Panic().
+  [[nodiscard]] absl::Status Lock();
+  [[nodiscard]] absl::Status Unlock();
+
+  // Decrements the reference count (dropping dead processes' attachments),
+  // and if this was the last attachment of a region marked for removal,
+  // destroys it (system memory and file). kBusy when the region is marked for
+  // removal but others are still attached (they will remove it). Always
+  // leaves this object detached, even on error. Must not hold the lock.
+  [[nodiscard]] absl::Status Detach();
+
+  // Grows a file-backed region to `new_size` (rounded up), with the lock
+  // HELD: disk blocks guaranteed (ENOSPC now, not SIGBUS later), every new
+  // page written when mapinit is required, faulted in with prefault; the
+  // header size updated; remapped (data() may move). Other processes see
+  // NeedsRemap() and call Remap().
+  [[nodiscard]] absl::Status Grow(std::uint64_t new_size);
+
+  // Whether another process grew the region since this one mapped it.
+  [[nodiscard]] bool NeedsRemap() const;
+  // Maps the region at the size its header now says.
+  [[nodiscard]] absl::Status Remap();
+
+  // Marks the region panicked: every later Attach gets kRunRecovery.
+  void Panic();
+
+ private:
+  friend class Attacher;
+  void Abandon();  // unmaps and closes without touching the header
+
+  RegionOptions options_;
+  std::string path_;
+  os::File file_;
+  os::Mapping map_;
+  bool created_ = false;
+  bool remove_file_on_detach_ = false;  // private file-backed regions (shared-only quirk)
+};
+
+// Removes the region named by `options` (home + name).
+//   force == false: joins it and marks it for removal on its last detach,
+//     then detaches: OK if this was the last attachment (removed now), kBusy
+//     while others are attached (the last of them removes it). NotFound if
+//     it does not exist.
+//   force == true: never attaches (a dead process may have left it locked or
+//     corrupt): removes its system memory if the stub names some, and the
+//     file. OK if there was nothing to remove. A symbolic link is refused.
+[[nodiscard]] absl::Status Remove(const RegionOptions& options, bool force);
+
+}  // namespace osport::region
+
+#endif  // OSPORT_REGION_REGION_H_

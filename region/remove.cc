@@ -1,0 +1,65 @@
+// Removing regions by name: the seed's __db_runlink, force and non-force.
+#include "absl/strings/str_format.h"
+#include "os/error.h"
+#include "os/file.h"
+#include "region/errors.h"
+#include "region/header.h"
+#include "region/region.h"
+
+namespace osport::region {
+namespace {
+
+// Force: never attach. Read the stub (if the file is one) to find system
+// memory, remove that, then the file. A corrupt stub still loses its file:
+// force exists for regions nothing else can remove.
+absl::Status ForceRemove(const RegionOptions& o, const std::string& path) {
+  absl::StatusOr<os::File> file = os::Open(path, os::kOpenReadOnly | os::kOpenNoFollow);
+  if (!file.ok()) {
+    if (os::HasErrno(file.status(), ENOENT)) return absl::OkStatus();
+    if (os::HasErrno(file.status(), ELOOP)) {
+      return os::PortableError(absl::StatusCode::kInvalidArgument, ELOOP,
+                               absl::StrFormat("region %s: %s is a symbolic link; refusing to remove "
+                                               "through it",
+                                               o.name, path));
+    }
+    return os::Annotate(file.status(), "remove region " + o.name);
+  }
+  absl::StatusOr<os::IoInfo> info = os::GetIoInfo(*file);
+  if (!info.ok()) return info.status();
+  absl::Status memory = absl::OkStatus();
+  if (info->size() == kHeaderSize) {
+    alignas(8) std::byte buf[kHeaderSize];
+    absl::StatusOr<std::size_t> n = os::Read(*file, buf);
+    if (!n.ok()) return n.status();
+    const auto* h = reinterpret_cast<const RegionHeader*>(buf);
+    const auto backend = static_cast<os::Backend>(h->backend);
+    if (*n == kHeaderSize && h->magic.load(std::memory_order_relaxed) == kRegionMagic &&
+        (h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) && os::BackendSupported(backend)) {
+      memory = os::RemoveSystemMemory(backend, h->system_id);
+    }
+  }
+  // Close before unlinking: Win32 will not remove an open file's name.
+  (void)file->Close();
+  if (absl::Status s = os::Unlink(path); !s.ok() && !os::HasErrno(s, ENOENT)) {
+    return os::Annotate(s, "remove region " + o.name);
+  }
+  return os::Annotate(memory, "remove region " + o.name);
+}
+
+}  // namespace
+
+absl::Status Remove(const RegionOptions& options, bool force) {
+  RegionOptions o = options;
+  o.create = false;
+  o.size_is_default = true;
+  absl::StatusOr<std::string> path = RegionPath(o);
+  if (!path.ok()) return path.status();
+  if (force) return ForceRemove(o, *path);
+  absl::StatusOr<Region> r = Region::Attach(o);
+  if (!r.ok()) return r.status();
+  r->header().flags |= kFlagRemoveOnDetach;
+  if (absl::Status s = r->Unlock(); !s.ok()) return s;
+  return r->Detach();
+}
+
+}  // namespace osport::region

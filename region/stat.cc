@@ -1,0 +1,109 @@
+// Stat: a region's header read through its file (and its system memory, for
+// stubs), without attaching or locking.
+#include "region/stat.h"
+
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "os/error.h"
+#include "os/file.h"
+#include "os/process.h"
+#include "os/thread.h"
+#include "region/errors.h"
+#include "region/header.h"
+
+namespace osport::region {
+
+absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
+  RegionOptions o = options;
+  o.create = false;
+  absl::StatusOr<std::string> path = RegionPath(o);
+  if (!path.ok()) return path.status();
+  absl::StatusOr<os::File> file = os::Open(*path, os::kOpenReadOnly | os::kOpenNoFollow);
+  if (!file.ok()) {
+    if (os::HasErrno(file.status(), ENOENT)) {
+      return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+                               absl::StrFormat("region %s does not exist (%s)", o.name, *path));
+    }
+    if (os::HasErrno(file.status(), ELOOP)) {
+      return os::PortableError(absl::StatusCode::kInvalidArgument, ELOOP,
+                               absl::StrFormat("region %s: %s is a symbolic link; refusing", o.name, *path));
+    }
+    return os::Annotate(file.status(), "stat region " + o.name);
+  }
+  absl::StatusOr<os::IoInfo> info = os::GetIoInfo(*file);
+  if (!info.ok()) return info.status();
+
+  RegionStat st;
+  st.path = *path;
+  st.file_size = info->size();
+  st.stub = st.file_size == kHeaderSize;
+  alignas(8) std::byte buf[kHeaderSize] = {};
+  absl::StatusOr<std::size_t> n = os::Read(*file, buf);
+  if (!n.ok()) return n.status();
+  if (*n < kHeaderSize) return st;  // not initialised: magic 0, nothing more to say
+  const auto* h = reinterpret_cast<const RegionHeader*>(buf);
+  st.magic = h->magic.load(std::memory_order_relaxed);
+  if (st.magic == 0) return st;
+  if (absl::Status s = CheckMagicAndFormat(st.magic, h->format, o.name); !s.ok()) return s;
+
+  // What the stub (or the file) says of where the memory is, kept even when
+  // the live header turns out zeroed or gone.
+  st.backend = static_cast<os::Backend>(h->backend);
+  st.system_id = h->system_id;
+  st.size = h->size.load(std::memory_order_relaxed);
+  os::Mapping live;
+  if (st.stub) {
+    // The stub's copy is as of creation; the live header is in system memory.
+    const auto backend = static_cast<os::Backend>(h->backend);
+    const std::uint64_t size = h->size.load(std::memory_order_relaxed);
+    if (!os::BackendNamed(backend) || size < 2 * kHeaderSize) {
+      return RegionError(RegionErrc::kCorrupt, absl::StrFormat("region %s: corrupt stub", o.name));
+    }
+    absl::StatusOr<os::Mapping> m = os::AttachSystemMemory(backend, *file, h->system_id, size);
+    if (m.ok()) {
+      live = std::move(*m);
+      std::memcpy(buf, live.data(), kHeaderSize);
+    } else if (os::HasErrno(m.status(), EAGAIN)) {
+      st.memory_present = false;
+    } else {
+      return m.status();
+    }
+  }
+  const std::uint64_t available = st.stub ? h->size.load(std::memory_order_relaxed) : st.file_size;
+  st.magic = h->magic.load(std::memory_order_relaxed);
+  if (st.magic == 0) return st;  // zeroed or being removed
+  if (absl::Status s = CheckFields(*h, available, o.name); !s.ok()) return s;
+
+  st.format = h->format;
+  st.layout_version = h->format >> 24;
+  st.mutex_kind = static_cast<os::MutexKind>((h->format >> 16) & 0xFF);
+  st.refcount = h->refcount;
+  st.panic = h->panic.load(std::memory_order_relaxed) != 0;
+  st.size = h->size.load(std::memory_order_relaxed);
+  st.version = h->version;
+  st.flags = h->flags;
+  st.backend = static_cast<os::Backend>(h->backend);
+  st.mode = h->mode;
+  st.system_id = h->system_id;
+  st.creator_pid = h->creator_pid;
+  st.creator_start = h->creator_start;
+  st.create_time = h->create_time;
+  for (const Attachment& a : h->attachments) {
+    if (a.pid == 0) continue;
+    AttachmentStat as{a.pid, a.start, a.count, false};
+    absl::StatusOr<bool> alive = os::IsAlive(os::ProcessIdentity{a.pid, a.start});
+    as.alive = !alive.ok() || *alive;  // unknown counts as alive, as in reconciling
+    if (as.alive) st.live_refcount += a.count;
+    st.attachments.push_back(as);
+  }
+  st.owner = h->mutex.owner();
+  st.mutex_stats = h->mutex.stats();
+  if (st.owner.held) {
+    absl::StatusOr<bool> alive = os::IsThreadAlive(st.owner.tid, st.owner.start);
+    st.owner_alive = !alive.ok() || *alive;
+  }
+  return st;
+}
+
+}  // namespace osport::region

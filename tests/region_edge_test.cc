@@ -1,0 +1,308 @@
+// Regions on hostile files, private regions, many processes at once, and
+// injected failures.
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "os/config.h"
+#include "os/error.h"
+#include "os/fault_injection.h"
+#include "region/errors.h"
+#include "region/region.h"
+#include "region/stat.h"
+#include "tests/support/region_fixture.h"
+#include "tests/support/region_worker.h"
+
+namespace osport::region {
+namespace {
+
+using testing::Ask;
+constexpr std::uint64_t kSize = 64 * 1024;
+
+// --- corrupt and hostile files -------------------------------------------------
+
+struct Damage {
+  const char* name;
+  std::uint64_t offset;  // where to write
+  std::uint64_t value;   // what (little-endian), `width` bytes
+  int width;
+  RegionErrc expect;
+};
+
+void PrintTo(const Damage& d, std::ostream* os) { *os << d.name; }
+
+class CorruptTest : public testing::RegionTest, public ::testing::WithParamInterface<Damage> {
+ protected:
+  // A healthy region file with nobody attached.
+  void MakeRegion() {
+    absl::StatusOr<Region> r = Region::Attach(Options("r", kSize));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(r->Unlock().ok());
+    ASSERT_TRUE(r->Detach().ok());
+  }
+  void Poke(std::uint64_t offset, std::uint64_t value, int width) {
+    os::File f = os::Open(Path("r"), 0).value();
+    ASSERT_TRUE(os::Seek(f, 0, 0, offset, false, os::Whence::kSet).ok());
+    ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&value),
+                                                        static_cast<std::size_t>(width)))
+                    .ok());
+  }
+  RegionOptions Quick() const {
+    RegionOptions o = Options("r", kSize);
+    o.retry.attempts = 2;
+    o.retry.backoff = absl::Microseconds(100);
+    return o;
+  }
+};
+
+TEST_P(CorruptTest, AttachAndStatGiveTheDistinctErrorWithoutCrashing) {
+  const Damage& d = GetParam();
+  MakeRegion();
+  Poke(d.offset, d.value, d.width);
+  absl::StatusOr<Region> r = Region::Attach(Quick());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(RegionErrcOf(r.status()), d.expect) << r.status();
+  EXPECT_NE(r.status().message().find("region r"), absl::string_view::npos) << r.status();
+  if (d.expect != RegionErrc::kCorrupt || d.offset != 72) {  // refcount is checked under the lock only
+    absl::StatusOr<RegionStat> st = Stat(Quick());
+    EXPECT_EQ(RegionErrcOf(st.status()), d.expect) << st.status();
+  }
+  ASSERT_TRUE(Remove(Quick(), true).ok());  // force works on anything
+  EXPECT_FALSE(os::Exists(Path("r")).value());
+}
+
+std::uint32_t Swapped(std::uint32_t v) {
+  return (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Headers, CorruptTest,
+    ::testing::Values(
+        Damage{"BadMagic", 64, 0xDEADBEEF, 4, RegionErrc::kCorrupt},
+        Damage{"ForeignByteOrder", 64, Swapped(kRegionMagic), 4, RegionErrc::kIncompatible},
+        Damage{"OtherLayoutVersion", 68, FormatWord() + (1u << 24), 4, RegionErrc::kIncompatible},
+        Damage{"OtherMutexKind", 68,
+               FormatWord(os::kRegionMutexKind == os::MutexKind::kSpin ? os::MutexKind::kFileLock
+                                                                       : os::MutexKind::kSpin),
+               4, RegionErrc::kIncompatible},
+        Damage{"SizeLargerThanTheFile", 80, 4 * kSize, 8, RegionErrc::kTruncated},
+        Damage{"SizeZero", 80, 0, 8, RegionErrc::kCorrupt},
+        Damage{"SizeNotAPageMultiple", 80, kSize - 100, 8, RegionErrc::kCorrupt},
+        Damage{"HugeRefcount", 72, 0xFFFFFFFF, 4, RegionErrc::kCorrupt}),
+    [](const ::testing::TestParamInfo<Damage>& p) { return std::string(p.param.name); });
+
+using HostileFileTest = testing::RegionTest;
+
+RegionOptions QuickOptions(const testing::RegionTest& t, const std::string& name) {
+  RegionOptions o;
+  o.home = t.dir();
+  o.name = name;
+  o.size = kSize;
+  o.retry.attempts = 2;
+  o.retry.backoff = absl::Microseconds(100);
+  return o;
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  os::File f = os::Open(path, os::kOpenCreate | os::kOpenTruncate).value();
+  ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.data()),
+                                                      bytes.size()))
+                  .ok());
+}
+
+TEST_F(HostileFileTest, GarbageFilesOfEverySizeAreRefusedCleanly) {
+  struct Case {
+    std::size_t size;
+    RegionErrc expect;
+  };
+  // Smaller than a header: maybe a region being created: retried, then not ready.
+  // A header's size: a stub with a bad magic. Larger: a region with a bad magic.
+  for (Case c : {Case{0, RegionErrc::kNotReady}, Case{100, RegionErrc::kNotReady},
+                 Case{kHeaderSize, RegionErrc::kCorrupt}, Case{kHeaderSize + 1, RegionErrc::kCorrupt},
+                 Case{3 * kHeaderSize, RegionErrc::kCorrupt}}) {
+    std::string junk(c.size, '\0');
+    for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(i * 131 + 17);
+    WriteFile(Path("junk"), junk);
+    absl::StatusOr<Region> r = Region::Attach(QuickOptions(*this, "junk"));
+    ASSERT_FALSE(r.ok()) << c.size;
+    EXPECT_EQ(RegionErrcOf(r.status()), c.expect) << c.size << ": " << r.status();
+    ASSERT_TRUE(Remove(QuickOptions(*this, "junk"), true).ok());
+  }
+}
+
+TEST_F(HostileFileTest, ATruncatedRegionFileIsNeverMappedPastItsEnd) {
+  {
+    absl::StatusOr<Region> r = Region::Attach(QuickOptions(*this, "t"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(r->Unlock().ok());
+    ASSERT_TRUE(r->Detach().ok());
+  }
+  os::File f = os::Open(Path("t"), 0).value();
+  ASSERT_TRUE(os::Truncate(f, kSize / 2 + 5).ok());
+  absl::StatusOr<Region> r = Region::Attach(QuickOptions(*this, "t"));
+  EXPECT_EQ(RegionErrcOf(r.status()), RegionErrc::kTruncated) << r.status();
+  EXPECT_EQ(RegionErrcOf(Stat(QuickOptions(*this, "t")).status()), RegionErrc::kTruncated);
+  ASSERT_TRUE(Remove(QuickOptions(*this, "t"), true).ok());
+}
+
+TEST_F(HostileFileTest, SymbolicLinksAreRefused) {
+  WriteFile(Path("target"), std::string(3 * kHeaderSize, 'x'));
+  std::error_code ec;
+  std::filesystem::create_symlink(Path("target"), Path("link"), ec);
+  if (ec) GTEST_SKIP() << "cannot make symlinks here: " << ec.message();
+  for (absl::Status s : {Region::Attach(QuickOptions(*this, "link")).status(),
+                         Stat(QuickOptions(*this, "link")).status(),
+                         Remove(QuickOptions(*this, "link"), true)}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_NE(s.message().find("symbolic link"), absl::string_view::npos) << s;
+  }
+  EXPECT_TRUE(os::Exists(Path("target")).value());
+  ASSERT_TRUE(os::Unlink(Path("link")).ok());
+  ASSERT_TRUE(os::Unlink(Path("target")).ok());
+}
+
+// --- private regions ---------------------------------------------------------------
+
+using PrivateTest = testing::RegionTest;
+
+TEST_F(PrivateTest, PrivateRegionsFollowTheBuildsRules) {
+  const bool memory_ok = os::config::kSpinlocks && !os::config::kMutexSharedOnly;
+  for (os::Backend b : {os::Backend::kHeap, os::Backend::kAnonymous}) {
+    RegionOptions o = Options("p", kSize, b);
+    o.private_region = true;
+    absl::StatusOr<Region> r = Region::Attach(o);
+    if (!memory_ok) {
+      // File-lock mutexes need a file; HP-UX mutexes need shared memory.
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+      EXPECT_NE(r.status().message().find(os::config::kSpinlocks ? "OSPORT_MUTEX_SHARED_ONLY"
+                                                                 : "OSPORT_SPINLOCKS"),
+                absl::string_view::npos)
+          << r.status();
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->created());
+    EXPECT_EQ(r->backend(), b);
+    std::memset(r->data(), 0x5A, static_cast<std::size_t>(r->data_size()));
+    ASSERT_TRUE(r->Unlock().ok());
+    EXPECT_FALSE(os::Exists(Path("p")).value());  // no file at all
+    ASSERT_TRUE(r->Detach().ok());
+  }
+  // Without a backend: heap where possible, else a file removed on detach.
+  RegionOptions o = Options("d", kSize);
+  o.backend.reset();
+  o.private_region = true;
+  absl::StatusOr<Region> r = Region::Attach(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->backend(), memory_ok ? os::Backend::kHeap : os::Backend::kFile);
+  ASSERT_TRUE(r->Unlock().ok());
+  ASSERT_TRUE(r->Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("d")).value());
+}
+
+// --- many processes ------------------------------------------------------------------
+
+class ManyTest : public testing::RegionTest, public ::testing::WithParamInterface<os::Backend> {};
+
+TEST_P(ManyTest, SixteenProcessesAttachLockIncrementDetach200Times) {
+  constexpr int kProcs = 16, kRounds = 200;
+  RegionOptions o = Options("many", kSize, GetParam());
+  absl::StatusOr<Region> keeper = Region::Attach(o);
+  ASSERT_TRUE(keeper.ok()) << keeper.status();
+  Track(*keeper);
+  ASSERT_TRUE(keeper->Unlock().ok());
+  std::vector<os::Child> workers;
+  for (int i = 0; i < kProcs; ++i) {
+    absl::StatusOr<os::Child> w = testing::StartRegionWorker(o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    workers.push_back(std::move(*w));
+  }
+  for (os::Child& w : workers) ASSERT_TRUE(w.Send(absl::StrCat("rounds ", kRounds)).ok());
+  for (os::Child& w : workers) EXPECT_EQ(w.ReadLine().value(), "ok");
+  for (os::Child& w : workers) {
+    w.CloseInput();
+    EXPECT_EQ(w.Wait().value(), 0);
+  }
+  ASSERT_TRUE(keeper->Lock().ok());
+  EXPECT_EQ(*static_cast<std::uint64_t*>(keeper->data()), std::uint64_t{kProcs} * kRounds);
+  EXPECT_EQ(keeper->header().refcount, 1u);  // only the keeper
+  keeper->header().flags |= kFlagRemoveOnDetach;
+  ASSERT_TRUE(keeper->Unlock().ok());
+  ASSERT_TRUE(keeper->Detach().ok());  // the last one removes it
+  EXPECT_FALSE(os::Exists(Path("many")).value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ManyTest, ::testing::ValuesIn(testing::SharedBackends()),
+                         [](const ::testing::TestParamInfo<os::Backend>& p) {
+                           return std::string(os::BackendName(p.param));
+                         });
+
+// --- injected failures ---------------------------------------------------------------
+
+class FaultTest : public testing::RegionTest, public ::testing::WithParamInterface<os::Backend> {};
+
+TEST_P(FaultTest, ACreateThatFailsLeavesNothingBehind) {
+  RegionOptions o = Options("f", kSize, GetParam());
+  const bool named = os::BackendNamed(GetParam());
+  // File regions fail allocating disk; named ones fail writing the stub,
+  // after their system memory exists.
+  os::FaultInjector fault(named ? os::Op::kWrite : os::Op::kAllocate, 1, ENOSPC);
+  absl::StatusOr<Region> r = Region::Attach(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+  EXPECT_TRUE(os::HasErrno(r.status(), ENOSPC));
+  EXPECT_NE(r.status().message().find("region f"), absl::string_view::npos) << r.status();
+  EXPECT_EQ(fault.calls(os::Op::kShmRemove), named ? 1u : 0u);  // its memory was removed
+  EXPECT_FALSE(os::Exists(Path("f")).value());
+}
+
+TEST_P(FaultTest, AJoinThatCannotMapLeavesTheRegionIntact) {
+  RegionOptions o = Options("j", kSize, GetParam());
+  absl::StatusOr<Region> a = Region::Attach(o);
+  ASSERT_TRUE(a.ok()) << a.status();
+  Track(*a);
+  ASSERT_TRUE(a->Unlock().ok());
+  {
+    os::FaultInjector fault(os::Op::kMap, 1, ENOMEM);
+    absl::StatusOr<Region> b = Region::Attach(o);
+    ASSERT_FALSE(b.ok());
+    EXPECT_TRUE(os::HasErrno(b.status(), ENOMEM)) << b.status();
+  }
+  EXPECT_EQ(a->header().refcount, 1u);
+  absl::StatusOr<Region> c = Region::Attach(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->Unlock().ok());
+  ASSERT_TRUE(c->Detach().ok());
+  a->header().flags |= kFlagRemoveOnDetach;
+  ASSERT_TRUE(a->Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("j")).value());
+}
+
+TEST_P(FaultTest, ADetachThatCannotRemoveSaysSo) {
+  RegionOptions o = Options("d", kSize, GetParam());
+  absl::StatusOr<Region> a = Region::Attach(o);
+  ASSERT_TRUE(a.ok()) << a.status();
+  Track(*a);
+  a->header().flags |= kFlagRemoveOnDetach;
+  ASSERT_TRUE(a->Unlock().ok());
+  {
+    os::FaultInjector fault(os::Op::kUnlink, 1, EACCES);
+    absl::Status s = a->Detach();
+    EXPECT_TRUE(os::HasErrno(s, EACCES)) << s;
+    EXPECT_NE(s.message().find("unlink"), absl::string_view::npos) << s;
+  }
+  EXPECT_FALSE(a->attached());
+  ASSERT_TRUE(Remove(o, true).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FaultTest, ::testing::ValuesIn(testing::SharedBackends()),
+                         [](const ::testing::TestParamInfo<os::Backend>& p) {
+                           return std::string(os::BackendName(p.param));
+                         });
+
+}  // namespace
+}  // namespace osport::region

@@ -1,0 +1,49 @@
+// The neutral half of the region fixture.
+#include "tests/support/region_fixture.h"
+
+#include "gtest/gtest.h"
+
+namespace osport::testing {
+
+std::vector<os::Backend> SharedBackends() {
+  std::vector<os::Backend> out;
+  for (os::Backend b : {os::Backend::kFile, os::Backend::kSysV, os::Backend::kPosixShm,
+                        os::Backend::kPagingFile}) {
+    if (os::BackendSupported(b)) out.push_back(b);
+  }
+  return out;
+}
+
+void RegionTest::SetUp() {
+  ResourceTest::SetUp();
+  mappings_before_ = CountRegionMappings(dir());
+}
+
+void RegionTest::TearDown() {
+  EXPECT_EQ(CountRegionMappings(dir()), mappings_before_) << "region mappings left behind";
+  for (const auto& [backend, id] : tracked_) {
+    EXPECT_FALSE(SystemMemoryExists(backend, id))
+        << os::BackendName(backend) << " memory " << id << " left behind";
+  }
+  ResourceTest::TearDown();
+}
+
+region::RegionOptions RegionTest::Options(const std::string& name, std::uint64_t size,
+                                          os::Backend backend) const {
+  region::RegionOptions o;
+  o.home = dir();
+  o.name = name;
+  o.size = size;
+  o.backend = backend;
+  o.retry.attempts = 50;
+  o.retry.backoff = absl::Milliseconds(2);
+  return o;
+}
+
+void RegionTest::Track(const region::Region& r) {
+  if (r.attached() && os::BackendNamed(r.backend())) {
+    tracked_.emplace_back(r.backend(), r.header().system_id);
+  }
+}
+
+}  // namespace osport::testing

@@ -1,0 +1,49 @@
+// A fixture for region tests: a scratch home, options for each backend, and
+// a check that nothing is left behind -- files, descriptors, mappings of
+// region memory, and the system memory (SysV segments, POSIX shm names) of
+// every region the test saw.
+#ifndef OSPORT_TESTS_SUPPORT_REGION_FIXTURE_H_
+#define OSPORT_TESTS_SUPPORT_REGION_FIXTURE_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "os/map.h"
+#include "region/options.h"
+#include "region/region.h"
+#include "tests/support/resources.h"
+
+namespace osport::testing {
+
+// Region-memory mappings of this process (views of files under `dir`, SysV
+// segments, POSIX shm objects); -1 where the platform cannot count them.
+int CountRegionMappings(const std::string& dir);
+
+// Whether the system memory `id` of `backend` still exists.
+bool SystemMemoryExists(os::Backend backend, std::uint64_t id);
+
+// The shared backends this platform supports: every one is tested.
+std::vector<os::Backend> SharedBackends();
+
+class RegionTest : public ResourceTest {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Options for region `name` in the scratch home with a fast retry policy.
+  region::RegionOptions Options(const std::string& name, std::uint64_t size,
+                                os::Backend backend = os::Backend::kFile) const;
+  // Remembers a region's system memory so TearDown can check it is gone.
+  void Track(const region::Region& r);
+  void Track(os::Backend backend, std::uint64_t id) { tracked_.emplace_back(backend, id); }
+
+ private:
+  int mappings_before_ = 0;
+  std::vector<std::pair<os::Backend, std::uint64_t>> tracked_;
+};
+
+}  // namespace osport::testing
+
+#endif  // OSPORT_TESTS_SUPPORT_REGION_FIXTURE_H_

@@ -1,0 +1,42 @@
+// POSIX half of the region fixture: /proc/self/maps, SysV and /dev/shm.
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "tests/support/region_fixture.h"
+
+namespace osport::testing {
+
+int CountRegionMappings(const std::string& dir) {
+  std::ifstream maps("/proc/self/maps");
+  if (!maps) return -1;
+  int n = 0;
+  for (std::string line; std::getline(maps, line);) {
+    if (line.find(dir) != std::string::npos || line.find("SYSV") != std::string::npos ||
+        line.find("/dev/shm/osport-") != std::string::npos) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+bool SystemMemoryExists(os::Backend backend, std::uint64_t id) {
+  switch (backend) {
+    case os::Backend::kSysV: {
+      struct shmid_ds ds;
+      return ::shmctl(static_cast<int>(id), IPC_STAT, &ds) == 0;
+    }
+    case os::Backend::kPosixShm: {
+      std::ifstream f(absl::StrFormat("/dev/shm/osport-%016x", id));
+      return static_cast<bool>(f);
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace osport::testing
