@@ -49,6 +49,12 @@ foreach(_opt OSPORT_SPINLOCKS OSPORT_MUTEX_SHARED_ONLY OSPORT_ZERO_ON_LAST_CLOSE
   endif()
 endforeach()
 
+if(WIN32)
+  set(OSPORT_WIN32_VALUE 1)
+else()
+  set(OSPORT_WIN32_VALUE 0)
+endif()
+
 set(OSPORT_GENERATED_INCLUDE_DIR ${PROJECT_BINARY_DIR}/include)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/config.h.in
   ${OSPORT_GENERATED_INCLUDE_DIR}/os/config.h @ONLY)

@@ -66,6 +66,12 @@ absl::Status ValidateOpenFlags(const std::string& path, std::uint32_t flags) {
                        absl::StrFormat("open(\"%s\"): %s (flags 0x%x)", path, problem, flags));
 }
 
+absl::Status ValidateOpenMode(const std::string& path, std::uint32_t mode) {
+  if ((mode & ~07777u) == 0) return absl::OkStatus();
+  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                       absl::StrFormat("open(\"%s\"): mode 0%o has bits outside 07777", path, mode));
+}
+
 absl::Status ValidateRange(const File& file, std::uint64_t offset, std::uint64_t len) {
   constexpr std::uint64_t kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   if (offset > kMax || len > kMax - offset) {

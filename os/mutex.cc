@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -17,6 +18,7 @@
 #include "os/internal/atomic_word.h"
 #include "os/internal/cpu_relax.h"
 #include "os/internal/mutex_platform.h"
+#include "os/internal/mutex_wait_policy.h"
 #include "os/thread.h"
 #include "os/time.h"
 
@@ -32,7 +34,8 @@ using internal::kRelease;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using internal::Clock;
+using internal::kSpinLimit;
 
 // The lock word: 0 when free, else the owner's thread id (bits 0-29) plus the
 // waiters bit (31), set by a thread about to sleep in the kernel so that the
@@ -44,67 +47,7 @@ static_assert((kTidMask & (kReservedBit | kWaitersBit)) == 0, "owner bits overla
 
 constexpr std::uint32_t kMagic = 0x784d736f;  // "osMx": Init ran
 
-// Spinning: about 1-3 us of PAUSE on current x86, long enough for a holder
-// running on another core to finish a short critical section, short enough
-// not to matter when the holder was descheduled (then the kernel wait wins).
-constexpr int kSpinLimit = 128;
-
-// Liveness of the owner is checked once a waiter has waited kFirstCheck, then
-// at doubling intervals capped at kCheckCap: a /proc read costs microseconds,
-// so it stays off the path of short waits, and a death is seen well within
-// the promised 1 s.
-constexpr Clock::duration kFirstCheck = std::chrono::milliseconds(5);
-constexpr Clock::duration kCheckCap = std::chrono::milliseconds(250);
-// Without a kernel wait (and for the file-lock kind): the seed's back-off,
-// 1 ms doubling to 1 s -- in practice capped by the next liveness check.
-constexpr Clock::duration kFirstBackoff = std::chrono::milliseconds(1);
-constexpr Clock::duration kBackoffCap = std::chrono::seconds(1);
-
 }  // namespace
-
-// One lock attempt's mode, deadline and back-off state.
-struct Mutex::Wait {
-  enum class Mode : std::uint8_t { kBlock, kTry, kDeadline };
-  Mode mode = Mode::kBlock;
-  Clock::time_point deadline{};
-  Clock::time_point next_check{};
-  Clock::duration check_every = kFirstCheck;
-  Clock::duration backoff = kFirstBackoff;
-  bool started = false;
-
-  // Whether to look at the owner's liveness now. TryLock always does: it is
-  // its only chance to find a dead owner.
-  bool CheckDue(Clock::time_point now) {
-    if (mode == Mode::kTry) return true;
-    if (!started) {
-      started = true;
-      next_check = now + kFirstCheck;
-      return false;
-    }
-    if (now < next_check) return false;
-    check_every = std::min(check_every * 2, kCheckCap);
-    next_check = now + check_every;
-    return true;
-  }
-
-  bool Expired(Clock::time_point now) const {
-    return mode == Mode::kTry || (mode == Mode::kDeadline && now >= deadline);
-  }
-
-  // How long to sleep now: until the next liveness check (a kernel wait is
-  // woken early by the unlocker), or the current back-off step; never past
-  // the deadline.
-  absl::Duration SleepFor(Clock::time_point now, bool native) {
-    Clock::duration d = next_check - now;
-    if (!native) {
-      d = std::min(d, backoff);
-      backoff = std::min(backoff * 2, kBackoffCap);
-    }
-    if (mode == Mode::kDeadline) d = std::min(d, deadline - now);
-    d = std::max(d, Clock::duration(std::chrono::microseconds(50)));
-    return absl::FromChrono(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
-  }
-};
 
 struct MutexImpl {
   static_assert(sizeof(Mutex) == 64, "Mutex storage is 64 bytes in every process");
@@ -171,9 +114,12 @@ struct MutexImpl {
                          absl::StrCat(Name(m), " is held by ", OwnerText(m, word)));
   }
 
-  static absl::Status Timeout(const Mutex& m, std::uint32_t word) {
-    return PortableError(absl::StatusCode::kDeadlineExceeded, ETIMEDOUT,
-                         absl::StrCat(Name(m), ": timed out; held by ", OwnerText(m, word)));
+  static absl::Status Timeout(const Mutex& m, const Mutex::Wait& wait, std::uint32_t word) {
+    std::string message = absl::StrCat(Name(m), ": timed out; held by ", OwnerText(m, word));
+    if (!wait.liveness_error.ok()) {
+      absl::StrAppend(&message, "; whether the owner lives is unknown: ", wait.liveness_error.message());
+    }
+    return PortableError(absl::StatusCode::kDeadlineExceeded, ETIMEDOUT, message);
   }
 
   static absl::Status SelfDeadlock(const Mutex& m) {
@@ -188,19 +134,34 @@ struct MutexImpl {
                                       "it guards may be inconsistent"));
   }
 
-  // Whether the owner in `word` still runs. The recorded start stamp is used
-  // only when the record is this owner's (written right after it took the
-  // word); otherwise the id alone is checked.
+  // Whether the owner in `word` still runs. The recorded pid and start stamp
+  // are used only when the record is this owner's (written right after it
+  // took the word); otherwise the id alone is checked.
   static absl::StatusOr<bool> OwnerAlive(const Mutex& m, std::uint32_t word) {
-    const std::uint32_t tid = word & kTidMask;
-    std::uint64_t start = 0;
-    if (AtomicLoad(&m.owner_tid_, kAcquire) == tid) start = AtomicLoad(&m.owner_start_, kRelaxed);
-    absl::StatusOr<bool> alive = IsThreadAlive(tid, start);
+    ThreadIdentity owner;
+    owner.tid = word & kTidMask;
+    if (AtomicLoad(&m.owner_tid_, kAcquire) == owner.tid) {
+      owner.pid = AtomicLoad(&m.owner_pid_, kRelaxed);
+      owner.start = AtomicLoad(&m.owner_start_, kRelaxed);
+    }
+    absl::StatusOr<bool> alive = IsThreadAlive(owner);
     if (!alive.ok()) {
       return Annotate(alive.status(), absl::StrCat(Name(m), ": checking whether its owner ",
                                                    OwnerText(m, word), " is alive"));
     }
     return alive;
+  }
+
+  // Whether to take over from the owner in `word`: true when it is dead.
+  // TryLock reports a failed check; waiting lockers treat the owner as alive
+  // and check again later (a transient EMFILE must not fail a Lock), keeping
+  // the error for a timeout's message.
+  static absl::StatusOr<bool> OwnerGone(const Mutex& m, Mutex::Wait& wait, std::uint32_t word) {
+    absl::StatusOr<bool> alive = OwnerAlive(m, word);
+    if (alive.ok()) return !*alive;
+    if (wait.mode == Mutex::Wait::Mode::kTry) return alive.status();
+    wait.liveness_error = alive.status();
+    return false;
   }
 
   // Called by the new holder right after taking the word: plain stores, no
@@ -249,9 +210,9 @@ struct MutexImpl {
       }
       const Clock::time_point now = Clock::now();
       if (wait.CheckDue(now)) {
-        absl::StatusOr<bool> alive = OwnerAlive(m, word);
-        if (!alive.ok()) return alive.status();
-        if (!*alive) {
+        absl::StatusOr<bool> gone = OwnerGone(m, wait, word);
+        if (!gone.ok()) return gone.status();
+        if (*gone) {
           const std::string previous = OwnerText(m, word);
           // Of several lockers that found the same dead owner, one CAS wins.
           std::uint32_t expected = word;
@@ -263,7 +224,7 @@ struct MutexImpl {
         }
       }
       if (wait.Expired(now)) {
-        return wait.mode == Mutex::Wait::Mode::kTry ? Busy(m, word) : Timeout(m, word);
+        return wait.mode == Mutex::Wait::Mode::kTry ? Busy(m, word) : Timeout(m, wait, word);
       }
       if (native && (word & kWaitersBit) == 0) {
         std::uint32_t expected = word;
@@ -308,9 +269,9 @@ struct MutexImpl {
         }
         now = Clock::now();
         if (wait.CheckDue(now)) {
-          absl::StatusOr<bool> alive = OwnerAlive(m, word);
-          if (!alive.ok()) return alive.status();
-          take = !*alive;
+          absl::StatusOr<bool> gone = OwnerGone(m, wait, word);
+          if (!gone.ok()) return gone.status();
+          take = *gone;
         }
       }
       if (take) {
@@ -343,7 +304,7 @@ struct MutexImpl {
       }
       if (wait.Expired(now)) {
         const std::uint32_t current = AtomicLoad(&m.word_, kRelaxed);
-        return wait.mode == Mutex::Wait::Mode::kTry ? Busy(m, current) : Timeout(m, current);
+        return wait.mode == Mutex::Wait::Mode::kTry ? Busy(m, current) : Timeout(m, wait, current);
       }
       if (!wait.started) (void)wait.CheckDue(now);
       const std::int64_t us = absl::ToInt64Microseconds(wait.SleepFor(now, false));
@@ -354,6 +315,32 @@ struct MutexImpl {
       }
       waited = true;
     }
+  }
+
+  ABSL_ATTRIBUTE_NOINLINE static absl::Status Release(Mutex& m, File* file) {
+    if (absl::Status s = Check(m, file, true); !s.ok()) return s;
+    const std::uint32_t me = CurrentThread().tid;
+    const std::uint32_t word = AtomicLoad(&m.word_, kRelaxed);
+    if (word == 0 || (word & kTidMask) != me) {
+      return PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
+                           word == 0 ? absl::StrCat(Name(m), ": unlock of a mutex nobody holds")
+                                     : absl::StrCat(Name(m), ": unlock by thread ", me,
+                                                    ", but it is held by ", OwnerText(m, word)));
+    }
+    AtomicStore(&m.owner_tid_, std::uint32_t{0}, kRelaxed);
+    if (m.kind_ == static_cast<std::uint32_t>(MutexKind::kFileLock)) {
+      // The seed's unlock: no kernel call; lockers poll the word.
+      AtomicStore(&m.word_, std::uint32_t{0}, kRelease);
+      return absl::OkStatus();
+    }
+    // Only the waiters bit can change under us now: release, then wake one
+    // sleeper if it was set.
+    const std::uint32_t old = AtomicExchange(&m.word_, std::uint32_t{0}, kRelease);
+    if ((old & kWaitersBit) == 0) return absl::OkStatus();
+    if (absl::Status s = internal::WakeWord(&m.word_); !s.ok()) {
+      return Annotate(s, absl::StrCat(Name(m), " was released, but waking a waiter failed"));
+    }
+    return absl::OkStatus();
   }
 };
 
@@ -406,39 +393,22 @@ absl::Status Mutex::LockFor(absl::Duration timeout, File* file) {
 }
 
 absl::Status Mutex::Unlock(File* file) {
-  const bool fast = magic_ == kMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin);
-  if (ABSL_PREDICT_FALSE(!fast)) {
-    if (absl::Status s = MutexImpl::Check(*this, file, true); !s.ok()) return s;
+  // The uncontended spin path: the caller's cached id matches the word
+  // exactly (no waiters bit), one CAS releases. Anything else -- a waiter to
+  // wake, the file-lock kind, an error to report -- goes out of line.
+  if (ABSL_PREDICT_TRUE(magic_ == kMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin))) {
+    const std::uint32_t me = internal::t_current_thread.tid;  // 0 if not cached yet
+    if (ABSL_PREDICT_TRUE(me != 0 && AtomicLoad(&word_, kRelaxed) == me)) {
+      // Forget the record first: a reader must never pair a later owner's
+      // word with this record (see OwnerAlive).
+      AtomicStore(&owner_tid_, std::uint32_t{0}, kRelaxed);
+      std::uint32_t expected = me;
+      if (ABSL_PREDICT_TRUE(AtomicCas(&word_, &expected, std::uint32_t{0}, kRelease, kRelaxed))) {
+        return absl::OkStatus();
+      }
+    }
   }
-  const std::uint32_t me = CurrentThread().tid;
-  const std::uint32_t word = AtomicLoad(&word_, kRelaxed);
-  if (ABSL_PREDICT_FALSE(word == 0 || (word & kTidMask) != me)) {
-    if ((word & kReservedBit) != 0) return MutexImpl::CorruptWord(*this, word);
-    return PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
-                         word == 0 ? absl::StrCat(MutexImpl::Name(*this), ": unlock of a mutex nobody holds")
-                                   : absl::StrCat(MutexImpl::Name(*this), ": unlock by thread ", me,
-                                                  ", but it is held by ",
-                                                  MutexImpl::OwnerText(*this, word)));
-  }
-  // Forget the record first: a reader must never pair a later owner's word
-  // with this record (see OwnerAlive).
-  AtomicStore(&owner_tid_, std::uint32_t{0}, kRelaxed);
-  if (kind_ == static_cast<std::uint32_t>(MutexKind::kFileLock)) {
-    // The seed's unlock: no kernel call; lockers poll the word.
-    AtomicStore(&word_, std::uint32_t{0}, kRelease);
-    return absl::OkStatus();
-  }
-  std::uint32_t expected = me;
-  if (ABSL_PREDICT_TRUE(AtomicCas(&word_, &expected, std::uint32_t{0}, kRelease, kRelaxed))) {
-    return absl::OkStatus();
-  }
-  // The waiters bit is set: release, then wake one sleeper.
-  (void)AtomicExchange(&word_, std::uint32_t{0}, kRelease);
-  if (absl::Status s = internal::WakeWord(&word_); !s.ok()) {
-    return Annotate(s, absl::StrCat(MutexImpl::Name(*this),
-                                    " was released, but waking a waiter failed"));
-  }
-  return absl::OkStatus();
+  return MutexImpl::Release(*this, file);
 }
 
 MutexKind Mutex::kind() const { return static_cast<MutexKind>(kind_); }

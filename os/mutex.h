@@ -62,7 +62,10 @@ struct MutexOwner {
 //
 // Owner death: a locker that finds the owner thread gone (or its id reused by
 // a thread that started later) takes the mutex over and gets IsOwnerDead;
-// a waiter notices within 1 s of the death. Thread ids are those of the pid
+// a waiter notices within 1 s of the death. When the OS cannot say whether
+// the owner lives (Linux without /proc, EMFILE...), TryLock returns that
+// error; Lock and LockFor keep waiting as for a live owner and ask again
+// later (a LockFor timeout then says why). Thread ids are those of the pid
 // namespace the processes share; processes in different pid namespaces must
 // not share a mutex.
 //

@@ -30,7 +30,8 @@ namespace internal {
 // emptied in the child of a fork. Plain data so reading it is one TLS access.
 inline thread_local ThreadIdentity t_current_thread{};
 // Fills t_current_thread; the platform implements it. Never fails: where a
-// start stamp cannot be read it is left 0 (unknown).
+// start stamp cannot be read it answers with start 0 (unknown) and caches
+// nothing, so the next call tries again.
 const ThreadIdentity& FillCurrentThread();
 }  // namespace internal
 
@@ -42,14 +43,21 @@ const ThreadIdentity& FillCurrentThread();
   return internal::FillCurrentThread();
 }
 
-// Whether thread `tid` is still running and is the thread that started at
-// `start` (start == 0: any thread with that id counts). False when no thread
-// has the id, when it has ended (a zombie), or when it started at another
-// time (the id was reused). Errors only when the OS cannot say.
-[[nodiscard]] absl::StatusOr<bool> IsThreadAlive(std::uint32_t tid, std::uint64_t start);
+// Whether thread `who.tid` is still running and is the thread `who` names:
+// it belongs to process `who.pid` (0: unknown, not checked) and started at
+// `who.start` (0: unknown, any start counts). False when no such thread
+// exists, when it has ended (a zombie), or when it started at another time
+// (the id was reused). Errors only when the OS cannot say.
+[[nodiscard]] absl::StatusOr<bool> IsThreadAlive(const ThreadIdentity& who);
+// The same with the process unknown (what a mutex owner record gives before
+// its pid is written).
+[[nodiscard]] inline absl::StatusOr<bool> IsThreadAlive(std::uint32_t tid, std::uint64_t start) {
+  return IsThreadAlive(ThreadIdentity{0, tid, start});
+}
 
-// The start stamp of running thread `tid`; NotFound (ESRCH) if there is none.
-[[nodiscard]] absl::StatusOr<std::uint64_t> ThreadStartStamp(std::uint32_t tid);
+// The start stamp of running thread `tid` of process `pid`; NotFound (ESRCH)
+// if there is none.
+[[nodiscard]] absl::StatusOr<std::uint64_t> ThreadStartStamp(std::uint32_t pid, std::uint32_t tid);
 
 }  // namespace osport::os
 

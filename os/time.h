@@ -13,8 +13,9 @@ namespace osport::os {
 // resumes for the time left.
 [[nodiscard]] absl::Status Sleep(std::uint64_t secs, std::uint64_t usecs);
 
-// Offers the CPU to another runnable thread.
-void Yield();
+// Offers the CPU to another runnable thread. (Not named Yield: <windows.h>
+// defines Yield() as a macro, and no osport API is named after one.)
+void YieldCpu();
 
 }  // namespace osport::os
 

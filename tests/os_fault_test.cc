@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "os/config.h"
 #include "os/error.h"
 #include "os/fault_injection.h"
 #include "os/file.h"
@@ -100,9 +101,11 @@ INSTANTIATE_TEST_SUITE_P(
              [](FaultTest&, File& f) { return f.Close(); }},
         Case{"Sleep", Op::kSleep, EINVAL, absl::StatusCode::kInvalidArgument, "sleep",
              [](FaultTest&, File&) { return Sleep(0, 1000); }},
-        Case{"ProcessInfo", Op::kProcessInfo, EACCES, absl::StatusCode::kPermissionDenied, "kill",
+        Case{"ProcessInfo", Op::kProcessInfo, EACCES, absl::StatusCode::kPermissionDenied,
+             config::kWin32 ? "OpenProcess" : "kill",
              [](FaultTest&, File&) { return IsAlive(ProcessIdentity{1, 0}).status(); }},
-        Case{"Spawn", Op::kSpawn, EAGAIN, absl::StatusCode::kUnavailable, "socketpair",
+        Case{"Spawn", Op::kSpawn, EAGAIN, absl::StatusCode::kUnavailable,
+             config::kWin32 ? "CreatePipe" : "socketpair",
              [](FaultTest&, File&) { return testing::StartHelper("Echo").status(); }}),
     [](const ::testing::TestParamInfo<Case>& p) { return std::string(p.param.name); });
 
@@ -137,7 +140,17 @@ TEST_F(FaultTest, ProcessCallsFailCleanly) {
 }
 
 TEST_F(FaultTest, ACreateThatFailsHalfwayLeavesNoFile) {
-  // The second "open"-class call is the fchmod that applies the exact mode.
+  // Where creating with an exact mode takes two calls (POSIX: open, then
+  // fchmod), failing the second must not leave the file behind. Win32 sets
+  // the mode in the one CreateFileW call: nothing can be half made.
+  std::uint64_t opens = 0;
+  {
+    CallCounter counter;
+    ASSERT_TRUE(Open(Path("probe"), kOpenCreate, 0640).ok());
+    opens = counter.calls(Op::kOpen);
+  }
+  Remove("probe");
+  if (opens < 2) GTEST_SKIP() << "creating a file with its mode is one call here";
   FaultInjector fault(Op::kOpen, 2, EPERM);
   absl::StatusOr<File> f = Open(Path("half"), kOpenCreate, 0640);
   ASSERT_FALSE(f.ok());
@@ -151,7 +164,9 @@ TEST_F(FaultTest, InterruptedCallsAreRetriedTransparently) {
     FaultInjector fault(FaultRule::Interrupt(Op::kWrite, 1));
     ASSERT_TRUE(Write(f, Bytes("payload")).ok());
     EXPECT_EQ(fault.fired(), 1u);
-    EXPECT_GE(fault.calls(Op::kWrite), 2u);
+    // Where calls can be interrupted the write was made again; Win32 has no
+    // EINTR, so there the injected interrupt is a plain proceed.
+    EXPECT_EQ(fault.calls(Op::kWrite), config::kInterruptibleCalls ? 2u : 1u);
   }
   ASSERT_EQ(Seek(f, 0, 0, 0, false, Whence::kSet).value(), 0u);
   {

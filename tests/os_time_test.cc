@@ -22,7 +22,7 @@ TEST(TimeTest, ZeroSleepYieldsTheCpu) {
   ASSERT_TRUE(Sleep(0, 0).ok());
   EXPECT_EQ(counter.calls(Op::kYield), 1u);
   EXPECT_EQ(counter.calls(Op::kSleep), 0u);
-  Yield();
+  YieldCpu();
   EXPECT_EQ(counter.calls(Op::kYield), 2u);
 }
 

@@ -248,9 +248,10 @@ class FaultTest : public testing::RegionTest, public ::testing::WithParamInterfa
 TEST_P(FaultTest, ACreateThatFailsLeavesNothingBehind) {
   RegionOptions o = Options("f", kSize, GetParam());
   const bool named = os::BackendNamed(GetParam());
-  // File regions fail allocating disk; named ones fail writing the stub,
-  // after their system memory exists.
-  os::FaultInjector fault(named ? os::Op::kWrite : os::Op::kAllocate, 1, ENOSPC);
+  // File regions fail allocating disk (writing zeros under mapinit); named
+  // ones fail writing the stub, after their system memory exists.
+  const bool writes = named || os::MapInitRequired();
+  os::FaultInjector fault(writes ? os::Op::kWrite : os::Op::kAllocate, 1, ENOSPC);
   absl::StatusOr<Region> r = Region::Attach(o);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();

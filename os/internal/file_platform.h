@@ -16,6 +16,9 @@ namespace osport::os::internal {
 // InvalidArgument naming the problem if `flags` is not a valid OpenFlags set.
 [[nodiscard]] absl::Status ValidateOpenFlags(const std::string& path, std::uint32_t flags);
 
+// InvalidArgument if `mode` has bits outside 07777.
+[[nodiscard]] absl::Status ValidateOpenMode(const std::string& path, std::uint32_t mode);
+
 // InvalidArgument if [offset, offset + len) does not fit a signed 64-bit offset.
 [[nodiscard]] absl::Status ValidateRange(const File& file, std::uint64_t offset, std::uint64_t len);
 

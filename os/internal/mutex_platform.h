@@ -2,6 +2,17 @@
 // platform implements them in os/<platform>/mutex_*.cc. Not a public header.
 // Everything else -- the owner-word encoding, spinning, back-off, deadlines,
 // liveness checks, takeover, statistics -- is neutral and written once.
+//
+// A port supplies these four functions plus os/thread.h's FillCurrentThread,
+// IsThreadAlive and ThreadStartStamp. For Win32: thread ids from
+// GetCurrentThreadId (unique among running threads system-wide, < 2^30),
+// start stamps from GetThreadTimes' creation time (OpenThread with
+// THREAD_QUERY_LIMITED_INFORMATION; a failed open with ERROR_INVALID_PARAMETER
+// means gone), HaveNativeWordWait() false (WaitOnAddress does not cross
+// processes) so WaitWord sleeps, and LockFileEx/UnlockFileEx on one byte for
+// the file-lock kind (locks belong to a handle there, so threads of one
+// process already exclude each other; the stripe mutexes of the POSIX file
+// are not needed).
 #ifndef OSPORT_OS_INTERNAL_MUTEX_PLATFORM_H_
 #define OSPORT_OS_INTERNAL_MUTEX_PLATFORM_H_
 

@@ -58,10 +58,7 @@ absl::Status File::Close() {
 
 absl::StatusOr<File> Open(const std::string& path, std::uint32_t flags, std::uint32_t mode) {
   if (absl::Status s = internal::ValidateOpenFlags(path, flags); !s.ok()) return s;
-  if ((mode & ~07777u) != 0) {
-    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                         "open(\"" + path + "\"): mode has bits outside 07777");
-  }
+  if (absl::Status s = internal::ValidateOpenMode(path, mode); !s.ok()) return s;
   int base = O_CLOEXEC | ((flags & kOpenReadOnly) ? O_RDONLY : O_RDWR);
   if (flags & kOpenTruncate) base |= O_TRUNC;
   if (flags & kOpenNoFollow) base |= O_NOFOLLOW;

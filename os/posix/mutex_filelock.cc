@@ -71,7 +71,7 @@ absl::Status LockByte(File& file, std::uint64_t offset, bool wait, bool* busy) {
     // another thread of ours holding some other mutex's byte looks like a
     // cycle. Nobody holds a byte while waiting for another, so it resolves.
     if (wait && err == EDEADLK) {
-      Yield();
+      YieldCpu();
       continue;
     }
     stripe.unlock();

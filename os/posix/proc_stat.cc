@@ -35,17 +35,9 @@ absl::StatusOr<std::string> ReadProcFile(const std::string& path) {
   return out;
 }
 
-}  // namespace
-
-// Reads /proc/<id>/task/<id>/stat, which Linux serves for leaders and other
-// threads alike with the same state and start as /proc/<id>/stat. Not
-// /proc/<id>/stat: qemu-user fakes that file for the emulated process's own
-// pid (state "0", start = qemu's own estimate, ticks off), so a process's
-// own stamp differed from what others read and a live owner looked dead.
 // The command name (field 2) may hold spaces and parentheses, so fields are
 // counted from the last ')'.
-absl::StatusOr<ProcStat> ReadProcStat(std::uint32_t id) {
-  const std::string path = absl::StrCat("/proc/", id, "/task/", id, "/stat");
+absl::StatusOr<ProcStat> ReadStatFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadProcFile(path);
   if (!text.ok()) return text.status();
   const std::size_t close = text->rfind(')');
@@ -61,6 +53,19 @@ absl::StatusOr<ProcStat> ReadProcStat(std::uint32_t id) {
   }
   st.state = fields[0][0];
   return st;
+}
+
+}  // namespace
+
+// /proc/<id>/task/<id>/stat holds the same state and start time as
+// /proc/<id>/stat (both describe the leader thread), but qemu-user does not
+// fake it: it rewrites /proc/<own pid>/stat with the calling thread's values.
+absl::StatusOr<ProcStat> ReadProcStat(std::uint32_t id) {
+  return ReadStatFile(absl::StrCat("/proc/", id, "/task/", id, "/stat"));
+}
+
+absl::StatusOr<ProcStat> ReadTaskStat(std::uint32_t pid, std::uint32_t tid) {
+  return ReadStatFile(absl::StrCat("/proc/", pid, "/task/", tid, "/stat"));
 }
 
 }  // namespace osport::os::posix

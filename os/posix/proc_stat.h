@@ -16,11 +16,16 @@ struct ProcStat {
   std::uint64_t start = 0; // field 22: clock ticks after boot
 };
 
-// Parses the stat file of process or thread `id` (/proc/<id>/task/<id>/stat:
-// Linux serves any thread id there, not only thread-group leaders, and
-// qemu-user does not fake it). An error
-// carrying ENOENT means no such process or thread.
+// Parses the stat file of process or thread `id` (Linux serves any thread id
+// under /proc, not only thread-group leaders). An error carrying ENOENT means
+// no such process or thread.
 [[nodiscard]] absl::StatusOr<ProcStat> ReadProcStat(std::uint32_t id);
+
+// Parses /proc/<pid>/task/<tid>/stat: thread `tid` of process `pid` (ENOENT
+// if there is none). Prefer it for threads: it also checks that the thread
+// belongs to `pid`, and qemu-user rewrites /proc/<own pid>/stat with values of
+// the *calling* thread (its start time), but passes this path through.
+[[nodiscard]] absl::StatusOr<ProcStat> ReadTaskStat(std::uint32_t pid, std::uint32_t tid);
 
 }  // namespace osport::os::posix
 

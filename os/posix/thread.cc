@@ -30,6 +30,18 @@ void ForgetCurrentThread() { internal::t_current_thread = ThreadIdentity{}; }
 
 bool IsGone(const absl::Status& s) { return HasErrno(s, ENOENT) || HasErrno(s, ESRCH); }
 
+// "No such thread" is believed only if /proc answers for the caller itself:
+// without /proc (not mounted, a chroot) every thread would look gone, and a
+// live mutex owner would be taken over.
+absl::Status ProcAnswers(const absl::Status& about) {
+  const ThreadIdentity& me = CurrentThread();
+  absl::StatusOr<posix::ProcStat> self = posix::ReadTaskStat(me.pid, me.tid);
+  if (self.ok()) return absl::OkStatus();
+  return Annotate(self.status(), absl::StrCat("cannot tell whether threads are alive (",
+                                              about.message(), "; /proc does not answer for this "
+                                                               "thread either)"));
+}
+
 }  // namespace
 
 namespace internal {
@@ -40,37 +52,45 @@ const ThreadIdentity& FillCurrentThread() {
   ThreadIdentity self;
   self.pid = CurrentProcess().pid;
   self.tid = posix::sys::Gettid();
-  // Without /proc the stamp stays 0 (unknown): liveness then checks the id only.
-  absl::StatusOr<posix::ProcStat> st = posix::ReadProcStat(self.tid);
-  if (st.ok()) self.start = st->start;
+  absl::StatusOr<posix::ProcStat> st = posix::ReadTaskStat(self.pid, self.tid);
+  if (!st.ok()) {
+    // Answer with the stamp unknown (liveness then checks the id only), but
+    // do not cache a transient failure (EMFILE...): the next call retries.
+    thread_local ThreadIdentity uncached;
+    uncached = self;
+    return uncached;
+  }
+  self.start = st->start;
   t_current_thread = self;
   return t_current_thread;
 }
 
 }  // namespace internal
 
-absl::StatusOr<std::uint64_t> ThreadStartStamp(std::uint32_t tid) {
-  absl::StatusOr<posix::ProcStat> st = posix::ReadProcStat(tid);
+absl::StatusOr<std::uint64_t> ThreadStartStamp(std::uint32_t pid, std::uint32_t tid) {
+  absl::StatusOr<posix::ProcStat> st = posix::ReadTaskStat(pid, tid);
   if (!st.ok()) {
     if (IsGone(st.status())) {
       return PortableError(absl::StatusCode::kNotFound, ESRCH,
-                           absl::StrCat("no thread with id ", tid));
+                           absl::StrCat("no thread ", tid, " in process ", pid));
     }
     return st.status();
   }
   return st->start;
 }
 
-absl::StatusOr<bool> IsThreadAlive(std::uint32_t tid, std::uint64_t start) {
-  if (tid == 0) return false;
-  absl::StatusOr<posix::ProcStat> st = posix::ReadProcStat(tid);
+absl::StatusOr<bool> IsThreadAlive(const ThreadIdentity& who) {
+  if (who.tid == 0) return false;
+  absl::StatusOr<posix::ProcStat> st =
+      who.pid != 0 ? posix::ReadTaskStat(who.pid, who.tid) : posix::ReadProcStat(who.tid);
   if (!st.ok()) {
-    if (IsGone(st.status())) return false;
-    return st.status();
+    if (!IsGone(st.status())) return st.status();
+    if (absl::Status s = ProcAnswers(st.status()); !s.ok()) return s;
+    return false;
   }
   // A zombie (Z) or dying (X) thread has ended; only its entry is left.
   if (st->state == 'Z' || st->state == 'X') return false;
-  return start == 0 || st->start == start;
+  return who.start == 0 || st->start == who.start;
 }
 
 }  // namespace osport::os

@@ -16,7 +16,7 @@ absl::Status Sleep(std::uint64_t secs, std::uint64_t usecs) {
   secs += usecs / 1'000'000;
   usecs %= 1'000'000;
   if (secs == 0 && usecs == 0) {
-    Yield();
+    YieldCpu();
     return absl::OkStatus();
   }
   struct timespec req;
@@ -31,6 +31,6 @@ absl::Status Sleep(std::uint64_t secs, std::uint64_t usecs) {
   return absl::OkStatus();
 }
 
-void Yield() { (void)sys::SchedYield(); }
+void YieldCpu() { (void)sys::SchedYield(); }
 
 }  // namespace osport::os

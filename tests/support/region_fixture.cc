@@ -1,6 +1,9 @@
 // The neutral half of the region fixture.
 #include "tests/support/region_fixture.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "gtest/gtest.h"
 
 namespace osport::testing {
@@ -17,10 +20,16 @@ std::vector<os::Backend> SharedBackends() {
 void RegionTest::SetUp() {
   ResourceTest::SetUp();
   mappings_before_ = CountRegionMappings(dir());
+  memory_before_ = SystemMemoryNow();
 }
 
 void RegionTest::TearDown() {
   EXPECT_EQ(CountRegionMappings(dir()), mappings_before_) << "region mappings left behind";
+  std::vector<std::string> now = SystemMemoryNow();
+  std::vector<std::string> leaked;
+  std::set_difference(now.begin(), now.end(), memory_before_.begin(), memory_before_.end(),
+                      std::back_inserter(leaked));
+  EXPECT_TRUE(leaked.empty()) << "system memory left behind: " << ::testing::PrintToString(leaked);
   for (const auto& [backend, id] : tracked_) {
     EXPECT_FALSE(SystemMemoryExists(backend, id))
         << os::BackendName(backend) << " memory " << id << " left behind";

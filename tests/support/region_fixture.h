@@ -24,6 +24,12 @@ int CountRegionMappings(const std::string& dir);
 // Whether the system memory `id` of `backend` still exists.
 bool SystemMemoryExists(os::Backend backend, std::uint64_t id);
 
+// Every piece of system memory osport could have made that exists now (SysV
+// segment ids, POSIX shm names), as printable names. Region test binaries run
+// one at a time (a ctest resource lock), so what appears between SetUp and
+// TearDown was made by the test.
+std::vector<std::string> SystemMemoryNow();
+
 // The shared backends this platform supports: every one is tested.
 std::vector<os::Backend> SharedBackends();
 
@@ -41,6 +47,7 @@ class RegionTest : public ResourceTest {
 
  private:
   int mappings_before_ = 0;
+  std::vector<std::string> memory_before_;
   std::vector<std::pair<os::Backend, std::uint64_t>> tracked_;
 };
 

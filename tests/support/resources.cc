@@ -37,6 +37,11 @@ void ResourceTest::TearDown() {
   if (require_empty_dir_) {
     EXPECT_EQ(left, "") << "files left behind in " << dir_;
   }
+  // A file made without the owner-write bit is read-only on Windows, and
+  // there remove_all cannot delete it: give the bit back first.
+  for (const auto& entry : fs::recursive_directory_iterator(dir_, ec)) {
+    fs::permissions(entry.path(), fs::perms::owner_write, fs::perm_options::add, ec);
+  }
   fs::remove_all(dir_, ec);
 }
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Prints the issue-3 target ratios (as a Markdown table) from the JSON that
+osport_bench_mutex writes with --benchmark_out=FILE --benchmark_out_format=json
+and --benchmark_repetitions=N: every ratio is of medians from that one run."""
+import json
+import sys
+
+
+def medians(path):
+    with open(path) as f:
+        data = json.load(f)
+    out = {}
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        # Contended runs carry benchmark's suffixes (/iterations:10/manual_time).
+        name = b["run_name"].split("/iterations:")[0]
+        out[name] = (b["real_time"], b["cpu_time"])
+    return out, data.get("context", {})
+
+
+def main():
+    m, ctx = medians(sys.argv[1])
+    rows = [
+        ("Spin uncontended / floor", "BM_Osport_Spin_Uncontended", "BM_Floor_AtomicXchgStore", 1.5, True),
+        ("Spin uncontended / pthread robust", "BM_Osport_Spin_Uncontended", "BM_Pthread_Robust_Uncontended", 0.5, True),
+        ("Spin contended procs:2 / pthread pshared procs:2", "BM_Osport_Spin_Contended/procs:2",
+         "BM_Pthread_Pshared_Contended/procs:2", 1.0, False),
+        ("Spin contended procs:8 / spin procs:2", "BM_Osport_Spin_Contended/procs:8",
+         "BM_Osport_Spin_Contended/procs:2", 2.0, False),
+        ("FileLock uncontended / raw fcntl pair", "BM_Osport_FileLock_Uncontended",
+         "BM_Raw_FcntlPair_Uncontended", 1.2, True),
+    ]
+    print("load average at start: %s" % ctx.get("load_avg"))
+    print()
+    print("| ratio (medians) | wall | target | met | CPU-time ratio |")
+    print("|---|---|---|---|---|")
+    for label, a, b, target, has_cpu in rows:
+        wall = m[a][0] / m[b][0]
+        cpu = "%.2f" % (m[a][1] / m[b][1]) if has_cpu else "n/a (other processes)"
+        print("| %s | %.2f (%.3g / %.3g ns) | <= %.1f | %s | %s |" %
+              (label, wall, m[a][0], m[b][0], target, "yes" if wall <= target else "**no**", cpu))
+    print()
+    print("| benchmark (median) | wall ns | CPU ns |")
+    print("|---|---|---|")
+    for name, (wall, cpu) in m.items():
+        print("| %s | %.3g | %s |" % (name, wall, "%.3g" % cpu if "Contended" not in name else "-"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+// The waiting policy of os/mutex.h, neutral and shared by every platform:
+// how long to spin, when to check the owner's liveness, how to back off, and
+// the deadline arithmetic of one lock attempt. Not a public header.
+#ifndef OSPORT_OS_INTERNAL_MUTEX_WAIT_POLICY_H_
+#define OSPORT_OS_INTERNAL_MUTEX_WAIT_POLICY_H_
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "os/mutex.h"
+
+namespace osport::os {
+
+namespace internal {
+
+using Clock = std::chrono::steady_clock;
+
+// Spinning: about 1-3 us of PAUSE on current x86, long enough for a holder
+// running on another core to finish a short critical section, short enough
+// not to matter when the holder was descheduled (then the kernel wait wins).
+inline constexpr int kSpinLimit = 128;
+
+// Liveness of the owner is checked once a waiter has waited kFirstCheck, then
+// at doubling intervals capped at kCheckCap: a /proc read costs microseconds,
+// so it stays off the path of short waits, and a death is seen well within
+// the promised 1 s.
+inline constexpr Clock::duration kFirstCheck = std::chrono::milliseconds(5);
+inline constexpr Clock::duration kCheckCap = std::chrono::milliseconds(250);
+// Without a kernel wait (and for the file-lock kind): the seed's back-off,
+// 1 ms doubling to 1 s -- in practice capped by the next liveness check.
+inline constexpr Clock::duration kFirstBackoff = std::chrono::milliseconds(1);
+inline constexpr Clock::duration kBackoffCap = std::chrono::seconds(1);
+
+}  // namespace internal
+
+// One lock attempt's mode, deadline and back-off state.
+struct Mutex::Wait {
+  enum class Mode : std::uint8_t { kBlock, kTry, kDeadline };
+  Mode mode = Mode::kBlock;
+  internal::Clock::time_point deadline{};
+  internal::Clock::time_point next_check{};
+  internal::Clock::duration check_every = internal::kFirstCheck;
+  internal::Clock::duration backoff = internal::kFirstBackoff;
+  bool started = false;
+  absl::Status liveness_error;  // the last failed owner check, for Timeout
+
+  // Whether to look at the owner's liveness now. TryLock always does: it is
+  // its only chance to find a dead owner.
+  bool CheckDue(internal::Clock::time_point now) {
+    if (mode == Mode::kTry) return true;
+    if (!started) {
+      started = true;
+      next_check = now + internal::kFirstCheck;
+      return false;
+    }
+    if (now < next_check) return false;
+    check_every = std::min(check_every * 2, internal::kCheckCap);
+    next_check = now + check_every;
+    return true;
+  }
+
+  bool Expired(internal::Clock::time_point now) const {
+    return mode == Mode::kTry || (mode == Mode::kDeadline && now >= deadline);
+  }
+
+  // How long to sleep now: until the next liveness check (a kernel wait is
+  // woken early by the unlocker), or the current back-off step; never past
+  // the deadline.
+  absl::Duration SleepFor(internal::Clock::time_point now, bool native) {
+    internal::Clock::duration d = next_check - now;
+    if (!native) {
+      d = std::min(d, backoff);
+      backoff = std::min(backoff * 2, internal::kBackoffCap);
+    }
+    if (mode == Mode::kDeadline) d = std::min(d, deadline - now);
+    d = std::max(d, internal::Clock::duration(std::chrono::microseconds(50)));
+    return absl::FromChrono(std::chrono::duration_cast<std::chrono::nanoseconds>(d));
+  }
+};
+
+}  // namespace osport::os
+
+#endif  // OSPORT_OS_INTERNAL_MUTEX_WAIT_POLICY_H_

@@ -1,0 +1,36 @@
+# Builds and runs one consumer project: cmake -DKIND=... -DOSPORT_SOURCE_DIR=...
+# -DWORK=... [-DPREFIX=...] -P run.cmake. For KIND=package it first installs
+# osport (libraries only) into PREFIX.
+cmake_minimum_required(VERSION 3.22)
+set(gen -G Ninja)
+set(common -DCMAKE_BUILD_TYPE=Release)
+if(DEFINED CXX)
+  list(APPEND common -DCMAKE_CXX_COMPILER=${CXX})
+endif()
+if(LAUNCHER)
+  list(APPEND common -DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER})
+endif()
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}")
+  endif()
+endfunction()
+file(REMOVE_RECURSE ${WORK})
+set(extra "")
+if(KIND STREQUAL "package")
+  run(${CMAKE_COMMAND} -S ${OSPORT_SOURCE_DIR} -B ${WORK}/osport ${gen} ${common}
+      -DOSPORT_BUILD_TESTS=OFF -DOSPORT_BUILD_TOOLS=OFF -DOSPORT_BUILD_BENCH=OFF
+      -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
+  run(${CMAKE_COMMAND} --build ${WORK}/osport)
+  run(${CMAKE_COMMAND} --install ${WORK}/osport)
+  set(extra -DCMAKE_PREFIX_PATH=${WORK}/prefix)
+  if(NOT EXISTS ${WORK}/prefix/lib/pkgconfig/osport.pc AND NOT EXISTS ${WORK}/prefix/lib64/pkgconfig/osport.pc)
+    message(FATAL_ERROR "no pkg-config file installed")
+  endif()
+endif()
+run(${CMAKE_COMMAND} -S ${OSPORT_SOURCE_DIR}/tests/consumer/${KIND} -B ${WORK}/consumer ${gen} ${common}
+    -DOSPORT_SOURCE_DIR=${OSPORT_SOURCE_DIR} ${extra})
+run(${CMAKE_COMMAND} --build ${WORK}/consumer)
+run(${WORK}/consumer/consumer)
+file(REMOVE_RECURSE ${WORK})

@@ -1,0 +1,67 @@
+// os/thread.h: ids and stamps of the calling thread, liveness of others.
+#include "os/thread.h"
+
+#include <future>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "os/error.h"
+#include "os/process.h"
+
+namespace osport::os {
+namespace {
+
+TEST(ThreadTest, TheMainThreadIsTheProcess) {
+  // gtest runs tests on the main thread: its id is the pid.
+  const ThreadIdentity& me = CurrentThread();
+  EXPECT_EQ(me.pid, CurrentProcess().pid);
+  EXPECT_EQ(me.tid, me.pid);
+  EXPECT_EQ(me.start, CurrentProcess().start);
+  EXPECT_NE(me.start, 0u);
+  EXPECT_EQ(&CurrentThread(), &me);  // cached
+}
+
+TEST(ThreadTest, AnotherThreadHasItsOwnIdAndIsAliveUntilItEnds) {
+  ThreadIdentity other;
+  std::thread t([&] { other = CurrentThread(); });
+  t.join();
+  // join returns when the thread has said it is done; the kernel may finish
+  // it a moment later (under qemu-user noticeably later): poll, bounded.
+  bool alive = true;
+  for (int i = 0; i < 100000 && alive; ++i) alive = IsThreadAlive(other).value();
+  EXPECT_FALSE(alive);
+  EXPECT_EQ(other.pid, CurrentProcess().pid);
+  EXPECT_NE(other.tid, CurrentThread().tid);
+  EXPECT_NE(other.tid, 0u);
+  EXPECT_LE(other.tid, kMaxThreadId);
+  EXPECT_FALSE(IsThreadAlive(other).value());
+  EXPECT_FALSE(IsThreadAlive({0, other.tid, 0}).value());
+  EXPECT_EQ(ThreadStartStamp(other.pid, other.tid).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ThreadTest, AReusedIdIsNotTheSameThread) {
+  const ThreadIdentity& me = CurrentThread();
+  EXPECT_TRUE(IsThreadAlive(me).value());
+  EXPECT_TRUE(IsThreadAlive({me.pid, me.tid, 0}).value());  // start unknown
+  EXPECT_TRUE(IsThreadAlive({0, me.tid, 0}).value());       // pid unknown too
+  EXPECT_FALSE(IsThreadAlive({me.pid, me.tid, me.start + 1}).value());
+  EXPECT_FALSE(IsThreadAlive({0, 0, 0}).value());
+  EXPECT_EQ(ThreadStartStamp(me.pid, me.tid).value(), me.start);
+}
+
+TEST(ThreadTest, LivenessOfAThreadThatIsRunning) {
+  std::promise<ThreadIdentity> id;
+  std::promise<void> done;
+  std::thread t([&] {
+    id.set_value(CurrentThread());
+    done.get_future().wait();
+  });
+  const ThreadIdentity other = id.get_future().get();
+  EXPECT_TRUE(IsThreadAlive(other).value());
+  EXPECT_EQ(ThreadStartStamp(other.pid, other.tid).value(), other.start);
+  done.set_value();
+  t.join();
+}
+
+}  // namespace
+}  // namespace osport::os

@@ -1,0 +1,202 @@
+// The osport tool, run as a real process: every subcommand, JSON output, and
+// clear errors on corrupt, truncated, symlinked and foreign files.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "os/file.h"
+#include "os/process.h"
+#include "region/header.h"
+#include "tests/support/region_worker.h"
+#include "tests/support/resources.h"
+
+namespace osport {
+namespace {
+
+struct ToolRun {
+  int code = -1;
+  std::string out;  // stdout, all lines
+};
+
+class ToolTest : public testing::ResourceTest {
+ protected:
+  ToolRun Osport(std::vector<std::string> args) {
+    args.insert(args.begin(), OSPORT_TOOL_PATH);
+    args.push_back("--home=" + dir());
+    absl::StatusOr<os::Child> c = os::Spawn(args);
+    EXPECT_TRUE(c.ok()) << c.status();
+    ToolRun r;
+    if (!c.ok()) return r;
+    c->CloseInput();
+    for (;;) {
+      absl::StatusOr<std::string> line = c->ReadLine();
+      if (!line.ok()) break;
+      absl::StrAppend(&r.out, *line, "\n");
+    }
+    r.code = c->Wait().value_or(-1);
+    return r;
+  }
+  void WriteBytes(const std::string& name, const std::string& bytes) {
+    os::File f = os::Open(Path(name), os::kOpenCreate | os::kOpenTruncate).value();
+    ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size())).ok());
+  }
+};
+
+TEST_F(ToolTest, CreateStatGrowLockPanicRemove) {
+  ToolRun r = Osport({"create", "r", "--size=1MiB", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"ok\":true")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"size\":1048576")) << r.out;
+
+  r = Osport({"create", "r", "--size=1MiB", "--json"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(absl::StrContains(r.out, "\"error\":\"already_exists\"")) << r.out;
+
+  r = Osport({"stat", "r", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* field : {"\"backend\":\"file\"", "\"refcount\":0", "\"panic\":false", "\"mutex_kind\"",
+                            "\"attachments\":[]", "\"held\":false", "\"layout_version\":1"}) {
+    EXPECT_TRUE(absl::StrContains(r.out, field)) << field << " in " << r.out;
+  }
+  r = Osport({"stat", "r"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "size       1 MiB")) << r.out;
+
+  r = Osport({"grow", "r", "--size=4MiB"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "from 1 MiB to 4 MiB")) << r.out;
+  EXPECT_EQ(std::filesystem::file_size(Path("r")), 4u << 20);
+
+  r = Osport({"lock", "r", "--hold=10ms"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "released the lock")) << r.out;
+
+  r = Osport({"list"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "r ")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "4 MiB")) << r.out;
+
+  r = Osport({"panic", "r"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = Osport({"stat", "r", "--json"});
+  EXPECT_TRUE(absl::StrContains(r.out, "\"panic\":true")) << r.out;
+  r = Osport({"lock", "r", "--json"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_TRUE(absl::StrContains(r.out, "\"error\":\"run_recovery\"")) << r.out;
+
+  r = Osport({"remove", "r", "--json"});  // non-force: attaching a panicked region fails
+  EXPECT_EQ(r.code, 1);
+  r = Osport({"remove", "r", "--force"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(Path("r")));
+}
+
+TEST_F(ToolTest, RemoveWithoutForceFailsWhileAttachedElsewhere) {
+  ASSERT_EQ(Osport({"create", "a", "--size=64KiB"}).code, 0);
+  region::RegionOptions o;
+  o.home = dir();
+  o.name = "a";
+  o.size = 64 * 1024;
+  absl::StatusOr<os::Child> worker = testing::StartRegionWorker(o);
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  ASSERT_EQ(testing::Ask(*worker, "attach"), "ok created=0");
+  ToolRun busy = Osport({"remove", "a", "--json"});
+  EXPECT_EQ(busy.code, 1);
+  EXPECT_TRUE(absl::StrContains(busy.out, "\"error\":\"busy\"")) << busy.out;
+  EXPECT_TRUE(std::filesystem::exists(Path("a")));
+  // Marked for removal: the other process's detach, the last, removes it.
+  EXPECT_EQ(testing::Ask(*worker, "detach"), "ok");
+  worker->CloseInput();
+  EXPECT_EQ(worker->Wait().value(), 0);
+  EXPECT_FALSE(std::filesystem::exists(Path("a")));
+
+  ASSERT_EQ(Osport({"create", "b", "--size=64KiB"}).code, 0);
+  // Hold it from a second tool process: `lock` stays attached while it holds.
+  absl::StatusOr<os::Child> holder =
+      os::Spawn({OSPORT_TOOL_PATH, "lock", "b", "--hold=60s", "--home=" + dir()});
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  ASSERT_TRUE(absl::StartsWith(holder->ReadLine().value(), "holding the lock"));
+  ToolRun r = Osport({"stat", "b", "--json"});
+  EXPECT_TRUE(absl::StrContains(r.out, "\"held\":true")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "\"live_refcount\":1")) << r.out;
+  // The holder is killed while holding the lock: stat shows the owner dead.
+  ASSERT_TRUE(holder->Kill().ok());
+  ASSERT_NE(holder->Wait().value(), 0);
+  r = Osport({"stat", "b"});
+  EXPECT_TRUE(absl::StrContains(r.out, "DEAD")) << r.out;
+  r = Osport({"remove", "b", "--force", "--json"});
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
+TEST_F(ToolTest, HostileFilesGetOneClearLine) {
+  ASSERT_EQ(Osport({"create", "good", "--size=64KiB"}).code, 0);
+  std::string bytes(64 * 1024, '\0');
+  {
+    os::File f = os::Open(Path("good"), os::kOpenReadOnly).value();
+    ASSERT_TRUE(os::Read(f, gsl::span<std::byte>(reinterpret_cast<std::byte*>(bytes.data()), bytes.size())).ok());
+  }
+  std::string bad_magic = bytes;
+  bad_magic[64] = 'X';
+  WriteBytes("corrupt", bad_magic);
+  std::string swapped = bytes;
+  std::swap(swapped[64], swapped[67]);
+  std::swap(swapped[65], swapped[66]);
+  WriteBytes("foreign", swapped);
+  WriteBytes("truncated", bytes.substr(0, 10000));
+  WriteBytes("text", std::string(20000, 'a'));
+  struct Case {
+    const char* name;
+    const char* cause;
+  };
+  for (Case c : {Case{"corrupt", "corrupt"}, Case{"foreign", "incompatible"}, Case{"truncated", "truncated"},
+                 Case{"text", "corrupt"}, Case{"missing", "not_found"}}) {
+    for (const char* cmd : {"stat", "lock", "grow"}) {
+      ToolRun r = Osport({cmd, c.name, "--size=1MiB", "--json"});
+      EXPECT_EQ(r.code, 1) << cmd << " " << c.name << ": " << r.out;
+      EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("\"error\":\"", c.cause, "\""))) << cmd << " " << r.out;
+      EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat("\"region\":\"", c.name, "\""))) << r.out;
+      EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    }
+  }
+  ToolRun list = Osport({"list"});
+  EXPECT_EQ(list.code, 0) << list.out;
+  EXPECT_TRUE(absl::StrContains(list.out, "corrupt ")) << list.out;
+  std::error_code ec;
+  std::filesystem::create_symlink(Path("good"), Path("link"), ec);
+  if (!ec) {
+    ToolRun r = Osport({"stat", "link", "--json"});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(absl::StrContains(r.out, "symbolic link")) << r.out;
+    r = Osport({"remove", "link", "--force", "--json"});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(std::filesystem::exists(Path("good")));
+    ASSERT_TRUE(os::Unlink(Path("link")).ok());
+  }
+  for (const char* n : {"corrupt", "foreign", "truncated", "text", "good"}) {
+    EXPECT_EQ(Osport({"remove", n, "--force"}).code, 0) << n;
+  }
+}
+
+TEST_F(ToolTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Osport({}).code, 2);
+  EXPECT_EQ(Osport({"frobnicate", "x"}).code, 2);
+  EXPECT_EQ(Osport({"stat"}).code, 2);
+  EXPECT_EQ(Osport({"create", "x", "--size=lots", "--json"}).code, 1);
+  EXPECT_EQ(Osport({"create", "../escape", "--size=1MiB", "--json"}).code, 1);
+  EXPECT_EQ(Osport({"demo", "--workers=1"}).code, 2);
+}
+
+TEST_F(ToolTest, DemoPassesItsOwnConsistencyCheck) {
+  ToolRun r = Osport({"demo", "--workers=3", "--rounds=20000"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "demo OK")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "CREATED")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "found the lock owner dead")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "last one out: region removed")) << r.out;
+}
+
+}  // namespace
+}  // namespace osport
