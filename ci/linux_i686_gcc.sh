@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Cell: Linux i686 (32-bit), Debian's cross g++ and multiarch :i386 Abseil and
+# GoogleTest; the whole suite runs as 32-bit processes (large-file offsets
+# past 4 GiB included). Checks that the os library uses only the 64-bit
+# file-offset entry points (_FILE_OFFSET_BITS=64).
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$(dirname "$0")/common.sh"
+add_foreign_arch i386
+install_base
+apt_install g++-i686-linux-gnu libabsl-dev:i386 libgtest-dev:i386
+use_ccache
+
+# check_large_file_abi DIR NM -- with _FILE_OFFSET_BITS=64 glibc routes every
+# offset-taking call to its *64 symbol; a plain one in the os library means an
+# object was compiled without it (32-bit off_t, EOVERFLOW past 2 GiB).
+check_large_file_abi() {
+  local lib narrow found=0
+  while IFS= read -r lib; do
+    found=1
+    narrow=$("$2" -u "$lib" | awk '{print $NF}' | grep -Ex \
+      '(open|openat|creat|lseek|pread|pwrite|ftruncate|truncate|fstat|stat|lstat|fstatat|mmap|posix_fallocate|fallocate|fcntl)' || true)
+    [ -z "$narrow" ] || die "32-bit off_t entry points in $lib: $(echo "$narrow" | tr '\n' ' ')"
+    log "large-file ABI ok: no 32-bit off_t calls in $(basename "$lib")"
+  done < <(find "$1" -name 'libosport_*.a' -not -path '*/tests/*')
+  [ "$found" = 1 ] || die "no libosport_*.a under $1"
+}
+
+dir="$(cell_build_dir)"
+configure_build_test "$dir" \
+  -DCMAKE_TOOLCHAIN_FILE="$OSPORT_ROOT/cmake/toolchains/linux-i686.cmake"
+check_large_file_abi "$dir" i686-linux-gnu-nm
