@@ -25,6 +25,20 @@ check_large_file_abi() {
   [ "$found" = 1 ] || die "no libosport_*.a under $1"
 }
 
+# A 64-bit peer: the native region_test, which the 32-bit suite's cross-width
+# tests start as a helper (OSPORT_PEER_TEST_BINARY) to share regions with.
+build_peer() {
+  local peer="$1"
+  rm -rf "$peer"
+  cmake -S "$OSPORT_ROOT" -B "$peer" -G Ninja -DOSPORT_BUILD_BENCH=OFF -DOSPORT_BUILD_TOOLS=OFF \
+    -DOSPORT_TEST_CONSUMERS=OFF -DCMAKE_CXX_COMPILER=g++ "${OSPORT_LAUNCHER[@]}" >/dev/null
+  cmake --build "$peer" -j "$OSPORT_JOBS" --target region_test
+}
+peer="$(cell_build_dir)-peer64"
+log "build the 64-bit peer $peer"
+build_peer "$peer"
+export OSPORT_PEER_TEST_BINARY="$peer/tests/region_test"
+
 dir="$(cell_build_dir)"
 configure_build_test "$dir" \
   -DCMAKE_TOOLCHAIN_FILE="$OSPORT_ROOT/cmake/toolchains/linux-i686.cmake"

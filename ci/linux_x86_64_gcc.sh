@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Cell: Linux x86_64, gcc 12, platform defaults, warnings as errors. The one
-# cell that also builds the benchmarks (once bench/ exists) without running them.
+# cell that also builds the benchmarks (once bench/ exists) without running
+# them, and runs the consumer tests (add_subdirectory, FetchContent,
+# find_package against an installed osport).
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 install_base
 use_ccache
 bench=()
 [ -d "$OSPORT_ROOT/bench" ] && bench=(-DOSPORT_BUILD_BENCH=ON)
-configure_build_test "$(cell_build_dir)" -DCMAKE_CXX_COMPILER=g++ "${bench[@]}"
+configure_build_test "$(cell_build_dir)" -DCMAKE_CXX_COMPILER=g++ -DOSPORT_TEST_CONSUMERS=ON "${bench[@]}"
