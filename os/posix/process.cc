@@ -96,29 +96,6 @@ absl::StatusOr<std::string> ExecutablePath() {
 
 // --- Child -------------------------------------------------------------------
 
-Child::~Child() { Reset(); }
-
-Child::Child(Child&& other) noexcept
-    : pid_(other.pid_), handle_(other.handle_), in_(other.in_), out_(other.out_),
-      buffer_(std::move(other.buffer_)) {
-  other.pid_ = 0;
-  other.in_ = other.out_ = -1;
-}
-
-Child& Child::operator=(Child&& other) noexcept {
-  if (this != &other) {
-    Reset();
-    pid_ = other.pid_;
-    handle_ = other.handle_;
-    in_ = other.in_;
-    out_ = other.out_;
-    buffer_ = std::move(other.buffer_);
-    other.pid_ = 0;
-    other.in_ = other.out_ = -1;
-  }
-  return *this;
-}
-
 void Child::Reset() {
   if (pid_ != 0) {
     (void)sys::Kill(static_cast<pid_t>(pid_), SIGKILL);

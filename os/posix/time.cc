@@ -1,5 +1,6 @@
 // Implements os/time.h on POSIX with nanosleep(2) and sched_yield(2).
 #include "os/time.h"
+#include "os/internal/time_platform.h"
 
 #include <time.h>
 
@@ -12,13 +13,7 @@ namespace osport::os {
 
 namespace sys = posix::sys;
 
-absl::Status Sleep(std::uint64_t secs, std::uint64_t usecs) {
-  secs += usecs / 1'000'000;
-  usecs %= 1'000'000;
-  if (secs == 0 && usecs == 0) {
-    YieldCpu();
-    return absl::OkStatus();
-  }
+absl::Status internal::SleepAtLeast(std::uint64_t secs, std::uint64_t usecs) {
   struct timespec req;
   constexpr auto kMaxSecs = static_cast<std::uint64_t>(std::numeric_limits<time_t>::max());
   req.tv_sec = static_cast<time_t>(secs > kMaxSecs ? kMaxSecs : secs);

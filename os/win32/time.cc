@@ -2,6 +2,7 @@
 #include "os/win32/sys.h"
 
 #include "os/time.h"
+#include "os/internal/time_platform.h"
 
 #include <chrono>
 
@@ -14,13 +15,7 @@ namespace sys = win32::sys;
 // Sleep takes milliseconds and may wake a little before a high-resolution
 // clock says the time is up; the request is rounded up to whole milliseconds
 // and topped up against the steady clock, so a sleep is never early.
-absl::Status Sleep(std::uint64_t secs, std::uint64_t usecs) {
-  secs += usecs / 1'000'000;
-  usecs %= 1'000'000;
-  if (secs == 0 && usecs == 0) {
-    YieldCpu();
-    return absl::OkStatus();
-  }
+absl::Status internal::SleepAtLeast(std::uint64_t secs, std::uint64_t usecs) {
   using Clock = std::chrono::steady_clock;
   constexpr std::uint64_t kMaxSecs = 100ull * 365 * 24 * 3600;  // keeps the clock arithmetic sane
   const auto total = std::chrono::seconds(secs > kMaxSecs ? kMaxSecs : secs) +
