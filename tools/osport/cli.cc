@@ -23,7 +23,7 @@ ABSL_FLAG(bool, prefault, false, "create: fault every page in and guarantee disk
 ABSL_FLAG(bool, force, false, "remove: never attach; works on dead, locked or corrupt regions");
 ABSL_FLAG(absl::Duration, hold, absl::Seconds(10), "lock: how long to hold the region lock");
 ABSL_FLAG(int, workers, 4, "demo: worker processes (2-16)");
-ABSL_FLAG(int, rounds, 2000000, "demo: lock/increment/unlock rounds per worker");
+ABSL_FLAG(int, rounds, 5000000, "demo: lock/increment/unlock rounds per worker");
 ABSL_FLAG(bool, keep, false, "demo: keep the region and its home for `osport stat`");
 
 namespace osport::tool {

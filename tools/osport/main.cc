@@ -18,7 +18,7 @@ constexpr char kUsage[] = R"(manages osport shared-memory regions.
 
 usage: osport COMMAND [NAME] [--flags]
 
-  demo                 the multi-process demo: --workers=4 --rounds=2000000
+  demo                 the multi-process demo: --workers=4 --rounds=5000000
                        [--backend=file|sysv|posix] [--keep]
   create NAME          create a region: --size=16MiB [--backend=file|sysv|posix]
                        [--mode=0600] [--prefault]
