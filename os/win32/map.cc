@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cwchar>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -68,15 +69,30 @@ absl::StatusOr<Identity> IdentityOf(const File& file) {
   return id;
 }
 
-// The section name of a paging-file region: its stub's volume serial and
-// file index, as the seed named them, so every process that opens the stub
-// finds the same section without storing a name. "Local\" keeps it in this
-// session's namespace. tests/support/region_fixture_win32.cc spells the same
-// name to check a section is gone.
-std::wstring SectionName(const Identity& id) {
-  wchar_t buf[64];
-  std::swprintf(buf, sizeof buf / sizeof buf[0], L"Local\\osport-%08lx-%016llx",
-                static_cast<unsigned long>(id.volume), static_cast<unsigned long long>(id.index));
+// Paging-file sections are named "Local\osport-<id>" ("Local\": this
+// session's namespace), and the 64-bit id is what the stub stores. Its high
+// half is a tag of the stub's identity (volume serial + file index, what the
+// seed named sections from), so a stub copied or restored elsewhere names no
+// section of ours; its low half is drawn afresh for each section, because an
+// identity alone is not unique over time: Wine (and other filesystems) reuse a
+// deleted file's index at once, and a region removed while still attached must
+// not hand its live section to the next region created at that path.
+// tests/support/region_fixture_win32.cc spells the same name.
+std::uint32_t IdentityTag(const Identity& id) {
+  // splitmix64's finaliser: every input bit moves the upper half.
+  std::uint64_t x = (std::uint64_t{id.volume} << 32) ^ id.index ^ (id.index >> 32 << 16);
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return static_cast<std::uint32_t>(x >> 32);
+}
+
+std::wstring SectionName(std::uint64_t id) {
+  wchar_t buf[40];
+  std::swprintf(buf, sizeof buf / sizeof buf[0], L"Local\\osport-%016llx",
+                static_cast<unsigned long long>(id));
   return buf;
 }
 
@@ -105,53 +121,67 @@ absl::Status CheckFileSize(File& file, std::uint64_t size, absl::string_view wha
   return absl::OkStatus();
 }
 
-absl::StatusOr<Mapping> CreatePagingFile(File& stub, std::uint64_t size) {
-  absl::StatusOr<Identity> id = IdentityOf(stub);
-  if (!id.ok()) return id.status();
-  const std::wstring name = SectionName(*id);
-  // Look first: a section under this name belongs to an earlier file that had
-  // this identity (its index was reused) and still has users. It is not ours
-  // to take over, and creating would silently open it.
+// One try at a fresh section for `id`; nullptr with *taken set when the name
+// is in use (an older section with the same draw).
+absl::StatusOr<HANDLE> NewSection(const std::wstring& name, std::uint64_t size,
+                                  sys::OwnerOnlySecurity* security, bool* taken) {
+  *taken = false;
+  // Look first: creating an existing name would silently open it.
   if (HANDLE old = sys::OpenSection(name.c_str()); old != nullptr) {
     (void)sys::CloseHandle(old);
-    return PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
-                         absl::StrCat("section ", Printable(name), " for \"", stub.path(),
-                                      "\" already exists (an earlier file with the same index "
-                                      "still has users)"));
+    *taken = true;
+    return nullptr;
   }
+  HANDLE section = sys::CreateSection(INVALID_HANDLE_VALUE, &security->attributes, size, name.c_str());
+  if (section == nullptr) return LastErrorStatus("CreateFileMappingW", Printable(name), ::GetLastError());
+  if (::GetLastError() == ERROR_ALREADY_EXISTS) {
+    // Another process created it between our look and our create.
+    (void)sys::CloseHandle(section);
+    *taken = true;
+    return nullptr;
+  }
+  return section;
+}
+
+absl::StatusOr<Mapping> CreatePagingFile(File& stub, std::uint64_t size) {
+  absl::StatusOr<Identity> who = IdentityOf(stub);
+  if (!who.ok()) return who.status();
   sys::OwnerOnlySecurity security;
   if (!sys::InitOwnerOnlySecurity(&security)) {
     return LastErrorStatus("GetTokenInformation (security descriptor)", stub.path(), ::GetLastError());
   }
-  HANDLE section = sys::CreateSection(INVALID_HANDLE_VALUE, &security.attributes, size, name.c_str());
-  if (section == nullptr) {
-    return LastErrorStatus("CreateFileMappingW", Printable(name), ::GetLastError());
+  std::random_device rd;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::uint64_t id = std::uint64_t{IdentityTag(*who)} << 32 | (rd() | 1u);  // low half never 0
+    const std::wstring name = SectionName(id);
+    bool taken = false;
+    absl::StatusOr<HANDLE> section = NewSection(name, size, &security, &taken);
+    if (!section.ok()) return section.status();
+    if (taken) continue;
+    void* addr = sys::MapView(*section, static_cast<std::size_t>(size));
+    if (addr == nullptr) {
+      absl::Status s = LastErrorStatus("MapViewOfFile", Printable(name), ::GetLastError());
+      (void)sys::CloseHandle(*section);  // the section dies with it
+      return s;
+    }
+    // The handle stays open for the mapping's life: with the view it keeps
+    // the section; Mapping::Unmap closes both.
+    return MappingAccess::Make(addr, size, Backend::kPagingFile, id,
+                               reinterpret_cast<std::intptr_t>(*section));
   }
-  if (::GetLastError() == ERROR_ALREADY_EXISTS) {
-    // Another process created it between our look and our create.
-    (void)sys::CloseHandle(section);
-    return LastErrorStatus("CreateFileMappingW", Printable(name), ERROR_ALREADY_EXISTS);
-  }
-  void* addr = sys::MapView(section, static_cast<std::size_t>(size));
-  if (addr == nullptr) {
-    absl::Status s = LastErrorStatus("MapViewOfFile", Printable(name), ::GetLastError());
-    (void)sys::CloseHandle(section);  // the section dies with it
-    return s;
-  }
-  // The handle stays open for the mapping's life: with the view it keeps the
-  // section; Mapping::Unmap closes both.
-  return MappingAccess::Make(addr, size, Backend::kPagingFile, id->index,
-                             reinterpret_cast<std::intptr_t>(section));
+  return PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
+                       absl::StrCat("CreateFileMappingW: no free section name for \"", stub.path(),
+                                    "\" in 8 attempts"));
 }
 
 absl::StatusOr<Mapping> AttachPagingFile(File& stub, std::uint64_t id, std::uint64_t size) {
   absl::StatusOr<Identity> who = IdentityOf(stub);
   if (!who.ok()) return who.status();
-  const std::wstring name = SectionName(*who);
+  const std::wstring name = SectionName(id);
   const std::string what = absl::StrCat("section ", Printable(name));
-  // A stub that is not the file the section was named from (copied,
-  // restored) names nothing that is ours.
-  if (who->index != id) return Gone(what);
+  // A stub that is not the file the section was made for (copied, restored)
+  // names nothing that is ours.
+  if (id >> 32 != IdentityTag(*who)) return Gone(what);
   HANDLE section = sys::OpenSection(name.c_str());
   if (section == nullptr) {
     const DWORD err = ::GetLastError();

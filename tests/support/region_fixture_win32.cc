@@ -1,5 +1,5 @@
 // Win32 half of the region fixture: views of region files found by walking
-// the address space, paging-file sections found by name.
+// the address space, paging-file sections found by name (from their id).
 //
 // Windows offers no public way to list named sections (only the native
 // object-directory calls), so SystemMemoryNow() lists nothing: a leaked
@@ -33,23 +33,6 @@ std::wstring Comparable(std::wstring p) {
   return p;
 }
 
-// The volume serial of the scratch directories' volume: region stubs live
-// there, and a paging-file section is named from its stub's volume and index.
-DWORD ScratchVolume() {
-  static const DWORD serial = [] {
-    std::error_code ec;
-    const std::wstring dir = std::filesystem::temp_directory_path(ec).wstring();
-    HANDLE h = ::CreateFileW(dir.c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                             nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
-    if (h == INVALID_HANDLE_VALUE) return DWORD{0};
-    BY_HANDLE_FILE_INFORMATION info{};
-    ::GetFileInformationByHandle(h, &info);
-    ::CloseHandle(h);
-    return info.dwVolumeSerialNumber;
-  }();
-  return serial;
-}
-
 }  // namespace
 
 // Counts mapped views (one per allocation base) whose file lies under `dir`,
@@ -78,10 +61,10 @@ int CountRegionMappings(const std::string& dir) {
 
 bool SystemMemoryExists(os::Backend backend, std::uint64_t id) {
   if (backend != os::Backend::kPagingFile) return false;
-  // The name os/win32/map.cc gives the section of the stub with index `id`.
-  wchar_t name[64];
-  std::swprintf(name, sizeof name / sizeof name[0], L"Local\\osport-%08lx-%016llx",
-                static_cast<unsigned long>(ScratchVolume()), static_cast<unsigned long long>(id));
+  // The name os/win32/map.cc gives the section with this id.
+  wchar_t name[40];
+  std::swprintf(name, sizeof name / sizeof name[0], L"Local\\osport-%016llx",
+                static_cast<unsigned long long>(id));
   HANDLE h = ::OpenFileMappingW(FILE_MAP_READ, FALSE, name);
   if (h == nullptr) return false;
   ::CloseHandle(h);
