@@ -48,8 +48,16 @@ BOOL LockFileByte(HANDLE h, std::uint64_t offset, bool wait) {
 }
 
 BOOL UnlockFileByte(HANDLE h, std::uint64_t offset) {
-  if (Enter(Op::kLockRange).fail) return FALSE;
   OVERLAPPED at = At(offset);
+  if (Enter(Op::kLockRange).fail) {
+    // Release the byte anyway, as CloseHandle does: a lock left behind by an
+    // injected failure would bar every other handle (and thread) for good,
+    // where on POSIX the process's own next lock would just succeed.
+    const DWORD saved = ::GetLastError();
+    ::UnlockFileEx(h, 0, 1, 0, &at);
+    ::SetLastError(saved);
+    return FALSE;
+  }
   return ::UnlockFileEx(h, 0, 1, 0, &at);
 }
 

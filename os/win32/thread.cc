@@ -105,18 +105,23 @@ absl::StatusOr<std::uint64_t> ThreadStartStamp(std::uint32_t pid, std::uint32_t 
 }
 
 // Access denied (a thread of another user) is an error, not "alive": its
-// start could not be read, so it may be a reuse of the id.
+// start could not be read, so it may be a reuse of the id. Errors say so in
+// the words the POSIX side uses, so callers read one message on both.
 absl::StatusOr<bool> IsThreadAlive(const ThreadIdentity& who) {
   if (who.tid == 0) return false;
+  auto cannot_tell = [](const absl::Status& s) {
+    return Annotate(s, "cannot tell whether threads are alive");
+  };
   ThreadHandle h(sys::OpenThread(kQueryAccess, who.tid));
   if (h.get() == nullptr) {
     const DWORD err = ::GetLastError();
     if (err == ERROR_INVALID_PARAMETER) return false;
-    return LastErrorStatus("OpenThread", absl::StrCat("thread ", who.tid), err);
+    return cannot_tell(LastErrorStatus("OpenThread", absl::StrCat("thread ", who.tid), err));
   }
   std::uint64_t start = 0;
   absl::StatusOr<bool> alive = Describe(h.get(), who, &start);
-  if (!alive.ok() || !*alive) return alive;
+  if (!alive.ok()) return cannot_tell(alive.status());
+  if (!*alive) return false;
   return who.start == 0 || start == who.start;
 }
 
