@@ -152,7 +152,12 @@ TEST_F(HostileFileTest, SymbolicLinksAreRefused) {
   WriteFile(Path("target"), std::string(3 * kHeaderSize, 'x'));
   std::error_code ec;
   std::filesystem::create_symlink(Path("target"), Path("link"), ec);
-  if (ec) GTEST_SKIP() << "cannot make symlinks here: " << ec.message();
+  if (ec) {
+    // Wine (and Windows without the symlink privilege) cannot: the scratch
+    // directory must still end up empty.
+    ASSERT_TRUE(os::Unlink(Path("target")).ok());
+    GTEST_SKIP() << "cannot make symlinks here: " << ec.message();
+  }
   for (absl::Status s : {Region::Attach(QuickOptions(*this, "link")).status(),
                          Stat(QuickOptions(*this, "link")).status(),
                          Remove(QuickOptions(*this, "link"), true)}) {
@@ -257,7 +262,10 @@ TEST_P(FaultTest, ACreateThatFailsLeavesNothingBehind) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
   EXPECT_TRUE(os::HasErrno(r.status(), ENOSPC));
   EXPECT_NE(r.status().message().find("region f"), absl::string_view::npos) << r.status();
-  EXPECT_EQ(fault.calls(os::Op::kShmRemove), named ? 1u : 0u);  // its memory was removed
+  // Its memory was removed: by a removal call where memory outlives its
+  // users; on Win32 a section has no removal call and went when its handle
+  // closed (the fixture's handle and mapping counts check that).
+  EXPECT_EQ(fault.calls(os::Op::kShmRemove), named && !os::config::kWin32 ? 1u : 0u);
   EXPECT_FALSE(os::Exists(Path("f")).value());
 }
 

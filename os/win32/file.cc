@@ -188,6 +188,33 @@ absl::StatusOr<bool> Exists(const std::string& path, bool* is_dir) {
   return true;
 }
 
+// A file's identity is its volume serial number and its index on that
+// volume (NTFS's file reference; the inode under Wine). The path is opened
+// with no access at all (only attributes can be read through it), as a
+// directory if it is one, and a final reparse point is not followed.
+absl::StatusOr<bool> IsSameFile(File& file, const std::string& path) {
+  BY_HANDLE_FILE_INFORMATION mine;
+  if (!sys::GetFileInformationByHandle(Handle(file), &mine)) {
+    return LastErrorStatus("GetFileInformationByHandle (fstat)", file.path(), ::GetLastError());
+  }
+  absl::StatusOr<std::wstring> wpath = win32::Widen(path, "CreateFileW (lstat)");
+  if (!wpath.ok()) return wpath.status();
+  const HANDLE h = sys::OpenPath(wpath->c_str(), 0, kShareAll, OPEN_EXISTING,
+                                 FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT);
+  if (h == INVALID_HANDLE_VALUE) {
+    const DWORD err = ::GetLastError();
+    if (IsMissing(err) || err == ERROR_INVALID_NAME) return false;
+    return LastErrorStatus("CreateFileW (lstat)", path, err);
+  }
+  BY_HANDLE_FILE_INFORMATION named;
+  const BOOL got = sys::GetFileInformationByHandle(h, &named);
+  const DWORD err = ::GetLastError();
+  (void)sys::CloseHandle(h);
+  if (!got) return LastErrorStatus("GetFileInformationByHandle (lstat)", path, err);
+  return mine.dwVolumeSerialNumber == named.dwVolumeSerialNumber &&
+         mine.nFileIndexHigh == named.nFileIndexHigh && mine.nFileIndexLow == named.nFileIndexLow;
+}
+
 // Windows removes a name differently from POSIX:
 // - A file another handle has open without FILE_SHARE_DELETE cannot be
 //   deleted (ERROR_SHARING_VIOLATION -> EBUSY). osport always shares delete.

@@ -83,6 +83,40 @@ BOOL StartProcess(const wchar_t* application, wchar_t* command_line,
                    STARTUPINFOEXW* startup, PROCESS_INFORMATION* info);         // kSpawn
 BOOL TerminateProcess(HANDLE process, UINT code);                               // kKill
 
+// Memory (os/map.h), in sys_map.cc. `file` INVALID_HANDLE_VALUE: a
+// paging-file section. Sections and views are never inheritable.
+HANDLE CreateSection(HANDLE file, SECURITY_ATTRIBUTES* security, std::uint64_t size,
+                     const wchar_t* name);                                      // kShmCreate
+HANDLE OpenSection(const wchar_t* name);                                        // kShmCreate
+void* MapView(HANDLE section, std::size_t size);  // 0: the whole section        // kMap
+BOOL UnmapView(const void* addr);                                               // kUnmap
+void* AllocatePages(std::size_t size);  // VirtualAlloc, committed               // kMap
+BOOL FreePages(void* addr);             // VirtualFree(MEM_RELEASE)             // kUnmap
+SIZE_T ViewSize(const void* addr);      // VirtualQuery; 0 on failure           // kStat
+
+// A security descriptor whose DACL admits only the user of this process's
+// token (never a NULL DACL, which would admit everyone). Self-contained: the
+// pointers in `attributes` point into the struct, so do not copy or move it.
+struct OwnerOnlySecurity {
+  SECURITY_ATTRIBUTES attributes;
+  SECURITY_DESCRIPTOR descriptor;
+  alignas(8) unsigned char user[256];  // TOKEN_USER + SID (a SID is <= 68 bytes)
+  alignas(8) unsigned char acl[256];   // ACL header + one ACCESS_ALLOWED_ACE
+};
+BOOL InitOwnerOnlySecurity(OwnerOnlySecurity* s);  // token queries             // kShmCreate
+
+// Threads (os/thread.h), in sys_thread.cc.
+DWORD GetCurrentThreadId();  // cannot fail: no hook
+HANDLE CurrentThreadHandle();  // the pseudo-handle; never closed
+HANDLE OpenThread(DWORD access, DWORD tid);                                     // kProcessInfo
+BOOL GetThreadCreationTime(HANDLE thread, FILETIME* created);                   // kProcessInfo
+DWORD ProcessOfThread(HANDLE thread);  // 0 on failure                          // kProcessInfo
+DWORD PollThread(HANDLE thread);  // zero-timeout wait: WAIT_OBJECT_0 = ended   // kProcessInfo
+
+// Byte-range locks (the file-lock mutex), in sys_thread.cc.
+BOOL LockFileByte(HANDLE h, std::uint64_t offset, bool wait);                   // kLockRange
+BOOL UnlockFileByte(HANDLE h, std::uint64_t offset);                            // kLockRange
+
 // Bookkeeping with no OS resource behind it: not hooked.
 HANDLE CurrentProcessHandle();  // the pseudo-handle; never closed
 HANDLE StdError();              // nullptr when there is none

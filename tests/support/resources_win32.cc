@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <cstdint>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "os/thread.h"
 #include "tests/support/resources.h"
 
 namespace osport::testing {
@@ -78,6 +80,13 @@ void LoadMessageResources() {
   // and keep them, and records it under a lock that is set up on first use
   // (three handles in all under Wine). A success record takes the same path
   // without printing anything.
+  // The first thread_local access of a thread (mingw's emulated TLS, behind
+  // os::CurrentThread's cache) sets up the emulation's lock and key: two
+  // handles under Wine, kept for the life of the process.
+  (void)os::CurrentThread();
+  // The first thread the process starts (winpthreads, behind std::thread)
+  // leaves one more handle for good.
+  std::thread([] {}).join();
   ::OutputDebugStringA("osport tests: leak check primed");
   ::OutputDebugStringA("\n");
   SUCCEED();
