@@ -78,12 +78,18 @@ TEST_P(BackendTest, ForceRemoveNeverAttaches) {
   Track(*a);
   // Still locked by us: force removal does not care.
   ASSERT_TRUE(Remove(Opts(), true).ok());
-  EXPECT_FALSE(os::Exists(Path("r")).value());
-  EXPECT_TRUE(Remove(Opts(), true).ok());  // nothing left: still fine
+  if (!os::config::kWin32) {
+    // POSIX removes the name at once. On Win32 the name of a deleted file
+    // stays until its last handle (ours) closes: checked after the detach.
+    EXPECT_FALSE(os::Exists(Path("r")).value());
+    EXPECT_TRUE(Remove(Opts(), true).ok());  // nothing left: still fine
+  }
   // Our mapping stays valid until we detach.
   Word(*a) = 7;
   ASSERT_TRUE(a->Unlock().ok());
   ASSERT_TRUE(a->Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("r")).value());
+  EXPECT_TRUE(Remove(Opts(), true).ok());
 }
 
 TEST_P(BackendTest, SecondProcessJoinsAndSeesWrites) {
