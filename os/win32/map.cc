@@ -2,6 +2,8 @@
 // named from the stub file's identity, heap and VirtualAlloc private memory.
 #include "os/map.h"
 
+#include <optional>
+
 #include <cstdlib>
 #include <cwchar>
 #include <random>
@@ -236,13 +238,21 @@ absl::Status Mapping::Unmap() {
   return s;
 }
 
-absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size) {
+absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size, std::optional<std::uint64_t> file_size) {
   if (absl::Status s = internal::ValidateMapSize(absl::StrCat("map \"", file.path(), "\""), size);
       !s.ok()) {
     return s;
   }
   // CreateFileMappingW would extend a short file; the contract is an error.
-  if (absl::Status s = CheckFileSize(file, size, "map"); !s.ok()) return s;
+  if (file_size.has_value()) {
+    if (*file_size < size) {
+      return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                           absl::StrFormat("map \"%s\": the file has %u bytes, fewer than the %u to map",
+                                           file.path(), *file_size, size));
+    }
+  } else if (absl::Status s = CheckFileSize(file, size, "map"); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<void*> addr = MapFileView(file, size);
   if (!addr.ok()) return addr.status();
   return MappingAccess::Make(*addr, size, Backend::kFile, 0, -1);
@@ -332,6 +342,14 @@ absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len)
   volatile unsigned char* last = base + offset + len - 1;
   *last = *last;
   return absl::OkStatus();
+}
+
+// Windows has no populate call for a view that leaves data alone (a touch
+// loop would write); the pages fault on first use instead.
+void PrefaultHint(Mapping& mapping, std::uint64_t offset, std::uint64_t len) {
+  (void)mapping;
+  (void)offset;
+  (void)len;
 }
 
 // A paging-file section dies with its last handle: the zero-on-last-close
