@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "os/config.h"
 #include "os/error.h"
 #include "os/fault_injection.h"
 #include "os/file.h"
@@ -35,7 +36,11 @@ TEST_F(FastPathTest, AJoinOpensOnceStatsOnceAndNeverLooksAtTheHome) {
     ASSERT_TRUE(b.ok()) << b.status();
     EXPECT_FALSE(b->created());
     EXPECT_EQ(calls.calls(os::Op::kOpen), 1u);  // no failing exclusive create first
-    EXPECT_EQ(calls.calls(os::Op::kStat), 1u);  // the file's size; no stat of the home
+    // POSIX: one stat, the file's size (no stat of the home). Win32 also asks
+    // the file's identity (GetFileInformationByHandle) to map its section.
+    if (!os::config::kWin32) {
+      EXPECT_EQ(calls.calls(os::Op::kStat), 1u);
+    }
     EXPECT_EQ(calls.calls(os::Op::kMap), 1u);
     ASSERT_TRUE(b->Unlock().ok());
     ASSERT_TRUE(b->Detach().ok());
@@ -54,7 +59,8 @@ TEST_F(FastPathTest, AJoinSurvivesAFailingPrefaultHint) {
     os::FaultInjector fault(os::Op::kAdvise, 1, EINVAL);
     absl::StatusOr<Region> b = Region::Attach(o);
     ASSERT_TRUE(b.ok()) << b.status();
-    EXPECT_EQ(fault.fired(), 1u);
+    // Win32 has no populate call that leaves data alone: no hint is made.
+    EXPECT_EQ(fault.fired(), os::config::kWin32 ? 0u : 1u);
     EXPECT_STREQ(static_cast<const char*>(b->data()), "kept");
     EXPECT_EQ(b->header().refcount, 2u);
     ASSERT_TRUE(b->Unlock().ok());
