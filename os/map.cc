@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "os/config.h"
 #include "os/error.h"
 #include "os/internal/map_platform.h"
@@ -78,6 +79,22 @@ absl::Status ValidateMapSize(absl::string_view what, std::uint64_t size) {
                          absl::StrCat(what, ": ", size, " bytes do not fit this process's address space"));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckFileCovers(absl::string_view what, const File& file, std::uint64_t have,
+                             std::uint64_t size) {
+  if (have >= size) return absl::OkStatus();
+  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                       absl::StrFormat("%s \"%s\": the file has %u bytes, fewer than the %u to map",
+                                       what, file.path(), have, size));
+}
+
+absl::Status ValidateRemap(const Mapping& mapping, std::uint64_t new_size) {
+  if (!mapping.mapped() || mapping.backend() != Backend::kFile) {
+    return PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
+                         "remap: only a mapped file can be remapped");
+  }
+  return ValidateMapSize("remap", new_size);
 }
 
 }  // namespace internal

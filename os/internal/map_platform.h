@@ -37,6 +37,15 @@ namespace internal {
 // InvalidArgument unless `size` is non-zero and fits this process's address
 // space (a 32-bit process cannot map 5 GiB).
 [[nodiscard]] absl::Status ValidateMapSize(absl::string_view what, std::uint64_t size);
+
+// InvalidArgument when a file of `have` bytes cannot back `size` mapped bytes
+// (mapping past the end would turn accesses into SIGBUS; Win32 would extend
+// the file instead). `what` is "map" or "remap".
+[[nodiscard]] absl::Status CheckFileCovers(absl::string_view what, const File& file,
+                                           std::uint64_t have, std::uint64_t size);
+
+// The checks Remap makes before any system call: a mapped file, a sane size.
+[[nodiscard]] absl::Status ValidateRemap(const Mapping& mapping, std::uint64_t new_size);
 }  // namespace internal
 
 }  // namespace osport::os

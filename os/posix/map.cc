@@ -186,30 +186,18 @@ absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size, std::optional<st
   absl::StatusOr<std::uint64_t> have = file_size.has_value() ? absl::StatusOr<std::uint64_t>(*file_size)
                                                              : FileSize(fd, file.path());
   if (!have.ok()) return have.status();
-  if (*have < size) {
-    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                         absl::StrFormat("map \"%s\": the file has %u bytes, fewer than the %u to map",
-                                         file.path(), *have, size));
-  }
+  if (absl::Status s = internal::CheckFileCovers("map", file, *have, size); !s.ok()) return s;
   absl::StatusOr<void*> addr = MapShared(fd, size, file.path());
   if (!addr.ok()) return addr.status();
   return MappingAccess::Make(*addr, size, Backend::kFile, 0, -1);
 }
 
 absl::Status Remap(Mapping& mapping, File& file, std::uint64_t new_size) {
-  if (!mapping.mapped() || mapping.backend() != Backend::kFile) {
-    return PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
-                         "remap: only a mapped file can be remapped");
-  }
-  if (absl::Status s = internal::ValidateMapSize("remap", new_size); !s.ok()) return s;
+  if (absl::Status s = internal::ValidateRemap(mapping, new_size); !s.ok()) return s;
   const int fd = static_cast<int>(file.native());
   absl::StatusOr<std::uint64_t> have = FileSize(fd, file.path());
   if (!have.ok()) return have.status();
-  if (*have < new_size) {
-    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                         absl::StrFormat("remap \"%s\": the file has %u bytes, fewer than the %u to map",
-                                         file.path(), *have, new_size));
-  }
+  if (absl::Status s = internal::CheckFileCovers("remap", file, *have, new_size); !s.ok()) return s;
   // mremap keeps the faulted-in pages and, on failure, the old view; where it
   // is missing, map the new view before dropping the old one so a failure
   // never leaves the caller without its region (and its lock).

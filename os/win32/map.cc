@@ -115,12 +115,7 @@ absl::StatusOr<void*> MapFileView(File& file, std::uint64_t size) {
 absl::Status CheckFileSize(File& file, std::uint64_t size, absl::string_view what) {
   absl::StatusOr<Identity> id = IdentityOf(file);
   if (!id.ok()) return id.status();
-  if (id->size < size) {
-    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                         absl::StrFormat("%s \"%s\": the file has %u bytes, fewer than the %u to map",
-                                         what, file.path(), id->size, size));
-  }
-  return absl::OkStatus();
+  return internal::CheckFileCovers(what, file, id->size, size);
 }
 
 // One try at a fresh section for `id`; nullptr with *taken set when the name
@@ -245,11 +240,7 @@ absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size, std::optional<st
   }
   // CreateFileMappingW would extend a short file; the contract is an error.
   if (file_size.has_value()) {
-    if (*file_size < size) {
-      return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                           absl::StrFormat("map \"%s\": the file has %u bytes, fewer than the %u to map",
-                                           file.path(), *file_size, size));
-    }
+    if (absl::Status s = internal::CheckFileCovers("map", file, *file_size, size); !s.ok()) return s;
   } else if (absl::Status s = CheckFileSize(file, size, "map"); !s.ok()) {
     return s;
   }
@@ -259,11 +250,7 @@ absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size, std::optional<st
 }
 
 absl::Status Remap(Mapping& mapping, File& file, std::uint64_t new_size) {
-  if (!mapping.mapped() || mapping.backend() != Backend::kFile) {
-    return PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
-                         "remap: only a mapped file can be remapped");
-  }
-  if (absl::Status s = internal::ValidateMapSize("remap", new_size); !s.ok()) return s;
+  if (absl::Status s = internal::ValidateRemap(mapping, new_size); !s.ok()) return s;
   if (absl::Status s = CheckFileSize(file, new_size, "remap"); !s.ok()) return s;
   // The new view first, then drop the old: a failure leaves the caller its
   // region (and the lock inside it). Both views show the same file pages.
