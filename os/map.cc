@@ -89,6 +89,22 @@ absl::Status CheckFileCovers(absl::string_view what, const File& file, std::uint
                                        what, file.path(), have, size));
 }
 
+absl::Status UnsupportedBackend(Backend backend) {
+  return PortableError(absl::StatusCode::kUnimplemented, ENOSYS,
+                       absl::StrCat("backend '", BackendName(backend),
+                                    "' is not available on this platform"));
+}
+
+absl::Status NotSystemMemory(Backend backend) {
+  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                       absl::StrCat("backend '", BackendName(backend), "' is not system memory"));
+}
+
+absl::Status MemoryGone(absl::string_view what, absl::string_view why) {
+  return PortableError(absl::StatusCode::kUnavailable, EAGAIN,
+                       absl::StrCat(what, " is gone (", why, "); try again"));
+}
+
 absl::Status ValidateRemap(const Mapping& mapping, std::uint64_t new_size) {
   if (!mapping.mapped() || mapping.backend() != Backend::kFile) {
     return PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,

@@ -44,6 +44,14 @@ namespace internal {
 [[nodiscard]] absl::Status CheckFileCovers(absl::string_view what, const File& file,
                                            std::uint64_t have, std::uint64_t size);
 
+// The errors every platform's map code gives for a backend it lacks, for a
+// backend that is not system memory, and for system memory that is gone
+// (`why` says how it goes on this platform): Unavailable + EAGAIN, the
+// region's cue to remove the stale stub and retry.
+[[nodiscard]] absl::Status UnsupportedBackend(Backend backend);
+[[nodiscard]] absl::Status NotSystemMemory(Backend backend);
+[[nodiscard]] absl::Status MemoryGone(absl::string_view what, absl::string_view why);
+
 // The checks Remap makes before any system call: a mapped file, a sane size.
 [[nodiscard]] absl::Status ValidateRemap(const Mapping& mapping, std::uint64_t new_size);
 }  // namespace internal

@@ -42,15 +42,8 @@ std::size_t PageSize() {
 // macOS's 31-character limit (PSHMNAMLEN).
 std::string ShmName(std::uint64_t id) { return absl::StrFormat("/osport-%016x", id); }
 
-absl::Status Unsupported(Backend backend) {
-  return PortableError(absl::StatusCode::kUnimplemented, ENOSYS,
-                       absl::StrCat("backend '", BackendName(backend),
-                                    "' is not available on this platform"));
-}
-
 absl::Status Gone(absl::string_view what) {
-  return PortableError(absl::StatusCode::kUnavailable, EAGAIN,
-                       absl::StrCat(what, " is gone (removed, or lost in a reboot); try again"));
+  return internal::MemoryGone(what, "removed, or lost in a reboot");
 }
 
 absl::StatusOr<std::uint64_t> FileSize(int fd, absl::string_view path) {
@@ -238,11 +231,10 @@ absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub, std::uin
   switch (backend) {
     case Backend::kSysV: return CreateSysV(size, mode);
     case Backend::kPosixShm: return CreatePosixShm(size, mode);
-    case Backend::kPagingFile: return Unsupported(backend);
+    case Backend::kPagingFile: return internal::UnsupportedBackend(backend);
     default: break;
   }
-  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                       absl::StrCat("backend '", BackendName(backend), "' is not system memory"));
+  return internal::NotSystemMemory(backend);
 }
 
 absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub, std::uint64_t id,
@@ -252,11 +244,10 @@ absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub, std::uin
   switch (backend) {
     case Backend::kSysV: return AttachSysV(id, size);
     case Backend::kPosixShm: return AttachPosixShm(id, size);
-    case Backend::kPagingFile: return Unsupported(backend);
+    case Backend::kPagingFile: return internal::UnsupportedBackend(backend);
     default: break;
   }
-  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                       absl::StrCat("backend '", BackendName(backend), "' is not system memory"));
+  return internal::NotSystemMemory(backend);
 }
 
 absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
@@ -275,11 +266,10 @@ absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
       }
       return absl::OkStatus();
     }
-    case Backend::kPagingFile: return Unsupported(backend);
+    case Backend::kPagingFile: return internal::UnsupportedBackend(backend);
     default: break;
   }
-  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                       absl::StrCat("backend '", BackendName(backend), "' is not system memory"));
+  return internal::NotSystemMemory(backend);
 }
 
 absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len) {

@@ -36,20 +36,8 @@ const SYSTEM_INFO& SystemInfo() {
 
 HANDLE FileHandle(const File& f) { return reinterpret_cast<HANDLE>(f.native()); }
 
-absl::Status NotSystemMemory(Backend backend) {
-  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                       absl::StrCat("backend '", BackendName(backend), "' is not system memory"));
-}
-
-absl::Status Unsupported(Backend backend) {
-  return PortableError(absl::StatusCode::kUnimplemented, ENOSYS,
-                       absl::StrCat("backend '", BackendName(backend),
-                                    "' is not available on this platform"));
-}
-
 absl::Status Gone(absl::string_view what) {
-  return PortableError(absl::StatusCode::kUnavailable, EAGAIN,
-                       absl::StrCat(what, " is gone (its last handle closed); try again"));
+  return internal::MemoryGone(what, "its last handle closed");
 }
 
 // A file's identity: the volume it is on and its index there.
@@ -285,8 +273,8 @@ absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub, std::uin
   switch (backend) {
     case Backend::kPagingFile: return CreatePagingFile(stub, size);
     case Backend::kSysV:
-    case Backend::kPosixShm: return Unsupported(backend);
-    default: return NotSystemMemory(backend);
+    case Backend::kPosixShm: return internal::UnsupportedBackend(backend);
+    default: return internal::NotSystemMemory(backend);
   }
 }
 
@@ -296,8 +284,8 @@ absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub, std::uin
   switch (backend) {
     case Backend::kPagingFile: return AttachPagingFile(stub, id, size);
     case Backend::kSysV:
-    case Backend::kPosixShm: return Unsupported(backend);
-    default: return NotSystemMemory(backend);
+    case Backend::kPosixShm: return internal::UnsupportedBackend(backend);
+    default: return internal::NotSystemMemory(backend);
   }
 }
 
@@ -306,8 +294,8 @@ absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
   switch (backend) {
     case Backend::kPagingFile: return absl::OkStatus();  // it dies with its last handle
     case Backend::kSysV:
-    case Backend::kPosixShm: return Unsupported(backend);
-    default: return NotSystemMemory(backend);
+    case Backend::kPosixShm: return internal::UnsupportedBackend(backend);
+    default: return internal::NotSystemMemory(backend);
   }
 }
 
