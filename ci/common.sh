@@ -17,40 +17,73 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# --- apt: one place for every package step ------------------------------------
 # Other jobs on the machine may hold the dpkg/apt locks: wait, don't fail.
 APT_GET=(apt-get -o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
 # Set when the package lists are known not to cover what we need
-# (a foreign architecture or a deb-src entry was just added).
+# (a foreign architecture was just added).
 OSPORT_APT_STALE="${OSPORT_APT_STALE:-0}"
+# How many times a step that failed for a transient reason (a mirror caught
+# mid-sync, a dropped connection, a lock held by another apt) is tried.
+OSPORT_APT_TRIES="${OSPORT_APT_TRIES:-4}"
 
-# `apt-get update` takes the lists lock, which DPkg::Lock::Timeout does not
-# cover: retry while another apt holds it (up to 15 minutes).
-apt_update() {
-  local try err
-  log "apt-get update"
-  for try in $(seq 90); do
-    if err=$(as_root "${APT_GET[@]}" update -qq 2>&1); then
-      OSPORT_APT_STALE=0
-      return 0
-    fi
-    if grep -q 'Could not get lock' <<<"$err"; then
-      [ "$try" = 1 ] && log "apt lists locked by another apt; waiting"
+# apt_transient TEXT -- whether apt's output names a failure that a later try
+# can cure: network errors, a mirror mid-sync (hash or size mismatch), locks.
+apt_transient() {
+  grep -Eq 'Could not get lock|Unable to acquire the dpkg|Hash Sum mismatch|unexpected size|Mirror sync in progress|Temporary failure|Could not connect|Unable to connect|Connection (failed|timed out|reset)|Failed to fetch|Some index files failed to download|Unable to fetch some archives|50[23] ' <<<"$1"
+}
+
+# apt_step STEP CMD... -- runs an apt command, retrying transient failures a
+# bounded number of times (waiting longer each time; a lock held by another
+# apt is waited for up to 15 minutes). On a final failure it prints the step
+# and apt's own error lines, and returns non-zero. The command's output is
+# kept in APT_STEP_OUT for the caller.
+APT_STEP_OUT=""
+apt_step() {
+  local step="$1" try=1 wait=5 lock_waits=0 rc
+  shift
+  while :; do
+    rc=0
+    APT_STEP_OUT=$("$@" 2>&1) || rc=$?
+    [ "$rc" -eq 0 ] && return 0
+    if grep -Eq 'Could not get lock|Unable to acquire the dpkg' <<<"$APT_STEP_OUT" &&
+      [ "$lock_waits" -lt 90 ]; then
+      [ "$lock_waits" = 0 ] && log "$step: apt is locked by another apt; waiting"
+      lock_waits=$((lock_waits + 1))
       sleep 10
       continue
     fi
-    # A mirror that is mid-sync for one index (seen here for
-    # bookworm-security i386) is not fatal: the other lists are fresh and
-    # the install that follows fails clearly if it needs the missing one.
-    if grep -q 'Some index files failed to download' <<<"$err"; then
-      echo "$err" | grep -E '^(Err|E:)' >&2 || true
-      log "warning: some package indexes are stale (see above); continuing"
-      OSPORT_APT_STALE=0
-      return 0
+    if [ "$try" -lt "$OSPORT_APT_TRIES" ] && apt_transient "$APT_STEP_OUT"; then
+      log "$step: transient failure (try $try of $OSPORT_APT_TRIES), retrying in ${wait}s:"
+      grep -E '^(Err|E:|W:)' <<<"$APT_STEP_OUT" | head -n 5 >&2 || true
+      sleep "$wait"
+      try=$((try + 1))
+      wait=$((wait * 3))
+      continue
     fi
-    echo "$err" >&2
-    return 1
+    log "$step failed (exit $rc): $*"
+    grep -E '^(Err|E:|W:)' <<<"$APT_STEP_OUT" >&2 || printf '%s\n' "$APT_STEP_OUT" | tail -n 20 >&2
+    return "$rc"
   done
-  echo "$err" >&2
+}
+
+# apt_update -- `apt-get update` of the machine's own lists. An index that
+# still fails after the retries (seen: a mirror mid-sync serving an i386
+# Packages file of the wrong size) does not fail the cell: the other lists
+# are fresh, and an install that needs the missing index fails on its own,
+# naming the package.
+apt_update() {
+  log "apt-get update"
+  if apt_step "apt-get update" as_root "${APT_GET[@]}" update -qq; then
+    OSPORT_APT_STALE=0
+    return 0
+  fi
+  if grep -q 'Some index files failed to download' <<<"$APT_STEP_OUT" &&
+    ! grep -q 'The list of sources could not be read' <<<"$APT_STEP_OUT"; then
+    log "warning: some package indexes could not be refreshed (above); continuing with the rest"
+    OSPORT_APT_STALE=0
+    return 0
+  fi
   return 1
 }
 
@@ -69,16 +102,21 @@ apt_install() {
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing: ${missing[*]}"
   [ "$OSPORT_APT_STALE" = 1 ] && apt_update
-  if ! as_root "${APT_GET[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+  local install=(as_root "${APT_GET[@]}" install -y --no-install-recommends "${missing[@]}")
+  # With old lists the first try may name versions the mirror no longer has:
+  # refresh once, then try again (transient failures are retried inside).
+  if ! OSPORT_APT_TRIES=1 apt_step "apt-get install" "${install[@]}" 2>/dev/null; then
     apt_update
-    as_root "${APT_GET[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
+    apt_step "apt-get install ${missing[*]}" "${install[@]}"
   fi
 }
 
 # add_foreign_arch ARCH -- multiarch (i386, arm64). Their :ARCH -dev packages
 # must have exactly the amd64 versions (Multi-Arch: same), so the next install
 # runs from one fresh `apt-get update`; apt then upgrades amd64 in step if the
-# archive moved on.
+# archive moved on. (This is dpkg's own configuration, in the form dpkg and
+# apt expect; `dpkg --remove-architecture ARCH` undoes it once no :ARCH
+# package is installed.)
 add_foreign_arch() {
   if ! dpkg --print-foreign-architectures | grep -qx "$1"; then
     log "dpkg --add-architecture $1"
@@ -87,20 +125,70 @@ add_foreign_arch() {
   fi
 }
 
-# ensure_deb_src -- `apt-get source` needs a deb-src entry; add one for
-# bookworm main only if the machine has none at all.
-ensure_deb_src() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    if grep -Eq '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' "$f"; then
-      return 0
-    fi
-  done
-  log "adding /etc/apt/sources.list.d/osport-src.list (deb-src bookworm main)"
-  echo 'deb-src http://deb.debian.org/debian bookworm main' |
-    as_root tee /etc/apt/sources.list.d/osport-src.list >/dev/null
-  OSPORT_APT_STALE=1
+# --- Debian source packages without touching /etc/apt ---------------------------
+# `apt-get source` needs deb-src entries. Instead of adding one to the
+# machine's sources (a one-line entry without Signed-By beside deb822 entries
+# that have one makes apt refuse *every* list -- seen on a fresh machine),
+# apt is pointed, through its own -o options, at a private sources file,
+# lists directory and cache under $OSPORT_CACHE/apt-src. The machine's
+# configuration, lists and caches are never read for sources nor written.
+APT_SRC_DIR="$OSPORT_CACHE/apt-src"
+
+# apt_src_opts -- the -o options of the private source configuration.
+apt_src_opts() {
+  printf '%s\n' \
+    -o "Dir::Etc::SourceList=$APT_SRC_DIR/sources.list" \
+    -o "Dir::Etc::SourceParts=$APT_SRC_DIR/sources.list.d" \
+    -o "Dir::State::Lists=$APT_SRC_DIR/lists" \
+    -o "Dir::Cache=$APT_SRC_DIR/cache" \
+    -o "APT::Sandbox::User=root" \
+    -o "Acquire::Languages=none" \
+    -o "Acquire::Retries=3"
+}
+
+# apt_src_setup -- writes the private deb822 source for the machine's own
+# Debian release and mirror (the site apt already uses for its main
+# component, from `apt-get indextargets`), signed by the archive keyring.
+apt_src_setup() {
+  local codename site keyring
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+  site=$(apt-get indextargets --format '$(SITE) $(RELEASE) $(COMPONENT)' 2>/dev/null |
+    awk -v c="$codename" '$2 == c && $3 == "main" {print $1; exit}')
+  site="${site:-http://deb.debian.org/debian}"
+  mkdir -p "$APT_SRC_DIR/sources.list.d" "$APT_SRC_DIR/lists/partial" "$APT_SRC_DIR/cache/archives/partial"
+  : >"$APT_SRC_DIR/sources.list"
+  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  {
+    printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\n' "$site" "$codename"
+    [ -f "$keyring" ] && printf 'Signed-By: %s\n' "$keyring"
+  } >"$APT_SRC_DIR/sources.list.d/osport-src.sources.tmp"
+  mv "$APT_SRC_DIR/sources.list.d/osport-src.sources.tmp" "$APT_SRC_DIR/sources.list.d/osport-src.sources"
+}
+
+# deb_source_dir BINPKG DEST -- unpacks the Debian source of the installed
+# BINPKG (exact version, Debian patches applied) under DEST once; prints the
+# source tree's path. The one helper every cell uses for Debian sources.
+deb_source_dir() {
+  local src ver tree opts
+  src=$(dpkg-query -W -f='${source:Package}\n' "$1" | head -n1)
+  ver=$(dpkg-query -W -f='${source:Version}\n' "$1" | head -n1)
+  [ -n "$src" ] || die "deb_source_dir: $1 is not installed"
+  mkdir -p "$2"
+  tree=$(find "$2" -mindepth 1 -maxdepth 1 -type d -name "${src}-*" -print -quit)
+  if [ -z "$tree" ]; then
+    apt_install dpkg-dev
+    apt_src_setup
+    mapfile -t opts < <(apt_src_opts)
+    log "apt-get update (private deb-src list in ${APT_SRC_DIR#"$HOME"/})"
+    apt_step "apt-get update of the private deb-src list" apt-get "${opts[@]}" update -qq ||
+      die "could not read the Debian source index (see apt's error above)"
+    log "apt-get source $src=$ver"
+    (cd "$2" && apt_step "apt-get source $src=$ver" apt-get "${opts[@]}" source -qq "$src=$ver") ||
+      die "could not fetch the source of $src=$ver (see apt's error above)"
+    tree=$(find "$2" -mindepth 1 -maxdepth 1 -type d -name "${src}-*" -print -quit)
+  fi
+  [ -n "$tree" ] || die "no source tree for $src=$ver under $2"
+  echo "$tree"
 }
 
 # The packages every Linux build needs (native and, via :ARCH, cross).
@@ -202,25 +290,4 @@ configure_build_test() {
   timed build cmake --build "$dir" -j "$OSPORT_JOBS"
   log "test $dir"
   timed test run_ctest "$dir" "${OSPORT_CTEST_ARGS[@]}"
-}
-
-# deb_source_dir BINPKG DEST -- unpacks the Debian source of the installed
-# BINPKG (exact version, Debian patches applied) under DEST once; prints the
-# source tree's path.
-deb_source_dir() {
-  local src ver tree
-  src=$(dpkg-query -W -f='${source:Package}\n' "$1" | head -n1)
-  ver=$(dpkg-query -W -f='${source:Version}\n' "$1" | head -n1)
-  mkdir -p "$2"
-  tree=$(find "$2" -mindepth 1 -maxdepth 1 -type d -name "${src}-*" -print -quit)
-  if [ -z "$tree" ]; then
-    ensure_deb_src
-    apt_install dpkg-dev
-    [ "$OSPORT_APT_STALE" = 1 ] && apt_update
-    log "apt-get source $src=$ver"
-    (cd "$2" && "${APT_GET[@]}" source -qq "$src=$ver" >&2)
-    tree=$(find "$2" -mindepth 1 -maxdepth 1 -type d -name "${src}-*" -print -quit)
-  fi
-  [ -n "$tree" ] || die "no source tree for $src=$ver under $2"
-  echo "$tree"
 }

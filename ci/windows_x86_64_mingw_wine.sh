@@ -8,55 +8,33 @@ TOOLCHAIN="$OSPORT_ROOT/cmake/toolchains/mingw-w64-x86_64.cmake"
 BUILD_DIR="${OSPORT_BUILD_DIR:-$OSPORT_ROOT/build/windows-x86_64-mingw-wine}"
 WINE=/usr/lib/wine/wine64          # Debian puts no wine64 on PATH
 WINESERVER=/usr/lib/wine/wineserver64
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 # --- 1. packages ---------------------------------------------------------------
 # Issue 5 lists the `mingw-w64` metapackage too; TOOLCHAINS.md checked that it
 # only adds the i686 and win32-thread toolchains (+1.2 GB instead of ~400 MB),
 # so the cell installs just the x86_64 posix compiler. dpkg-dev is for
-# `apt-get source`; googletest is the GoogleTest source tree; libmsgsl-dev is
-# the header-only GSL copied into the cross prefix.
-apt_install build-essential cmake ninja-build dpkg-dev googletest libmsgsl-dev \
+# `apt-get source` (ci/common.sh deb_source_dir, of the installed
+# libabsl-dev's version); googletest is the GoogleTest source tree;
+# libmsgsl-dev is the header-only GSL copied into the cross prefix.
+apt_install build-essential cmake ninja-build dpkg-dev googletest libmsgsl-dev libabsl-dev \
   g++-mingw-w64-x86-64-posix wine wine64
 
 # --- 2. cross-built dependencies, cached by version -----------------------------
-absl_version="$(apt-cache policy libabsl-dev | awk '/Candidate:/ {print $2}')"
+absl_version="$(deb_version libabsl-dev)"
 gtest_version="$(dpkg-query -W -f='${Version}' googletest)"
 DEPS="$OSPORT_CACHE/mingw-deps-${absl_version}-${gtest_version}"
-
-# Adds a deb-src entry for bookworm main unless some deb-src is configured.
-ensure_deb_src() {
-  if grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' \
-      /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    return 0
-  fi
-  log "adding a deb-src entry for bookworm main"
-  $SUDO tee /etc/apt/sources.list.d/osport-bookworm-src.sources >/dev/null <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-  $SUDO apt-get update -qq
-}
 
 build_deps() {
   local work prefix
   work="$(mktemp -d)"
-  chmod 755 "$work"   # apt-get source downloads as _apt when it can
   prefix="$work/prefix"
   # shellcheck disable=SC2064
   trap "rm -rf '$work'" RETURN
   local common=(-G Ninja -DCMAKE_TOOLCHAIN_FILE="$TOOLCHAIN" -DCMAKE_BUILD_TYPE=Release
                 -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_CXX_STANDARD=17 -DBUILD_SHARED_LIBS=OFF)
 
-  ensure_deb_src
-  log "fetching abseil $absl_version source"
-  (cd "$work" && apt-get source -qq "abseil=$absl_version" >/dev/null)
   local absl_src
-  absl_src="$(find "$work" -maxdepth 1 -type d -name 'abseil-*' | head -n1)"
+  absl_src="$(deb_source_dir libabsl-dev "$work/src")"
   log "building abseil for mingw"
   cmake -S "$absl_src" -B "$work/absl-build" "${common[@]}" \
     -DABSL_PROPAGATE_CXX_STD=ON -DBUILD_TESTING=OFF >/dev/null

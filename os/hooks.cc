@@ -4,6 +4,7 @@
 namespace osport::os {
 namespace internal {
 std::atomic<const HookSlot*> g_hook{nullptr};
+std::atomic<const ObserverSlot*> g_observer{nullptr};
 }  // namespace internal
 
 namespace {
@@ -23,6 +24,25 @@ void InstallHook(HookFn fn, void* context) {
   g_next_slot ^= 1;
   *slot = internal::HookSlot{fn, context};
   internal::g_hook.store(slot, std::memory_order_release);
+}
+
+namespace {
+// The observer's slot; like the hook's, installed before os calls start.
+internal::ObserverSlot g_observer_slot;
+}  // namespace
+
+void InstallObserver(ObserverFn fn, void* context) {
+  if (fn == nullptr) {
+    internal::g_observer.store(nullptr, std::memory_order_release);
+    return;
+  }
+  g_observer_slot = internal::ObserverSlot{fn, context};
+  internal::g_observer.store(&g_observer_slot, std::memory_order_release);
+}
+
+void internal::NotifyObserver(ObjectEvent event, absl::string_view object) {
+  const ObserverSlot* slot = g_observer.load(std::memory_order_acquire);
+  if (slot != nullptr) slot->fn(event, object, slot->context);
 }
 
 absl::string_view OpName(Op op) {

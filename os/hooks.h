@@ -71,7 +71,35 @@ using HookFn = HookResult (*)(Op op, void* context);
 // they finish.
 void InstallHook(HookFn fn, void* context);
 
+// What an observer is told about: a named system object (SysV segment, POSIX
+// shm object) that this process's os layer has just created.
+enum class ObjectEvent : std::uint8_t { kCreated };
+
+// An observer hears, after the fact, of each named system object the os layer
+// made in this process, under the system's own name: "sysv:<shmid>",
+// "posix:<shm name>". Unlike a hook it cannot change anything; it exists so
+// a caller (a test's leak check, a diagnostic log) can attribute objects to
+// the process that made them instead of scanning the whole host. It runs on
+// the creating thread right after the system call returns, before any other
+// os call, and must not make os-layer calls. Install before the os calls
+// start, remove (nullptr) after; one observer per process.
+using ObserverFn = void (*)(ObjectEvent event, absl::string_view object, void* context);
+void InstallObserver(ObserverFn fn, void* context);
+
 namespace internal {
+struct ObserverSlot {
+  ObserverFn fn;
+  void* context;
+};
+extern std::atomic<const ObserverSlot*> g_observer;
+
+// Whether an observer is installed (one predictable branch for callers that
+// must format a name first).
+inline bool Observed() {
+  return ABSL_PREDICT_FALSE(g_observer.load(std::memory_order_acquire) != nullptr);
+}
+void NotifyObserver(ObjectEvent event, absl::string_view object);
+
 struct HookSlot {
   HookFn fn;
   void* context;

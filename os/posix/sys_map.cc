@@ -3,6 +3,10 @@
 
 #include <fcntl.h>
 
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+
 #include "os/posix/sys.h"
 
 namespace osport::os::posix::sys {
@@ -35,7 +39,15 @@ int Madvise(void* addr, std::size_t len, int advice) {
 
 int Shmget(key_t key, std::size_t size, int flags) {
   if (Enter(Op::kShmCreate).fail) return -1;
-  return ::shmget(key, size, flags);
+  const int id = ::shmget(key, size, flags);
+  // A new segment: IPC_PRIVATE always makes one, IPC_CREAT|IPC_EXCL only.
+  const bool made = key == IPC_PRIVATE || (flags & (IPC_CREAT | IPC_EXCL)) == (IPC_CREAT | IPC_EXCL);
+  if (id >= 0 && made && internal::Observed()) {
+    const int saved = errno;
+    internal::NotifyObserver(ObjectEvent::kCreated, absl::StrCat("sysv:", id));
+    errno = saved;
+  }
+  return id;
 }
 
 void* Shmat(int id) {
@@ -60,7 +72,13 @@ int ShmRemove(int id) {
 
 int ShmOpen(const char* name, int flags, mode_t mode) {
   if (Enter(Op::kShmCreate).fail) return -1;
-  return ::shm_open(name, flags | O_CLOEXEC, mode);
+  const int fd = ::shm_open(name, flags | O_CLOEXEC, mode);
+  if (fd >= 0 && (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) && internal::Observed()) {
+    const int saved = errno;
+    internal::NotifyObserver(ObjectEvent::kCreated, absl::StrCat("posix:", name));
+    errno = saved;
+  }
+  return fd;
 }
 
 int ShmUnlink(const char* name) {

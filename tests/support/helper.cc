@@ -6,6 +6,7 @@
 #include <map>
 
 #include "gtest/gtest.h"
+#include "tests/support/ledger.h"
 
 namespace osport::testing {
 namespace {
@@ -51,6 +52,7 @@ int MaybeRunHelper(int argc, char** argv) {
     std::fprintf(stderr, "no test helper named '%s'\n", name.c_str());
     return 125;
   }
+  JoinInheritedLedger();
   return it->second(std::vector<std::string>(argv + 2, argv + argc));
 }
 

@@ -1,10 +1,8 @@
 // The neutral half of the region fixture.
 #include "tests/support/region_fixture.h"
 
-#include <algorithm>
-#include <iterator>
-
 #include "gtest/gtest.h"
+#include "tests/support/ledger.h"
 
 namespace osport::testing {
 
@@ -20,15 +18,12 @@ std::vector<os::Backend> SharedBackends() {
 void RegionTest::SetUp() {
   ResourceTest::SetUp();
   mappings_before_ = CountRegionMappings(dir());
-  memory_before_ = SystemMemoryNow();
+  StartLedger(dir() + ".ledger");
 }
 
 void RegionTest::TearDown() {
   EXPECT_EQ(CountRegionMappings(dir()), mappings_before_) << "region mappings left behind";
-  std::vector<std::string> now = SystemMemoryNow();
-  std::vector<std::string> leaked;
-  std::set_difference(now.begin(), now.end(), memory_before_.begin(), memory_before_.end(),
-                      std::back_inserter(leaked));
+  const std::vector<std::string> leaked = FinishLedger();
   EXPECT_TRUE(leaked.empty()) << "system memory left behind: " << ::testing::PrintToString(leaked);
   for (const auto& [backend, id] : tracked_) {
     EXPECT_FALSE(SystemMemoryExists(backend, id))

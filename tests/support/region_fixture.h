@@ -1,7 +1,8 @@
 // A fixture for region tests: a scratch home, options for each backend, and
 // a check that nothing is left behind -- files, descriptors, mappings of
-// region memory, and the system memory (SysV segments, POSIX shm names) of
-// every region the test saw.
+// region memory, and the system memory (SysV segments, POSIX shm names) that
+// this test's own processes created (tests/support/ledger.h), never the
+// host's whole list: other osport users may run beside the suite.
 #ifndef OSPORT_TESTS_SUPPORT_REGION_FIXTURE_H_
 #define OSPORT_TESTS_SUPPORT_REGION_FIXTURE_H_
 
@@ -24,12 +25,6 @@ int CountRegionMappings(const std::string& dir);
 // Whether the system memory `id` of `backend` still exists.
 bool SystemMemoryExists(os::Backend backend, std::uint64_t id);
 
-// Every piece of system memory osport could have made that exists now (SysV
-// segment ids, POSIX shm names), as printable names. Region test binaries run
-// one at a time (a ctest resource lock), so what appears between SetUp and
-// TearDown was made by the test.
-std::vector<std::string> SystemMemoryNow();
-
 // The shared backends this platform supports: every one is tested.
 std::vector<os::Backend> SharedBackends();
 
@@ -47,7 +42,6 @@ class RegionTest : public ResourceTest {
 
  private:
   int mappings_before_ = 0;
-  std::vector<std::string> memory_before_;
   std::vector<std::pair<os::Backend, std::uint64_t>> tracked_;
 };
 

@@ -42,24 +42,4 @@ bool SystemMemoryExists(os::Backend backend, std::uint64_t id) {
   }
 }
 
-std::vector<std::string> SystemMemoryNow() {
-  std::vector<std::string> out;
-  std::ifstream sysv("/proc/sysvipc/shm");
-  std::string line;
-  std::getline(sysv, line);  // the column names
-  while (std::getline(sysv, line)) {
-    std::istringstream fields(line);
-    std::string key, shmid;
-    fields >> key >> shmid;
-    out.push_back("sysv:" + shmid);
-  }
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("osport-", 0) == 0) out.push_back("posix:" + name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 }  // namespace osport::testing

@@ -2,7 +2,7 @@
 // the address space, paging-file sections found by name (from their id).
 //
 // Windows offers no public way to list named sections (only the native
-// object-directory calls), so SystemMemoryNow() lists nothing: a leaked
+// object-directory calls), so the ledger (tests/support/ledger.h) lists nothing: a leaked
 // section needs a leaked handle or view to stay alive, and those are caught
 // by ResourceTest's handle count and CountRegionMappings below.
 #ifndef WIN32_LEAN_AND_MEAN
@@ -71,6 +71,5 @@ bool SystemMemoryExists(os::Backend backend, std::uint64_t id) {
   return true;
 }
 
-std::vector<std::string> SystemMemoryNow() { return {}; }
 
 }  // namespace osport::testing
