@@ -146,15 +146,24 @@ apt_src_opts() {
     -o "Acquire::Retries=3"
 }
 
+# debian_codename / debian_mirror -- this machine's Debian release, and the
+# site apt already uses for its main component (from `apt-get indextargets`;
+# deb.debian.org when none is configured).
+debian_codename() { (. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}"); }
+debian_mirror() {
+  local site
+  site=$(apt-get indextargets --format '$(SITE) $(RELEASE) $(COMPONENT)' 2>/dev/null |
+    awk -v c="$(debian_codename)" '$2 == c && $3 == "main" {print $1; exit}')
+  echo "${site:-http://deb.debian.org/debian}"
+}
+
 # apt_src_setup -- writes the private deb822 source for the machine's own
 # Debian release and mirror (the site apt already uses for its main
 # component, from `apt-get indextargets`), signed by the archive keyring.
 apt_src_setup() {
   local codename site keyring
-  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-  site=$(apt-get indextargets --format '$(SITE) $(RELEASE) $(COMPONENT)' 2>/dev/null |
-    awk -v c="$codename" '$2 == c && $3 == "main" {print $1; exit}')
-  site="${site:-http://deb.debian.org/debian}"
+  codename=$(debian_codename)
+  site=$(debian_mirror)
   mkdir -p "$APT_SRC_DIR/sources.list.d" "$APT_SRC_DIR/lists/partial" "$APT_SRC_DIR/cache/archives/partial"
   : >"$APT_SRC_DIR/sources.list"
   keyring=/usr/share/keyrings/debian-archive-keyring.gpg
