@@ -218,10 +218,8 @@ TEST_F(TrustPosixTest, AnotherUsersRegionFileIsRefused) {
 
 TEST_F(TrustPosixTest, AHomeAnotherUserOwnsIsRefused) {
   REQUIRE_ROOT();
-  ASSERT_EQ(::chmod(dir().c_str(), 0755), 0);  // the other user must reach it
-  ::umask(022);
+  ASSERT_EQ(::chmod(dir().c_str(), 01777), 0);  // the other user makes directories in it
   // Writable by the owner only, but that owner is someone else.
-  ASSERT_EQ(::chmod(dir().c_str(), 01777), 0);
   AsOtherUser("dir", Path("theirs"), "0755");
   ExpectUntrusted(OpenTrustedHome(Path("theirs"), {}).status(), "owned by uid 65534");
   TrustPolicy allow;
