@@ -49,6 +49,28 @@ foreach(_opt OSPORT_SPINLOCKS OSPORT_MUTEX_SHARED_ONLY OSPORT_ZERO_ON_LAST_CLOSE
   endif()
 endforeach()
 
+# Linux 5.6+ openat2(RESOLVE_NO_SYMLINKS): the home directory is opened in one
+# call that refuses a symbolic link in any component. Without the headers the
+# os layer walks the path one O_NOFOLLOW component at a time (it also does so
+# at run time when the kernel says ENOSYS).
+check_cxx_source_compiles([=[
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main() {
+  struct open_how how = {};
+  how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how) < 0);
+}
+]=] OSPORT_HAVE_OPENAT2)
+if(OSPORT_HAVE_OPENAT2)
+  set(OSPORT_HAVE_OPENAT2_VALUE 1)
+else()
+  set(OSPORT_HAVE_OPENAT2_VALUE 0)
+endif()
+
 if(WIN32)
   set(OSPORT_WIN32_VALUE 1)
 else()
@@ -60,4 +82,4 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/config.h.in
   ${OSPORT_GENERATED_INCLUDE_DIR}/os/config.h @ONLY)
 message(STATUS "osport: spinlocks=${OSPORT_SPINLOCKS} shared_only=${OSPORT_MUTEX_SHARED_ONLY} "
   "zero_on_last_close=${OSPORT_ZERO_ON_LAST_CLOSE} mapinit=${OSPORT_MAPINIT} "
-  "regionsize_max=${OSPORT_REGIONSIZE_MAX}")
+  "regionsize_max=${OSPORT_REGIONSIZE_MAX} openat2=${OSPORT_HAVE_OPENAT2_VALUE}")

@@ -72,6 +72,8 @@ absl::string_view OpName(Op op) {
     case Op::kWait: return "wait";
     case Op::kKill: return "kill";
     case Op::kListDir: return "list_dir";
+    case Op::kRename: return "rename";
+    case Op::kLink: return "link";
     case Op::kCount: break;
   }
   return "unknown";

@@ -41,6 +41,8 @@ enum class Op : std::uint8_t {
   kWait,        // waitpid / WaitForSingleObject
   kKill,        // kill(SIGKILL) / TerminateProcess
   kListDir,     // opendir, readdir / FindFirstFileW
+  kRename,      // renameat / MoveFileExW
+  kLink,        // linkat / CreateHardLinkW
   kCount
 };
 

@@ -17,6 +17,7 @@
 #include "os/error.h"
 #include "os/internal/map_platform.h"
 #include "os/posix/error.h"
+#include "os/posix/shm_name.h"
 #include "os/posix/sys.h"
 #include "os/posix/sys_map.h"
 
@@ -24,6 +25,7 @@ namespace osport::os {
 
 namespace sys = posix::sys;
 using posix::ErrnoStatus;
+using posix::ShmName;
 
 namespace {
 
@@ -37,10 +39,6 @@ std::size_t PageSize() {
   static const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return page;
 }
-
-// POSIX shm names: "/osport-" + 16 hex digits = 24 characters, within
-// macOS's 31-character limit (PSHMNAMLEN).
-std::string ShmName(std::uint64_t id) { return absl::StrFormat("/osport-%016x", id); }
 
 absl::Status Gone(absl::string_view what) {
   return internal::MemoryGone(what, "removed, or lost in a reboot");

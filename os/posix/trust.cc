@@ -1,0 +1,75 @@
+// Implements the platform half of os/trust.h on POSIX: who owns a SysV
+// segment (shmctl IPC_STAT) or a POSIX shm object (fstat of its descriptor).
+#include "os/trust.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "os/internal/map_platform.h"
+#include "os/posix/error.h"
+#include "os/posix/shm_name.h"
+#include "os/posix/sys.h"
+#include "os/posix/sys_map.h"
+
+namespace osport::os {
+
+namespace sys = posix::sys;
+using posix::ErrnoStatus;
+
+namespace {
+
+absl::StatusOr<SystemMemoryInfo> StatSysV(std::uint64_t id) {
+  const std::string what = absl::StrCat("SysV segment ", id);
+  if (id > static_cast<std::uint64_t>(INT32_MAX)) return internal::MemoryGone(what, "no such id");
+  struct shmid_ds ds;
+  if (sys::ShmStat(static_cast<int>(id), &ds) != 0) {
+    if (errno == EINVAL || errno == EIDRM) return internal::MemoryGone(what, "no such id");
+    return ErrnoStatus("shmctl(IPC_STAT)", what, errno);
+  }
+  SystemMemoryInfo info;
+  info.owner = absl::StrCat(ds.shm_perm.uid);
+  info.creator = absl::StrCat(ds.shm_perm.cuid);
+  info.mode = static_cast<std::uint32_t>(ds.shm_perm.mode & 0777);
+  info.size = static_cast<std::uint64_t>(ds.shm_segsz);
+  return info;
+}
+
+absl::StatusOr<SystemMemoryInfo> StatPosixShm(std::uint64_t id) {
+  const std::string name = posix::ShmName(id);
+  const int fd = sys::ShmOpen(name.c_str(), O_RDONLY, 0);
+  if (fd < 0) {
+    if (errno == ENOENT) return internal::MemoryGone(absl::StrCat("POSIX shm ", name), "no such name");
+    return ErrnoStatus("shm_open", name, errno);
+  }
+  struct stat st;
+  const int rc = sys::Fstat(fd, &st);
+  const int err = errno;
+  (void)sys::Close(fd);
+  if (rc != 0) return ErrnoStatus("fstat", name, err);
+  SystemMemoryInfo info;
+  info.type = S_ISREG(st.st_mode) ? FileType::kRegular : FileType::kOther;
+  info.owner = absl::StrCat(st.st_uid);
+  info.creator = info.owner;
+  info.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+  info.links = static_cast<std::uint64_t>(st.st_nlink);
+  info.size = static_cast<std::uint64_t>(st.st_size);
+  return info;
+}
+
+}  // namespace
+
+absl::StatusOr<SystemMemoryInfo> StatSystemMemory(Backend backend, std::uint64_t id) {
+  switch (backend) {
+    case Backend::kSysV: return StatSysV(id);
+    case Backend::kPosixShm: return StatPosixShm(id);
+    case Backend::kPagingFile: return internal::UnsupportedBackend(backend);
+    default: break;
+  }
+  return internal::NotSystemMemory(backend);
+}
+
+}  // namespace osport::os

@@ -1,0 +1,151 @@
+// The neutral half of os/trust.h: the untrusted error and the rules, written
+// once; the platforms only report owners and modes.
+#include "os/trust.h"
+
+#include <algorithm>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "os/error.h"
+
+namespace osport::os {
+
+namespace {
+
+constexpr char kUntrustedPayload[] = "type.osport/untrusted";
+
+bool Trusted(const std::string& owner, const std::string& caller, const TrustPolicy& policy) {
+  return owner == caller ||
+         std::find(policy.trusted_owners.begin(), policy.trusted_owners.end(), owner) !=
+             policy.trusted_owners.end();
+}
+
+// "uid 65534" on POSIX (a number), the SID itself on Win32.
+std::string OwnerText(const std::string& owner) {
+  return absl::StartsWith(owner, "S-") ? owner : absl::StrCat("uid ", owner);
+}
+
+absl::Status ForeignOwner(absl::string_view what, absl::string_view role, const std::string& owner,
+                          const std::string& caller) {
+  return UntrustedError(EACCES, what,
+                        absl::StrCat(role, " ", OwnerText(owner), ", not you (",
+                                     OwnerText(caller), ") nor an owner you trust"));
+}
+
+}  // namespace
+
+absl::Status UntrustedError(int portable_errno, absl::string_view what, absl::string_view reason) {
+  absl::Status s = PortableError(absl::StatusCode::kPermissionDenied, portable_errno,
+                                 absl::StrCat("untrusted: \"", what, "\" ", reason));
+  s.SetPayload(kUntrustedPayload, absl::Cord(reason));
+  return s;
+}
+
+bool IsUntrusted(const absl::Status& status) {
+  return status.GetPayload(kUntrustedPayload).has_value();
+}
+
+std::string UntrustedReason(const absl::Status& status) {
+  absl::optional<absl::Cord> p = status.GetPayload(kUntrustedPayload);
+  return p.has_value() ? std::string(*p) : std::string();
+}
+
+absl::Status CheckTrustedFile(const FileInfo& info, const std::string& caller, std::uint32_t mode,
+                              const TrustPolicy& policy, absl::string_view what) {
+  if (info.type != FileType::kRegular) {
+    return UntrustedError(info.type == FileType::kSymlink ? ELOOP : EACCES, what,
+                          absl::StrCat("is a ", FileTypeName(info.type), ", not a regular file"));
+  }
+  if (!Trusted(info.owner, caller, policy)) return ForeignOwner(what, "is owned by", info.owner, caller);
+  if (info.links != 1) {
+    return UntrustedError(EACCES, what,
+                          absl::StrCat("has ", info.links,
+                                       " links (a hard link to it exists elsewhere)"));
+  }
+  if (const std::uint32_t extra = info.mode & 0222 & ~mode; extra != 0) {
+    return UntrustedError(EACCES, what,
+                          absl::StrFormat("has mode %04o: write bits %04o beyond the %04o asked for",
+                                          info.mode & 07777, extra, mode & 07777));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTrustedHome(const FileInfo& info, const std::string& caller,
+                              const TrustPolicy& policy, absl::string_view what) {
+  if (info.type != FileType::kDirectory) {
+    return UntrustedError(info.type == FileType::kSymlink ? ELOOP : ENOTDIR, what,
+                          absl::StrCat("is a ", FileTypeName(info.type), ", not a directory"));
+  }
+  const bool foreign = !info.owner_is_admin && !Trusted(info.owner, caller, policy);
+  const bool others_write = (info.mode & 0022) != 0;
+  if (!foreign && !others_write) return absl::OkStatus();
+  const bool sticky = (info.mode & 01000) != 0;
+  if (sticky && policy.allow_sticky_shared_home) return absl::OkStatus();
+  const std::string hint = sticky ? " (a sticky directory: allow_sticky_shared_home accepts it)"
+                                  : "";
+  if (foreign) {
+    return UntrustedError(EACCES, what,
+                          absl::StrCat("is a home owned by ", OwnerText(info.owner), ", not you (",
+                                       OwnerText(caller), ") nor an owner you trust", hint));
+  }
+  return UntrustedError(EACCES, what,
+                        absl::StrFormat("is a home other users can write (mode %04o)%s",
+                                        info.mode & 07777, hint));
+}
+
+absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& policy) {
+  absl::StatusOr<std::string> caller = CurrentUser();
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<Dir> dir = OpenDir(path);
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<FileInfo> info = StatDir(*dir);
+  if (!info.ok()) return info.status();
+  if (absl::Status s = CheckTrustedHome(*info, *caller, policy, path); !s.ok()) return s;
+  return dir;
+}
+
+absl::StatusOr<File> OpenTrusted(Dir& dir, const std::string& name, std::uint32_t flags,
+                                 std::uint32_t mode, const TrustPolicy& policy) {
+  const std::string what = JoinPath(dir, name);
+  if ((flags & ~std::uint32_t{kOpenReadOnly}) != 0) {
+    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                         absl::StrFormat("open trusted \"%s\": flags 0x%x: only kOpenReadOnly is allowed",
+                                         what, flags));
+  }
+  absl::StatusOr<std::string> caller = CurrentUser();
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<File> file = OpenAt(dir, name, flags);
+  if (!file.ok()) {
+    if (HasErrno(file.status(), ELOOP)) {
+      return UntrustedError(ELOOP, what, "is a symbolic link, not a regular file");
+    }
+    return file.status();
+  }
+  absl::StatusOr<FileInfo> info = StatOpenFile(*file);
+  if (!info.ok()) return info.status();
+  if (absl::Status s = CheckTrustedFile(*info, *caller, mode, policy, what); !s.ok()) return s;
+  return file;
+}
+
+absl::Status CheckTrustedSystemMemory(Backend backend, std::uint64_t id, std::uint32_t mode,
+                                      const TrustPolicy& policy) {
+  absl::StatusOr<std::string> caller = CurrentUser();
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<SystemMemoryInfo> info = StatSystemMemory(backend, id);
+  if (!info.ok()) return info.status();
+  const std::string what = absl::StrCat(BackendName(backend), " memory ", id);
+  if (!Trusted(info->creator, *caller, policy)) {
+    return ForeignOwner(what, "was created by", info->creator, *caller);
+  }
+  FileInfo as_file;
+  as_file.type = info->type;
+  as_file.owner = info->owner;
+  as_file.mode = info->mode;
+  as_file.links = info->links;
+  as_file.size = info->size;
+  return CheckTrustedFile(as_file, *caller, mode, policy, what);
+}
+
+}  // namespace osport::os

@@ -1,0 +1,86 @@
+// Implements region/preflight.h: an ordinary read of the header, checked.
+#include "region/preflight.h"
+
+#include <cstddef>
+
+#include "absl/strings/str_format.h"
+#include "gsl/span"
+#include "os/config.h"
+#include "region/errors.h"
+#include "region/header.h"
+
+namespace osport::region {
+
+namespace {
+
+absl::Status Corrupt(absl::string_view name, const std::string& what) {
+  return RegionError(RegionErrc::kCorrupt, absl::StrFormat("region %s: corrupt header: %s", name, what));
+}
+
+bool KnownBackend(std::uint32_t b) {
+  switch (static_cast<os::Backend>(b)) {
+    case os::Backend::kFile:
+    case os::Backend::kHeap:
+    case os::Backend::kAnonymous:
+    case os::Backend::kSysV:
+    case os::Backend::kPosixShm:
+    case os::Backend::kPagingFile: return true;
+  }
+  return false;
+}
+
+absl::Status CheckSize(std::uint64_t size, absl::string_view name) {
+  if (size < 2 * kHeaderSize || size % kHeaderSize != 0 || size > os::config::kRegionSizeMax) {
+    return Corrupt(name, absl::StrFormat("size %u is not a region size (page multiple, %u to %u)", size,
+                                         2 * kHeaderSize, os::config::kRegionSizeMax));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Preflight> PreflightHeader(os::File& file, std::uint64_t file_size, absl::string_view name) {
+  Preflight p;
+  if (file_size < kHeaderSize) return p;  // being created
+  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, 0, false, os::Whence::kSet);
+  if (!pos.ok()) return pos.status();
+  alignas(RegionHeader) std::byte buf[kHeaderSize];
+  absl::StatusOr<std::size_t> n = os::Read(file, gsl::span<std::byte>(buf, kHeaderSize));
+  if (!n.ok()) return n.status();
+  if (*n != kHeaderSize) return p;  // cut short meanwhile: being removed
+  const auto* h = reinterpret_cast<const RegionHeader*>(buf);
+  const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
+  if (magic == 0) return p;  // being created or removed
+  if (absl::Status s = CheckMagicAndFormat(magic, h->format, name); !s.ok()) return s;
+  if (!KnownBackend(h->backend)) return Corrupt(name, absl::StrFormat("unknown backend %u", h->backend));
+  if ((h->flags & ~(kFlagNamed | kFlagRemoveOnDetach | kFlagPrivate)) != 0) {
+    return Corrupt(name, absl::StrFormat("unknown flags 0x%x", h->flags));
+  }
+  p.backend = static_cast<os::Backend>(h->backend);
+  p.size = h->size.load(std::memory_order_relaxed);
+  p.mode = h->mode;
+  p.flags = h->flags;
+  p.stub = file_size == kHeaderSize;
+  if (absl::Status s = CheckSize(p.size, name); !s.ok()) return s;
+  const bool named = (h->flags & kFlagNamed) != 0;
+  if (p.stub) {
+    if (!named || !os::BackendNamed(p.backend)) {
+      return Corrupt(name, absl::StrFormat("a one-header file (a stub) whose flags 0x%x and backend "
+                                           "'%s' name no system memory",
+                                           h->flags, os::BackendName(p.backend)));
+    }
+    if (h->system_id == 0) return Corrupt(name, "a stub with system id 0");
+    p.system_id = h->system_id;
+  } else {
+    if (named || os::BackendNamed(p.backend)) {
+      return Corrupt(name, absl::StrFormat("a %u-byte file claims to be a stub of '%s' memory",
+                                           file_size, os::BackendName(p.backend)));
+    }
+    // The counts, attachment slots and the size against the file.
+    if (absl::Status s = CheckFields(*h, file_size, name); !s.ok()) return s;
+  }
+  p.ready = true;
+  return p;
+}
+
+}  // namespace osport::region

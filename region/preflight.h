@@ -1,0 +1,43 @@
+// Read-before-map validation (issue 12, F5): what an existing region file or
+// stub claims, read with an ordinary read and checked -- magic, format, size,
+// backend, flags, system id, counts -- before anything maps it writable or
+// pre-faults it. A file that is not an osport region (a hard link to someone's
+// file, a damaged file) is refused here and never mapped or written. Pure
+// validation on os/ calls: region/'s attach, stat, remove and list call it.
+#ifndef OSPORT_REGION_PREFLIGHT_H_
+#define OSPORT_REGION_PREFLIGHT_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "os/file.h"
+#include "os/map.h"
+
+namespace osport::region {
+
+struct Preflight {
+  // false: the file is shorter than a header or its magic is still 0 -- being
+  // created or removed; the caller retries (nothing else below is set).
+  bool ready = false;
+  // The file is exactly one header: a stub naming system memory.
+  bool stub = false;
+  os::Backend backend = os::Backend::kFile;
+  std::uint64_t size = 0;       // the region size the header claims
+  std::uint64_t system_id = 0;  // stubs: the memory's id (never 0)
+  std::uint32_t mode = 0;
+  std::uint32_t flags = 0;
+};
+
+// Reads the header of `file` (seeking to 0 first), whose size the caller has
+// just read as `file_size`, and validates it. Errors: kCorrupt naming the
+// field ("not an osport region" for a bad magic), kIncompatible (format, byte
+// order), kTruncated (a region file shorter than its header says). For a
+// region file every header field is checked (CheckFields); for a stub the
+// fields a joiner acts on: named flag, a named backend, size, a non-zero id.
+[[nodiscard]] absl::StatusOr<Preflight> PreflightHeader(os::File& file, std::uint64_t file_size,
+                                                        absl::string_view name);
+
+}  // namespace osport::region
+
+#endif  // OSPORT_REGION_PREFLIGHT_H_
