@@ -18,7 +18,7 @@ SUDO=""
 # `apt-get source`; googletest is the GoogleTest source tree; libmsgsl-dev is
 # the header-only GSL copied into the cross prefix.
 apt_install build-essential cmake ninja-build dpkg-dev googletest libmsgsl-dev \
-  g++-mingw-w64-x86-64-posix wine wine64
+  nlohmann-json3-dev g++-mingw-w64-x86-64-posix wine wine64
 
 # --- 2. cross-built dependencies, cached by version -----------------------------
 absl_version="$(apt-cache policy libabsl-dev | awk '/Candidate:/ {print $2}')"
@@ -86,6 +86,16 @@ if [ -d "$DEPS" ]; then
   log "using cached mingw deps $DEPS"
 else
   build_deps
+fi
+# nlohmann-json (the tool's JSON) is header-only like GSL and copied the same
+# way; also into a prefix cached before the tool needed it. Its CMake config
+# computes the include dir from its own location, so the copy is what the
+# cross build finds.
+if [ ! -f "$DEPS/share/cmake/nlohmann_json/nlohmann_jsonConfig.cmake" ]; then
+  log "adding nlohmann-json to $DEPS"
+  mkdir -p "$DEPS/include" "$DEPS/share/cmake"
+  cp -r /usr/include/nlohmann "$DEPS/include/"
+  cp -r /usr/share/cmake/nlohmann_json "$DEPS/share/cmake/"
 fi
 
 # --- 3. a fresh headless Wine prefix --------------------------------------------
