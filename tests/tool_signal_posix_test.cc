@@ -1,10 +1,13 @@
-// `osport lock` and stop signals (POSIX: the test sends them with kill(2)):
-// SIGINT, SIGTERM and SIGHUP during the hold release the lock cleanly -- the
-// next locker gets OK, the region is not panicked -- and end the tool with
-// 128 + the signal number.
+// The tool tests that need POSIX calls in the test itself: stop signals
+// sent to `osport lock` with kill(2) -- SIGINT, SIGTERM and SIGHUP during the
+// hold release the lock cleanly (the next locker gets OK, the region is not
+// panicked) and end the tool with 128 + the signal number -- and a FIFO in
+// the home (mkfifo), which no command may open (it would block for ever).
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -48,6 +51,23 @@ TEST_F(ToolTest, StopSignalsReleaseTheLockCleanly) {
     EXPECT_EQ(j["live_refcount"], 0) << st.out;
   }
   EXPECT_EQ(Osport({"remove", "r"}).code, 0);
+}
+
+TEST_F(ToolTest, AFifoInTheHomeIsRefusedNotOpened) {
+  ASSERT_EQ(::mkfifo(Path("fifo").c_str(), 0600), 0);
+  const std::vector<std::vector<std::string>> cases = {
+      {"stat", "fifo"}, {"lock", "fifo", "--hold=0s"}, {"grow", "fifo", "--size=1MiB"}, {"panic", "fifo"},
+      {"create", "fifo", "--size=64KiB"}, {"remove", "fifo"}, {"remove", "fifo", "--force"}};
+  for (std::vector<std::string> args : cases) {
+    args.push_back("--json");
+    ToolRun r = Osport(args);
+    EXPECT_EQ(r.code, 1) << args[0] << ": " << r.out;
+    EXPECT_EQ(r.json().value("error", ""), "not_a_region") << args[0] << ": " << r.out;
+  }
+  ToolRun list = Osport({"list", "--json"});
+  EXPECT_EQ(list.code, 0) << list.out;
+  EXPECT_EQ(list.json()["other_files"].size(), 1u) << list.out;
+  EXPECT_EQ(::unlink(Path("fifo").c_str()), 0);
 }
 
 }  // namespace

@@ -38,6 +38,16 @@ void PrintOk(absl::string_view op, absl::string_view name, const std::string& te
   }
 }
 
+// Refuses, before region/ opens it, a file that is not a regular file (a
+// FIFO would block open(2) for ever; a directory or device is never a
+// region). Returns the exit code, or -1 to go on.
+int RefuseNonRegular(absl::string_view op, const region::RegionOptions& o) {
+  absl::StatusOr<Probe> t = ProbeType(o);
+  if (!t.ok()) return Fail(op, o.name, t.status());
+  if (t->exists && !t->symlink && !t->regular) return FailWith(op, o.name, kNotARegion, NotARegion(o.name, *t));
+  return -1;
+}
+
 std::string FlagNames(std::uint32_t flags) {
   std::vector<std::string> names;
   if (flags & region::kFlagNamed) names.push_back("named");
@@ -138,6 +148,7 @@ void PrintStat(const region::RegionStat& st) {
 
 int Create(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
+  if (int code = RefuseNonRegular("create", o); code >= 0) return code;
   if (!os::BackendShared(*o.backend)) {
     return Fail("create", name,
                 os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
@@ -165,6 +176,7 @@ int Create(const std::string& name) {
 }
 
 int StatCommand(const std::string& name) {
+  if (int code = RefuseNonRegular("stat", OptionsFor(name)); code >= 0) return code;
   absl::StatusOr<region::RegionStat> st = region::Stat(OptionsFor(name));
   if (!st.ok()) return Fail("stat", name, st.status());
   if (WantJson()) {
@@ -248,6 +260,7 @@ int List() {
 
 int Grow(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
+  if (int code = RefuseNonRegular("grow", o); code >= 0) return code;
   const std::uint64_t target = o.size;
   o.size = 0;
   absl::StatusOr<region::Region> r = region::Region::Attach(o);
@@ -267,6 +280,7 @@ int Grow(const std::string& name) {
 }
 
 int PanicCommand(const std::string& name) {
+  if (int code = RefuseNonRegular("panic", OptionsFor(name)); code >= 0) return code;
   absl::StatusOr<region::Region> r = region::Region::Attach(OptionsFor(name));
   if (!r.ok()) {
     if (region::IsRunRecovery(r.status())) {
@@ -311,6 +325,7 @@ int LockCommand(const std::string& name) {
   // Caught before attaching: from here on a stop signal cannot end the tool
   // while it holds the lock (the next locker would find a dead owner).
   CatchStopSignals();
+  if (int code = RefuseNonRegular("lock", OptionsFor(name)); code >= 0) return code;
   absl::StatusOr<region::Region> r = region::Region::Attach(OptionsFor(name));
   if (!r.ok()) return Fail("lock", name, r.status());
   // Attach returns the region locked: that is the lock we hold.

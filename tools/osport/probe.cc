@@ -23,7 +23,7 @@ std::uint32_t Swap(std::uint32_t v) {
 
 }  // namespace
 
-absl::StatusOr<Probe> ProbeFile(const region::RegionOptions& options) {
+absl::StatusOr<Probe> ProbeType(const region::RegionOptions& options) {
   absl::StatusOr<std::string> path = region::RegionPath(options);
   if (!path.ok()) return path.status();
   namespace fs = std::filesystem;
@@ -45,6 +45,16 @@ absl::StatusOr<Probe> ProbeFile(const region::RegionOptions& options) {
     p.why = st.type() == fs::file_type::directory ? "a directory" : "not a regular file";
     return p;
   }
+  p.regular = true;
+  return p;
+}
+
+absl::StatusOr<Probe> ProbeFile(const region::RegionOptions& options) {
+  absl::StatusOr<Probe> t = ProbeType(options);
+  if (!t.ok() || !t->regular) return t;
+  Probe p = *t;
+  absl::StatusOr<std::string> path = region::RegionPath(options);
+  if (!path.ok()) return path.status();
   absl::StatusOr<os::File> f = os::Open(*path, os::kOpenReadOnly | os::kOpenNoFollow);
   if (!f.ok()) return f.status();
   std::byte head[kMagicOffset + 8] = {};
