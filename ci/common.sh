@@ -201,9 +201,11 @@ deb_source_dir() {
 }
 
 # The packages every Linux build needs (native and, via :ARCH, cross).
+# nlohmann-json3-dev: the osport tool's JSON (header-only, architecture all).
 install_base() {
   apt_install build-essential cmake ninja-build pkg-config \
-    libabsl-dev libmsgsl-dev libgtest-dev libgmock-dev libbenchmark-dev libboost-dev
+    libabsl-dev libmsgsl-dev libgtest-dev libgmock-dev libbenchmark-dev libboost-dev \
+    nlohmann-json3-dev
 }
 
 # deb_version PKG -- the installed Debian version (cache keys use it). With

@@ -17,7 +17,7 @@ WINESERVER=/usr/lib/wine/wineserver64
 # libabsl-dev's version); googletest is the GoogleTest source tree;
 # libmsgsl-dev is the header-only GSL copied into the cross prefix.
 apt_install build-essential cmake ninja-build dpkg-dev googletest libmsgsl-dev libabsl-dev \
-  g++-mingw-w64-x86-64-posix wine wine64
+  nlohmann-json3-dev g++-mingw-w64-x86-64-posix wine wine64
 
 # --- 2. cross-built dependencies, cached by version -----------------------------
 absl_version="$(deb_version libabsl-dev)"
@@ -64,6 +64,16 @@ if [ -d "$DEPS" ]; then
   log "using cached mingw deps $DEPS"
 else
   build_deps
+fi
+# nlohmann-json (the tool's JSON) is header-only like GSL and copied the same
+# way; also into a prefix cached before the tool needed it. Its CMake config
+# computes the include dir from its own location, so the copy is what the
+# cross build finds.
+if [ ! -f "$DEPS/share/cmake/nlohmann_json/nlohmann_jsonConfig.cmake" ]; then
+  log "adding nlohmann-json to $DEPS"
+  mkdir -p "$DEPS/include" "$DEPS/share/cmake"
+  cp -r /usr/include/nlohmann "$DEPS/include/"
+  cp -r /usr/share/cmake/nlohmann_json "$DEPS/share/cmake/"
 fi
 
 # --- 3. a fresh headless Wine prefix --------------------------------------------

@@ -8,42 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "os/file.h"
+#include "os/map.h"
 #include "os/process.h"
 #include "region/header.h"
 #include "tests/support/region_worker.h"
-#include "tests/support/resources.h"
+#include "tests/tool_fixture.h"
 
 namespace osport {
 namespace {
-
-struct ToolRun {
-  int code = -1;
-  std::string out;  // stdout, all lines
-};
-
-class ToolTest : public testing::ResourceTest {
- protected:
-  ToolRun Osport(std::vector<std::string> args) {
-    args.insert(args.begin(), OSPORT_TOOL_PATH);
-    args.push_back("--home=" + dir());
-    absl::StatusOr<os::Child> c = os::Spawn(args);
-    EXPECT_TRUE(c.ok()) << c.status();
-    ToolRun r;
-    if (!c.ok()) return r;
-    c->CloseInput();
-    for (;;) {
-      absl::StatusOr<std::string> line = c->ReadLine();
-      if (!line.ok()) break;
-      absl::StrAppend(&r.out, *line, "\n");
-    }
-    r.code = c->Wait().value_or(-1);
-    return r;
-  }
-  void WriteBytes(const std::string& name, const std::string& bytes) {
-    os::File f = os::Open(Path(name), os::kOpenCreate | os::kOpenTruncate).value();
-    ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size())).ok());
-  }
-};
 
 TEST_F(ToolTest, CreateStatGrowLockPanicRemove) {
   ToolRun r = Osport({"create", "r", "--size=1MiB", "--json"});
@@ -175,7 +147,18 @@ TEST_F(ToolTest, HostileFilesGetOneClearLine) {
     EXPECT_TRUE(std::filesystem::exists(Path("good")));
     ASSERT_TRUE(os::Unlink(Path("link")).ok());
   }
-  for (const char* n : {"corrupt", "foreign", "truncated", "text", "good"}) {
+  // Files without the region magic are not osport's: remove, forced or
+  // not, leaves them alone and says so.
+  for (const char* n : {"corrupt", "text"}) {
+    for (bool force : {false, true}) {
+      ToolRun r = Osport({"remove", n, "--json", force ? "--force" : "--noforce"});
+      EXPECT_EQ(r.code, 1) << n << ": " << r.out;
+      EXPECT_EQ(r.json().value("error", ""), "not_a_region") << r.out;
+      EXPECT_TRUE(std::filesystem::exists(Path(n))) << n;
+    }
+    ASSERT_TRUE(os::Unlink(Path(n)).ok());
+  }
+  for (const char* n : {"foreign", "truncated", "good"}) {
     EXPECT_EQ(Osport({"remove", n, "--force"}).code, 0) << n;
   }
 }
@@ -184,7 +167,7 @@ TEST_F(ToolTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Osport({}).code, 2);
   EXPECT_EQ(Osport({"frobnicate", "x"}).code, 2);
   EXPECT_EQ(Osport({"stat"}).code, 2);
-  EXPECT_EQ(Osport({"create", "x", "--size=lots", "--json"}).code, 1);
+  EXPECT_EQ(Osport({"create", "x", "--size=lots", "--json"}).code, 2);
   EXPECT_EQ(Osport({"create", "../escape", "--size=1MiB", "--json"}).code, 1);
   EXPECT_EQ(Osport({"demo", "--workers=1"}).code, 2);
 }
@@ -196,6 +179,55 @@ TEST_F(ToolTest, DemoPassesItsOwnConsistencyCheck) {
   EXPECT_TRUE(absl::StrContains(r.out, "CREATED")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "found the lock owner dead")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "last one out: region removed")) << r.out;
+}
+
+// Every shared backend this build has: the demo runs, grows only where the
+// backend can grow (and says so where it cannot), and leaves nothing behind.
+TEST_F(ToolTest, DemoWorksWithEveryBackend) {
+  int ran = 0;
+  for (os::Backend b : {os::Backend::kFile, os::Backend::kSysV, os::Backend::kPosixShm, os::Backend::kPagingFile}) {
+    if (!os::BackendSupported(b) || !os::BackendShared(b)) continue;
+    ++ran;
+    const std::string name(os::BackendName(b));
+    ToolRun r = Osport({"demo", "--workers=3", "--rounds=5000", "--backend=" + name, "--json"});
+    EXPECT_EQ(r.code, 0) << name << ": " << r.out;
+    const nlohmann::json j = r.json();
+    ASSERT_TRUE(j.is_object()) << r.out;
+    EXPECT_EQ(j["ok"], true) << r.out;
+    EXPECT_EQ(j["op"], "demo");
+    EXPECT_EQ(j["region"], "demo");
+    EXPECT_EQ(j["backend"], name);
+    EXPECT_EQ(j["counter"], j["expected"]) << r.out;
+    EXPECT_EQ(j["owner_deaths_recovered"], 1) << r.out;
+    EXPECT_EQ(j["nothing_left"], true) << r.out;
+    EXPECT_EQ(j["removed_by_last_detach"], true) << r.out;
+    if (b == os::Backend::kFile) {
+      EXPECT_GT(j["grow"]["to"].get<std::uint64_t>(), j["grow"]["from"].get<std::uint64_t>()) << r.out;
+    } else {
+      EXPECT_TRUE(j["grow"].is_null()) << r.out;
+      EXPECT_TRUE(absl::StrContains(j.value("grow_skipped", ""), "cannot grow")) << r.out;
+    }
+    EXPECT_FALSE(std::filesystem::exists(j.value("home", std::string("?")))) << r.out;
+  }
+  EXPECT_GE(ran, 2);
+}
+
+// The demo's own time bound: workers that cannot finish in time are killed,
+// the region and its memory removed, and the demo fails -- it never hangs.
+TEST_F(ToolTest, DemoStopsAtItsTimeBoundAndCleansUp) {
+  for (os::Backend b : {os::Backend::kFile, os::Backend::kSysV, os::Backend::kPosixShm}) {
+    if (!os::BackendSupported(b) || !os::BackendShared(b)) continue;
+    const std::string name(os::BackendName(b));
+    ToolRun r = Osport({"demo", "--workers=2", "--rounds=1000000000", "--timeout=1s", "--backend=" + name, "--json"});
+    EXPECT_EQ(r.code, 1) << r.out;
+    const nlohmann::json j = r.json();
+    ASSERT_TRUE(j.is_object()) << r.out;
+    EXPECT_EQ(j["ok"], false);
+    EXPECT_EQ(j["error"], "demo_failed");
+    EXPECT_TRUE(absl::StrContains(j.value("stopped", ""), "timed out")) << r.out;
+    EXPECT_EQ(j["nothing_left"], true) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(j.value("home", std::string("?")))) << r.out;
+  }
 }
 
 }  // namespace

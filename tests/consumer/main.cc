@@ -1,18 +1,23 @@
-// A consumer of osport: attach a region, write, detach and remove it.
+// A consumer of osport, built as C++20 (osport needs C++17 or later and
+// must not force a standard on its users): attach a region, write, mark it
+// for removal, detach, and check that nothing is left.
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <string>
 
-#include <unistd.h>
-
 #include "os/error.h"
+#include "os/process.h"
 #include "region/region.h"
+
+static_assert(__cplusplus >= 202002L, "the consumer tests build osport's users as C++20");
 
 int main() {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path home = fs::temp_directory_path() / ("osport-consumer-" + std::to_string(::getpid()));
+  const fs::path home =
+      fs::temp_directory_path() / ("osport-consumer-" + std::to_string(osport::os::CurrentProcess().pid));
   fs::create_directory(home, ec);
   osport::region::RegionOptions o;
   o.home = home.string();
@@ -23,11 +28,19 @@ int main() {
     std::fprintf(stderr, "attach: %s\n", std::string(r.status().message()).c_str());
     return 1;
   }
-  std::strcpy(static_cast<char*>(r->data()), "hello from a consumer");
+  const std::span<char> data(static_cast<char*>(r->data()), r->data_size());
+  std::strcpy(data.data(), "hello from a C++20 consumer");
   r->header().flags |= osport::region::kFlagRemoveOnDetach;
-  if (!r->Unlock().ok() || !r->Detach().ok()) return 1;
+  if (absl::Status s = r->Unlock(); !s.ok()) {
+    std::fprintf(stderr, "unlock: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  if (absl::Status s = r->Detach(); !s.ok()) {
+    std::fprintf(stderr, "detach: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
   const bool clean = !fs::exists(home / "consumer");
   fs::remove_all(home, ec);
-  std::printf("consumer %s\n", clean ? "ok" : "left its region behind");
+  std::printf("consumer (C++%ld) %s\n", __cplusplus / 100 % 100, clean ? "ok" : "left its region behind");
   return clean ? 0 : 1;
 }

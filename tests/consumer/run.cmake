@@ -1,6 +1,9 @@
 # Builds and runs one consumer project: cmake -DKIND=... -DOSPORT_SOURCE_DIR=...
-# -DWORK=... [-DPREFIX=...] -P run.cmake. For KIND=package it first installs
-# osport (libraries only) into PREFIX.
+# -DWORK=... -P run.cmake. KIND subdirectory, fetchcontent or package (a CMake
+# project in tests/consumer/KIND), or pkgconfig (no CMake: the compiler with
+# `pkg-config --cflags --libs osport`). For package and pkgconfig, osport is
+# first installed (libraries only) into WORK/prefix; pkgconfig then MOVES the
+# prefix elsewhere, which the relocatable osport.pc must survive.
 cmake_minimum_required(VERSION 3.22)
 set(gen -G Ninja)
 set(common -DCMAKE_BUILD_TYPE=Release)
@@ -18,19 +21,55 @@ function(run)
 endfunction()
 file(REMOVE_RECURSE ${WORK})
 set(extra "")
-if(KIND STREQUAL "package")
+if(KIND STREQUAL "package" OR KIND STREQUAL "pkgconfig")
+  # As the README says: configure and build without a prefix, choose it at
+  # install time.
   run(${CMAKE_COMMAND} -S ${OSPORT_SOURCE_DIR} -B ${WORK}/osport ${gen} ${common}
-      -DOSPORT_BUILD_TESTS=OFF -DOSPORT_BUILD_TOOLS=OFF -DOSPORT_BUILD_BENCH=OFF
-      -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
+      -DOSPORT_BUILD_TESTS=OFF -DOSPORT_BUILD_TOOLS=OFF -DOSPORT_BUILD_BENCH=OFF -DOSPORT_INSTALL=ON)
   run(${CMAKE_COMMAND} --build ${WORK}/osport)
-  run(${CMAKE_COMMAND} --install ${WORK}/osport)
+  run(${CMAKE_COMMAND} --install ${WORK}/osport --prefix ${WORK}/prefix)
   set(extra -DCMAKE_PREFIX_PATH=${WORK}/prefix)
-  if(NOT EXISTS ${WORK}/prefix/lib/pkgconfig/osport.pc AND NOT EXISTS ${WORK}/prefix/lib64/pkgconfig/osport.pc)
+  file(GLOB pcs ${WORK}/prefix/lib*/pkgconfig/osport.pc ${WORK}/prefix/lib/*/pkgconfig/osport.pc)
+  if(NOT pcs)
     message(FATAL_ERROR "no pkg-config file installed")
   endif()
+  file(READ ${pcs} pc)
+  if(pc MATCHES "-std=")
+    message(FATAL_ERROR "osport.pc forces a language standard on its users:\n${pc}")
+  endif()
 endif()
-run(${CMAKE_COMMAND} -S ${OSPORT_SOURCE_DIR}/tests/consumer/${KIND} -B ${WORK}/consumer ${gen} ${common}
-    -DOSPORT_SOURCE_DIR=${OSPORT_SOURCE_DIR} ${extra})
-run(${CMAKE_COMMAND} --build ${WORK}/consumer)
+if(KIND STREQUAL "pkgconfig")
+  find_program(PKG_CONFIG pkg-config REQUIRED)
+  file(RENAME ${WORK}/prefix ${WORK}/moved)
+  string(REPLACE "${WORK}/prefix" "${WORK}/moved" pcs "${pcs}")
+  get_filename_component(pcdir ${pcs} DIRECTORY)
+  set(ENV{PKG_CONFIG_PATH} "${pcdir}")
+  execute_process(COMMAND ${PKG_CONFIG} --cflags --libs osport RESULT_VARIABLE rc
+                  OUTPUT_VARIABLE flags OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pkg-config --cflags --libs osport failed")
+  endif()
+  message(STATUS "pkg-config osport: ${flags}")
+  separate_arguments(flags UNIX_COMMAND "${flags}")
+  if(NOT DEFINED CXX)
+    set(CXX c++)
+  endif()
+  file(MAKE_DIRECTORY ${WORK}/consumer)
+  # The README's line: c++ -std=c++20 main.cc $(pkg-config --cflags --libs osport)
+  run(${CXX} -std=c++20 ${OSPORT_SOURCE_DIR}/tests/consumer/main.cc ${flags} -o ${WORK}/consumer/consumer)
+else()
+  run(${CMAKE_COMMAND} -S ${OSPORT_SOURCE_DIR}/tests/consumer/${KIND} -B ${WORK}/consumer ${gen} ${common}
+      -DOSPORT_SOURCE_DIR=${OSPORT_SOURCE_DIR} ${extra})
+  run(${CMAKE_COMMAND} --build ${WORK}/consumer)
+  if(KIND STREQUAL "subdirectory")
+    # The parent installs its library and osport's into one export set.
+    run(${CMAKE_COMMAND} --install ${WORK}/consumer --prefix ${WORK}/consumer-prefix)
+    file(GLOB_RECURSE exported ${WORK}/consumer-prefix/lib/cmake/consumer/consumerTargets.cmake)
+    file(READ ${exported} text)
+    if(NOT text MATCHES "consumer::osport_region")
+      message(FATAL_ERROR "osport_region is not in the parent's export set")
+    endif()
+  endif()
+endif()
 run(${WORK}/consumer/consumer)
 file(REMOVE_RECURSE ${WORK})

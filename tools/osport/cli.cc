@@ -1,4 +1,4 @@
-// Flags, size parsing, JSON and error lines for the osport tool.
+// Flags, their validation, size parsing, JSON answers and error lines.
 #include "tools/osport/cli.h"
 
 #include <cstdio>
@@ -6,24 +6,24 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_join.h"
 #include "os/error.h"
 #include "region/errors.h"
+#include "tools/osport/names.h"
 
 ABSL_FLAG(std::string, home, ".", "directory the regions live in");
 ABSL_FLAG(bool, json, false, "print machine-readable JSON instead of text");
 ABSL_FLAG(std::string, size, "", "region size for create/grow: bytes or 64KiB, 16MiB, 1GiB");
-ABSL_FLAG(std::string, backend, "file", "memory for create: file, sysv or posix");
+ABSL_FLAG(std::string, backend, "file", "memory for create and demo: file, sysv or posix");
 ABSL_FLAG(std::string, mode, "0600", "permissions of a new region (octal)");
 ABSL_FLAG(bool, prefault, false, "create: fault every page in and guarantee disk blocks");
 ABSL_FLAG(bool, force, false, "remove: never attach; works on dead, locked or corrupt regions");
 ABSL_FLAG(absl::Duration, hold, absl::Seconds(10), "lock: how long to hold the region lock");
 ABSL_FLAG(int, workers, 4, "demo: worker processes (2-16)");
 ABSL_FLAG(int, rounds, 5000000, "demo: lock/increment/unlock rounds per worker");
+ABSL_FLAG(absl::Duration, timeout, absl::Minutes(10), "demo: give up (kill the workers, clean up) after this long");
 ABSL_FLAG(bool, keep, false, "demo: keep the region and its home for `osport stat`");
 
 namespace osport::tool {
@@ -41,9 +41,12 @@ absl::StatusOr<std::uint64_t> ParseSize(absl::string_view text) {
     }
   }
   std::uint64_t n = 0;
-  if (t.empty() || !absl::SimpleAtoi(t, &n) || n > UINT64_MAX / unit) {
+  // SimpleAtoi accepts a sign; a size never has one.
+  if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos || !absl::SimpleAtoi(t, &n) ||
+      n > kMaxSizeArg / unit || n == 0) {
     return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                             absl::StrCat("bad size '", text, "' (use bytes or e.g. 64KiB, 16MiB, 1GiB)"));
+                             absl::StrCat("bad --size '", text,
+                                          "' (1 byte to 1 PiB: bytes or e.g. 64KiB, 16MiB, 1GiB)"));
   }
   return n * unit;
 }
@@ -59,109 +62,118 @@ std::string HumanSize(std::uint64_t bytes) {
   return absl::StrCat(v, " ", units[u]);
 }
 
-absl::StatusOr<region::RegionOptions> OptionsFor(const std::string& name, bool need_size) {
+namespace {
+
+absl::Status Bad(absl::string_view message) {
+  return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL, message);
+}
+
+absl::StatusOr<std::uint32_t> ParseMode(const std::string& m) {
+  if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos) {
+    return Bad(absl::StrCat("bad --mode '", m, "' (octal, like 0600)"));
+  }
+  return static_cast<std::uint32_t>(std::stoul(m, nullptr, 8));
+}
+
+}  // namespace
+
+absl::Status ValidateFlags() {
+  if (const std::string size = absl::GetFlag(FLAGS_size); !size.empty()) {
+    if (absl::StatusOr<std::uint64_t> n = ParseSize(size); !n.ok()) return n.status();
+  }
+  if (absl::StatusOr<std::uint32_t> m = ParseMode(absl::GetFlag(FLAGS_mode)); !m.ok()) return m.status();
+  const std::string backend = absl::GetFlag(FLAGS_backend);
+  if (!os::ParseBackend(backend).ok()) {
+    return Bad(absl::StrCat("bad --backend '", backend, "' (file, sysv or posix)"));
+  }
+  const absl::Duration hold = absl::GetFlag(FLAGS_hold);
+  if (hold < absl::ZeroDuration() || hold > kMaxHold) {
+    return Bad(absl::StrCat("bad --hold '", absl::FormatDuration(hold), "' (0s to 168h, like 10s or 500ms)"));
+  }
+  const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
+  if (timeout <= absl::ZeroDuration() || timeout > kMaxHold) {
+    return Bad(absl::StrCat("bad --timeout '", absl::FormatDuration(timeout), "' (above 0s, up to 168h)"));
+  }
+  const int workers = absl::GetFlag(FLAGS_workers);
+  if (workers < kMinWorkers || workers > kMaxWorkers) {
+    return Bad(absl::StrCat("bad --workers ", workers, " (", kMinWorkers, "-", kMaxWorkers, ")"));
+  }
+  const int rounds = absl::GetFlag(FLAGS_rounds);
+  if (rounds < kMinRounds || rounds > kMaxRounds) {
+    return Bad(absl::StrCat("bad --rounds ", rounds, " (", kMinRounds, "-", kMaxRounds, ")"));
+  }
+  if (absl::GetFlag(FLAGS_home).empty()) return Bad("--home must not be empty");
+  return absl::OkStatus();
+}
+
+region::RegionOptions OptionsFor(const std::string& name) {
   region::RegionOptions o;
   o.home = absl::GetFlag(FLAGS_home);
   o.name = name;
   o.create = false;
-  const std::string size = absl::GetFlag(FLAGS_size);
-  if (need_size && size.empty()) {
-    return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL, "--size is required");
-  }
-  if (!size.empty()) {
-    absl::StatusOr<std::uint64_t> n = ParseSize(size);
-    if (!n.ok()) return n.status();
-    o.size = *n;
-  }
-  absl::StatusOr<os::Backend> b = os::ParseBackend(absl::GetFlag(FLAGS_backend));
-  if (!b.ok()) return b.status();
-  o.backend = *b;
-  std::uint32_t mode = 0;
-  const std::string m = absl::GetFlag(FLAGS_mode);
-  if (m.empty() || m.find_first_not_of("01234567") != std::string::npos || m.size() > 4) {
-    return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                             absl::StrCat("bad --mode '", m, "' (octal, like 0600)"));
-  }
-  mode = static_cast<std::uint32_t>(std::stoul(m, nullptr, 8));
-  o.mode = mode;
+  // ValidateFlags checked every value before any command runs.
+  if (const std::string size = absl::GetFlag(FLAGS_size); !size.empty()) o.size = ParseSize(size).value_or(0);
+  o.backend = os::ParseBackend(absl::GetFlag(FLAGS_backend)).value_or(os::Backend::kFile);
+  o.mode = ParseMode(absl::GetFlag(FLAGS_mode)).value_or(0600);
   o.prefault = absl::GetFlag(FLAGS_prefault);
   o.retry.attempts = 3;
   o.retry.backoff = absl::Milliseconds(200);
   return o;
 }
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
+bool WantJson() { return absl::GetFlag(FLAGS_json); }
+
+Json Answer(bool ok, absl::string_view op, absl::string_view region) {
+  Json j;
+  j["ok"] = ok;
+  j["op"] = std::string(op);
+  if (!region.empty()) {
+    j["region"] = std::string(region);
+    if (!IsUtf8(region)) j["region_hex"] = Hex(region);
   }
-  return out + "\"";
+  return j;
 }
 
-Json& Json::Add(absl::string_view key, absl::string_view value) {
-  fields_.emplace_back(std::string(key), JsonString(value));
-  return *this;
-}
-Json& Json::Add(absl::string_view key, std::uint64_t value) {
-  fields_.emplace_back(std::string(key), absl::StrCat(value));
-  return *this;
-}
-Json& Json::Add(absl::string_view key, bool value) {
-  fields_.emplace_back(std::string(key), value ? "true" : "false");
-  return *this;
-}
-Json& Json::AddRaw(absl::string_view key, absl::string_view json) {
-  fields_.emplace_back(std::string(key), std::string(json));
-  return *this;
-}
-std::string Json::str() const {
-  std::vector<std::string> parts;
-  for (const auto& [k, v] : fields_) parts.push_back(absl::StrCat(JsonString(k), ":", v));
-  return absl::StrCat("{", absl::StrJoin(parts, ","), "}");
+void PrintJson(const Json& j) {
+  std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+  std::fflush(stdout);
 }
 
-namespace {
 std::string CauseOf(const absl::Status& s) {
   const region::RegionErrc e = region::RegionErrcOf(s);
   if (e != region::RegionErrc::kNone) return std::string(region::RegionErrcName(e));
   return absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
 }
-}  // namespace
 
 int Fail(absl::string_view op, absl::string_view region, const absl::Status& status) {
-  std::string message(status.message());
-  for (char& c : message) {
-    if (c == '\n') c = ' ';
-  }
-  if (absl::GetFlag(FLAGS_json)) {
-    std::printf("%s\n", Json()
-                            .Add("ok", false)
-                            .Add("op", op)
-                            .Add("region", region)
-                            .Add("error", CauseOf(status))
-                            .Add("message", message)
-                            .str()
-                            .c_str());
+  return FailWith(op, region, CauseOf(status), status.message());
+}
+
+int FailWith(absl::string_view op, absl::string_view region, absl::string_view cause,
+             absl::string_view message) {
+  if (WantJson()) {
+    Json j = Answer(false, op, region);
+    j["error"] = std::string(cause);
+    j["message"] = std::string(message);
+    PrintJson(j);
   } else {
-    std::fprintf(stderr, "osport %s %s: %s: %s\n", std::string(op).c_str(), std::string(region).c_str(),
-                 CauseOf(status).c_str(), message.c_str());
+    std::fprintf(stderr, "osport %s%s%s: %s: %s\n", std::string(op).c_str(), region.empty() ? "" : " ",
+                 EscapeText(region).c_str(), std::string(cause).c_str(), EscapeText(message).c_str());
   }
   return kExitFailed;
 }
 
-int Usage(absl::string_view message) {
-  std::fprintf(stderr, "osport: %s (osport --help explains the commands)\n", std::string(message).c_str());
+int Usage(absl::string_view op, absl::string_view message, absl::string_view region) {
+  const std::string hint = op.empty() ? "osport --help" : absl::StrCat("osport help ", op);
+  if (WantJson()) {
+    Json j = Answer(false, op.empty() ? "osport" : op, region);
+    j["error"] = "usage";
+    j["message"] = std::string(message);
+    j["hint"] = hint;
+    PrintJson(j);
+  } else {
+    std::fprintf(stderr, "osport: %s (see '%s')\n", EscapeText(message).c_str(), hint.c_str());
+  }
   return kExitUsage;
 }
 

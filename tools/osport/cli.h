@@ -1,17 +1,17 @@
-// Shared pieces of the osport tool: flags, output (human or JSON), errors.
+// Shared pieces of the osport tool: flags, output (text or one JSON object
+// per answer, see docs/tool-json.md), errors and exit codes.
 #ifndef OSPORT_TOOLS_OSPORT_CLI_H_
 #define OSPORT_TOOLS_OSPORT_CLI_H_
 
 #include <cstdint>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 #include "region/options.h"
 
 ABSL_DECLARE_FLAG(std::string, home);
@@ -24,42 +24,61 @@ ABSL_DECLARE_FLAG(bool, force);
 ABSL_DECLARE_FLAG(absl::Duration, hold);
 ABSL_DECLARE_FLAG(int, workers);
 ABSL_DECLARE_FLAG(int, rounds);
+ABSL_DECLARE_FLAG(absl::Duration, timeout);
 ABSL_DECLARE_FLAG(bool, keep);
 
 namespace osport::tool {
 
-// Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong.
+// Exit codes: 0 success, 1 the operation failed, 2 the command line is wrong;
+// 128 + N when signal N ended `lock` (after it released the lock).
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
+
+// Limits of the command line: beyond them a value is a usage error.
+inline constexpr std::uint64_t kMaxSizeArg = std::uint64_t{1} << 50;  // 1 PiB
+inline constexpr absl::Duration kMaxHold = absl::Hours(24 * 7);
+inline constexpr int kMinWorkers = 2, kMaxWorkers = 16;
+inline constexpr int kMinRounds = 100, kMaxRounds = 1000000000;
 
 // "64MiB", "1G", "4k", "65536" -> bytes; InvalidArgument naming the text.
 absl::StatusOr<std::uint64_t> ParseSize(absl::string_view text);
 // 65536 -> "64 KiB".
 std::string HumanSize(std::uint64_t bytes);
 
-// Region options for NAME from the common flags.
-absl::StatusOr<region::RegionOptions> OptionsFor(const std::string& name, bool need_size);
+// Checks every flag value (sizes, mode, backend, durations, counts) once,
+// before any command runs: InvalidArgument with the one-line reason, which
+// the caller reports as a usage error.
+absl::Status ValidateFlags();
 
-// A flat JSON object built in order; values are escaped.
-class Json {
- public:
-  Json& Add(absl::string_view key, absl::string_view value);
-  Json& Add(absl::string_view key, const char* value) { return Add(key, absl::string_view(value)); }
-  Json& Add(absl::string_view key, std::uint64_t value);
-  Json& Add(absl::string_view key, bool value);
-  Json& AddRaw(absl::string_view key, absl::string_view json);  // a nested value
-  std::string str() const;
+// Region options for NAME from the (validated) common flags.
+region::RegionOptions OptionsFor(const std::string& name);
 
- private:
-  std::vector<std::pair<std::string, std::string>> fields_;
-};
-std::string JsonString(absl::string_view s);
+// --- output -------------------------------------------------------------------
 
-// Prints the one-line failure of `op` on `region` (or its JSON) and returns
-// kExitFailed. The line names the operation, the region and the cause.
+// Field order is kept as written: ok, op, region first.
+using Json = nlohmann::ordered_json;
+
+bool WantJson();
+// {"ok":ok,"op":op} plus "region" (and "region_hex" when the name is not
+// UTF-8) unless `region` is empty.
+Json Answer(bool ok, absl::string_view op, absl::string_view region);
+// One line of JSON on stdout: valid UTF-8 always (bytes that are not UTF-8
+// inside strings become U+FFFD; names keep their bytes in "region_hex").
+void PrintJson(const Json& j);
+
+// Prints the failure of `op` on `region` (empty: none) -- one JSON object on
+// stdout with --json, else one line on stderr naming the operation, the
+// region and the cause, control bytes escaped -- and returns kExitFailed.
 int Fail(absl::string_view op, absl::string_view region, const absl::Status& status);
-// Prints a usage error and returns kExitUsage.
-int Usage(absl::string_view message);
+// The same with an explicit cause word and message.
+int FailWith(absl::string_view op, absl::string_view region, absl::string_view cause,
+             absl::string_view message);
+// The short cause word of a status: a RegionErrc name or the status code.
+std::string CauseOf(const absl::Status& status);
+// Prints a usage error (one line and a hint; JSON with --json) and returns
+// kExitUsage. `op` is the command, or "" when there is none yet; `region`
+// the NAME operand when one was given.
+int Usage(absl::string_view op, absl::string_view message, absl::string_view region = "");
 
 }  // namespace osport::tool
 

@@ -1,6 +1,8 @@
 // osport create / stat / list / grow / panic / remove / lock.
 #include "tools/osport/commands.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -18,18 +20,32 @@
 #include "region/region.h"
 #include "region/stat.h"
 #include "tools/osport/cli.h"
+#include "tools/osport/names.h"
+#include "tools/osport/probe.h"
+#include "tools/osport/terminal.h"
 
 namespace osport::tool {
 namespace {
 
-bool WantJson() { return absl::GetFlag(FLAGS_json); }
-
-void PrintOk(absl::string_view op, absl::string_view name, const std::string& text, Json extra = {}) {
+void PrintOk(absl::string_view op, absl::string_view name, const std::string& text, Json fields = Json::object()) {
   if (WantJson()) {
-    std::printf("%s\n", extra.Add("ok", true).Add("op", op).Add("region", name).str().c_str());
+    Json j = Answer(true, op, name);
+    j.update(fields);
+    PrintJson(j);
   } else {
     std::printf("%s\n", text.c_str());
+    std::fflush(stdout);
   }
+}
+
+// Refuses, before region/ opens it, a file that is not a regular file (a
+// FIFO would block open(2) for ever; a directory or device is never a
+// region). Returns the exit code, or -1 to go on.
+int RefuseNonRegular(absl::string_view op, const region::RegionOptions& o) {
+  absl::StatusOr<Probe> t = ProbeType(o);
+  if (!t.ok()) return Fail(op, o.name, t.status());
+  if (t->exists && !t->symlink && !t->regular) return FailWith(op, o.name, kNotARegion, NotARegion(o.name, *t));
+  return -1;
 }
 
 std::string FlagNames(std::uint32_t flags) {
@@ -59,54 +75,44 @@ absl::string_view KindName(os::MutexKind k) {
   return k == os::MutexKind::kSpin ? "spin" : k == os::MutexKind::kFileLock ? "file-lock" : "unknown";
 }
 
-std::string StatJson(const region::RegionStat& st) {
-  std::vector<std::string> atts;
+Json StatJson(const std::string& name, const region::RegionStat& st) {
+  Json j = Answer(true, "stat", name);
+  j["path"] = st.path;
+  j["initialised"] = st.magic != 0;
+  j["file_size"] = st.file_size;
+  j["stub"] = st.stub;
+  j["memory_present"] = st.memory_present;
+  j["backend"] = std::string(os::BackendName(st.backend));
+  j["system_id"] = st.system_id;
+  j["size"] = st.size;
+  j["magic"] = st.magic;
+  j["format"] = st.format;
+  j["layout_version"] = st.layout_version;
+  j["mutex_kind"] = std::string(KindName(st.mutex_kind));
+  j["version"] = Version(st.version);
+  j["refcount"] = st.refcount;
+  j["live_refcount"] = st.live_refcount;
+  j["panic"] = st.panic;
+  j["flags"] = FlagNames(st.flags);
+  j["mode"] = absl::StrFormat("0%o", st.mode);
+  j["creator_pid"] = st.creator_pid;
+  j["create_time"] = st.create_time;
+  j["attachments"] = Json::array();
   for (const region::AttachmentStat& a : st.attachments) {
-    atts.push_back(Json()
-                       .Add("pid", std::uint64_t{a.pid})
-                       .Add("start", a.start)
-                       .Add("count", std::uint64_t{a.count})
-                       .Add("alive", a.alive)
-                       .str());
+    j["attachments"].push_back({{"pid", a.pid}, {"start", a.start}, {"count", a.count}, {"alive", a.alive}});
   }
-  Json owner;
-  owner.Add("held", st.owner.held)
-      .Add("pid", std::uint64_t{st.owner.pid})
-      .Add("tid", std::uint64_t{st.owner.tid})
-      .Add("alive", st.owner.held && st.owner_alive);
-  return Json()
-      .Add("path", st.path)
-      .Add("initialised", st.magic != 0)
-      .Add("file_size", st.file_size)
-      .Add("stub", st.stub)
-      .Add("memory_present", st.memory_present)
-      .Add("backend", os::BackendName(st.backend))
-      .Add("system_id", st.system_id)
-      .Add("size", st.size)
-      .Add("magic", std::uint64_t{st.magic})
-      .Add("format", std::uint64_t{st.format})
-      .Add("layout_version", std::uint64_t{st.layout_version})
-      .Add("mutex_kind", KindName(st.mutex_kind))
-      .Add("version", Version(st.version))
-      .Add("refcount", std::uint64_t{st.refcount})
-      .Add("live_refcount", std::uint64_t{st.live_refcount})
-      .Add("panic", st.panic)
-      .Add("flags", FlagNames(st.flags))
-      .Add("mode", absl::StrFormat("0%o", st.mode))
-      .Add("creator_pid", std::uint64_t{st.creator_pid})
-      .Add("create_time", st.create_time)
-      .AddRaw("attachments", absl::StrCat("[", absl::StrJoin(atts, ","), "]"))
-      .AddRaw("mutex_owner", owner.str())
-      .AddRaw("mutex_stats", Json()
-                                 .Add("nowait", st.mutex_stats.nowait)
-                                 .Add("wait", st.mutex_stats.wait)
-                                 .Add("owner_deaths", st.mutex_stats.owner_deaths)
-                                 .str())
-      .str();
+  j["mutex_owner"] = {{"held", st.owner.held},
+                      {"pid", st.owner.pid},
+                      {"tid", st.owner.tid},
+                      {"alive", st.owner.held && st.owner_alive}};
+  j["mutex_stats"] = {{"nowait", st.mutex_stats.nowait},
+                      {"wait", st.mutex_stats.wait},
+                      {"owner_deaths", st.mutex_stats.owner_deaths}};
+  return j;
 }
 
 void PrintStat(const region::RegionStat& st) {
-  std::printf("region     %s\n", st.path.c_str());
+  std::printf("region     %s\n", EscapeText(st.path).c_str());
   if (st.magic == 0) {
     std::printf("state      not initialised (being created, or released by its last user)\n");
     return;
@@ -141,16 +147,16 @@ void PrintStat(const region::RegionStat& st) {
 }  // namespace
 
 int Create(const std::string& name) {
-  absl::StatusOr<region::RegionOptions> o = OptionsFor(name, true);
-  if (!o.ok()) return Fail("create", name, o.status());
-  if (!os::BackendShared(*o->backend)) {
+  region::RegionOptions o = OptionsFor(name);
+  if (int code = RefuseNonRegular("create", o); code >= 0) return code;
+  if (!os::BackendShared(*o.backend)) {
     return Fail("create", name,
                 os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
                                   "private backends die with the process; the tool creates shared "
                                   "regions (file, sysv, posix)"));
   }
-  o->create = true;
-  absl::StatusOr<region::Region> r = region::Region::Attach(*o);
+  o.create = true;
+  absl::StatusOr<region::Region> r = region::Region::Attach(o);
   if (!r.ok()) return Fail("create", name, r.status());
   const bool created = r->created();
   const std::uint64_t size = r->size();
@@ -163,19 +169,18 @@ int Create(const std::string& name) {
   }
   if (!s.ok()) return Fail("create", name, s);
   PrintOk("create", name,
-          absl::StrFormat("created region %s: %s, backend %s%s", name, HumanSize(size),
-                          os::BackendName(*o->backend), id ? absl::StrCat(", system id ", id) : ""),
-          Json().Add("size", size).Add("backend", os::BackendName(*o->backend)).Add("system_id", id));
+          absl::StrFormat("created region %s: %s, backend %s%s", EscapeText(name), HumanSize(size),
+                          os::BackendName(*o.backend), id ? absl::StrCat(", system id ", id) : ""),
+          {{"size", size}, {"backend", std::string(os::BackendName(*o.backend))}, {"system_id", id}});
   return 0;
 }
 
 int StatCommand(const std::string& name) {
-  absl::StatusOr<region::RegionOptions> o = OptionsFor(name, false);
-  if (!o.ok()) return Fail("stat", name, o.status());
-  absl::StatusOr<region::RegionStat> st = region::Stat(*o);
+  if (int code = RefuseNonRegular("stat", OptionsFor(name)); code >= 0) return code;
+  absl::StatusOr<region::RegionStat> st = region::Stat(OptionsFor(name));
   if (!st.ok()) return Fail("stat", name, st.status());
   if (WantJson()) {
-    std::printf("%s\n", StatJson(*st).c_str());
+    PrintJson(StatJson(name, *st));
   } else {
     PrintStat(*st);
   }
@@ -187,27 +192,41 @@ int List() {
   std::error_code ec;
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(home, ec)) {
-    if (entry.is_regular_file(ec) || entry.is_symlink(ec)) names.push_back(entry.path().filename().string());
+    names.push_back(entry.path().filename().string());
   }
   if (ec) {
-    return Fail("list", home,
+    return Fail("list", "",
                 os::PortableError(absl::StatusCode::kNotFound, ENOENT,
                                   absl::StrCat("cannot list ", home, ": ", ec.message())));
   }
   std::sort(names.begin(), names.end());
-  std::vector<std::string> json;
+  Json regions = Json::array(), others = Json::array();
   if (!WantJson()) std::printf("%-24s %-10s %-10s %9s %5s %s\n", "NAME", "SIZE", "BACKEND", "REFCOUNT", "LIVE", "STATE");
   for (const std::string& n : names) {
-    absl::StatusOr<region::RegionOptions> o = OptionsFor(n, false);
-    absl::StatusOr<region::RegionStat> st = o.ok() ? region::Stat(*o) : o.status();
-    if (!st.ok()) {
-      const region::RegionErrc e = region::RegionErrcOf(st.status());
-      const std::string why = e != region::RegionErrc::kNone ? std::string(region::RegionErrcName(e))
-                                                            : std::string(st.status().message());
+    const region::RegionOptions o = OptionsFor(n);
+    absl::StatusOr<Probe> probe = ProbeFile(o);
+    if (!probe.ok() || !probe->osport) {
+      const std::string why = probe.ok() ? probe->why : std::string(probe.status().message());
       if (WantJson()) {
-        json.push_back(Json().Add("name", n).Add("region", false).Add("error", why).str());
+        Json j = {{"name", n}, {"reason", why}};
+        if (!IsUtf8(n)) j["name_hex"] = Hex(n);
+        others.push_back(j);
       } else {
-        std::printf("%-24s not a usable region: %s\n", n.c_str(), why.c_str());
+        std::printf("%-24s not an osport region: %s\n", EscapeText(n).c_str(), EscapeText(why).c_str());
+      }
+      continue;
+    }
+    absl::StatusOr<region::RegionStat> st = region::Stat(o);
+    Json j = {{"region", n}};
+    if (!IsUtf8(n)) j["region_hex"] = Hex(n);
+    if (!st.ok()) {
+      j["state"] = "unusable";
+      j["error"] = CauseOf(st.status());
+      j["message"] = std::string(st.status().message());
+      if (WantJson()) {
+        regions.push_back(j);
+      } else {
+        std::printf("%-24s unusable: %s\n", EscapeText(n).c_str(), CauseOf(st.status()).c_str());
       }
       continue;
     }
@@ -216,32 +235,35 @@ int List() {
                               : !st->memory_present ? "memory-gone"
                                                     : "ok";
     if (WantJson()) {
-      json.push_back(Json()
-                         .Add("name", n)
-                         .Add("region", true)
-                         .Add("size", st->size)
-                         .Add("backend", os::BackendName(st->backend))
-                         .Add("refcount", std::uint64_t{st->refcount})
-                         .Add("live", std::uint64_t{st->live_refcount})
-                         .Add("panic", st->panic)
-                         .Add("state", state)
-                         .str());
+      j["state"] = state;
+      j["size"] = st->size;
+      j["backend"] = std::string(os::BackendName(st->backend));
+      j["refcount"] = st->refcount;
+      j["live_refcount"] = st->live_refcount;
+      j["panic"] = st->panic;
+      regions.push_back(j);
     } else {
-      std::printf("%-24s %-10s %-10s %9u %5u %s\n", n.c_str(), HumanSize(st->size).c_str(),
+      std::printf("%-24s %-10s %-10s %9u %5u %s\n", EscapeText(n).c_str(), HumanSize(st->size).c_str(),
                   std::string(os::BackendName(st->backend)).c_str(), st->refcount, st->live_refcount,
                   state.c_str());
     }
   }
-  if (WantJson()) std::printf("[%s]\n", absl::StrJoin(json, ",").c_str());
+  if (WantJson()) {
+    Json j = Answer(true, "list", "");
+    j["home"] = home;
+    j["regions"] = regions;
+    j["other_files"] = others;
+    PrintJson(j);
+  }
   return 0;
 }
 
 int Grow(const std::string& name) {
-  absl::StatusOr<region::RegionOptions> o = OptionsFor(name, true);
-  if (!o.ok()) return Fail("grow", name, o.status());
-  const std::uint64_t target = o->size;
-  o->size = 0;
-  absl::StatusOr<region::Region> r = region::Region::Attach(*o);
+  region::RegionOptions o = OptionsFor(name);
+  if (int code = RefuseNonRegular("grow", o); code >= 0) return code;
+  const std::uint64_t target = o.size;
+  o.size = 0;
+  absl::StatusOr<region::Region> r = region::Region::Attach(o);
   if (!r.ok()) return Fail("grow", name, r.status());
   const std::uint64_t before = r->size();
   absl::Status s = r->Grow(target);
@@ -251,18 +273,19 @@ int Grow(const std::string& name) {
   for (const absl::Status& e : {s, u, d}) {
     if (!e.ok()) return Fail("grow", name, e);
   }
-  PrintOk("grow", name, absl::StrFormat("grew region %s from %s to %s", name, HumanSize(before), HumanSize(after)),
-          Json().Add("from", before).Add("to", after));
+  PrintOk("grow", name,
+          absl::StrFormat("grew region %s from %s to %s", EscapeText(name), HumanSize(before), HumanSize(after)),
+          {{"from", before}, {"to", after}});
   return 0;
 }
 
 int PanicCommand(const std::string& name) {
-  absl::StatusOr<region::RegionOptions> o = OptionsFor(name, false);
-  if (!o.ok()) return Fail("panic", name, o.status());
-  absl::StatusOr<region::Region> r = region::Region::Attach(*o);
+  if (int code = RefuseNonRegular("panic", OptionsFor(name)); code >= 0) return code;
+  absl::StatusOr<region::Region> r = region::Region::Attach(OptionsFor(name));
   if (!r.ok()) {
     if (region::IsRunRecovery(r.status())) {
-      PrintOk("panic", name, absl::StrCat("region ", name, " was already panicked"));
+      PrintOk("panic", name, absl::StrCat("region ", EscapeText(name), " was already panicked"),
+              {{"already", true}});
       return 0;
     }
     return Fail("panic", name, r.status());
@@ -271,46 +294,91 @@ int PanicCommand(const std::string& name) {
   absl::Status s = r->Unlock();
   if (s.ok()) s = r->Detach();
   if (!s.ok()) return Fail("panic", name, s);
-  PrintOk("panic", name, absl::StrCat("region ", name, " is panicked: every attach now gets run-recovery"));
+  PrintOk("panic", name,
+          absl::StrCat("region ", EscapeText(name), " is panicked: every attach now gets run-recovery"),
+          {{"already", false}});
   return 0;
 }
 
 int RemoveCommand(const std::string& name) {
-  absl::StatusOr<region::RegionOptions> o = OptionsFor(name, false);
-  if (!o.ok()) return Fail("remove", name, o.status());
+  const region::RegionOptions o = OptionsFor(name);
   const bool force = absl::GetFlag(FLAGS_force);
-  absl::Status s = region::Remove(*o, force);
+  // Only osport's files: a text file in the home is never removed.
+  absl::StatusOr<Probe> probe = ProbeFile(o);
+  if (!probe.ok()) return Fail("remove", name, probe.status());
+  if (probe->exists && !probe->symlink && !probe->osport) {
+    return FailWith("remove", name, kNotARegion, NotARegion(name, *probe));
+  }
+  absl::Status s = region::Remove(o, force);
   if (!s.ok()) {
     if (region::RegionErrcOf(s) == region::RegionErrc::kBusy) {
       s = os::Annotate(s, "still attached elsewhere; it will be removed by the last detach (or use --force)");
     }
     return Fail("remove", name, s);
   }
-  PrintOk("remove", name, absl::StrCat("removed region ", name, force ? " (forced)" : ""));
+  PrintOk("remove", name, absl::StrCat("removed region ", EscapeText(name), force ? " (forced)" : ""),
+          {{"force", force}});
   return 0;
 }
 
 int LockCommand(const std::string& name) {
-  absl::StatusOr<region::RegionOptions> o = OptionsFor(name, false);
-  if (!o.ok()) return Fail("lock", name, o.status());
-  absl::StatusOr<region::Region> r = region::Region::Attach(*o);
+  // Caught before attaching: from here on a stop signal cannot end the tool
+  // while it holds the lock (the next locker would find a dead owner).
+  CatchStopSignals();
+  if (int code = RefuseNonRegular("lock", OptionsFor(name)); code >= 0) return code;
+  absl::StatusOr<region::Region> r = region::Region::Attach(OptionsFor(name));
   if (!r.ok()) return Fail("lock", name, r.status());
   // Attach returns the region locked: that is the lock we hold.
+  using Clock = std::chrono::steady_clock;
   const absl::Duration hold = absl::GetFlag(FLAGS_hold);
   const os::ProcessIdentity me = os::CurrentProcess();
-  if (!WantJson()) {
-    std::printf("holding the lock of region %s as pid %u for %s\n", name.c_str(), me.pid,
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point deadline = start + absl::ToChronoMicroseconds(hold);
+  if (WantJson()) {
+    Json j = Answer(true, "lock", name);
+    j["event"] = "locked";
+    j["pid"] = me.pid;
+    j["hold_ms"] = absl::ToInt64Milliseconds(hold);
+    PrintJson(j);
+  } else {
+    std::printf("holding the lock of region %s as pid %u for %s\n", EscapeText(name).c_str(), me.pid,
                 absl::FormatDuration(hold).c_str());
     std::fflush(stdout);
   }
-  if (absl::Status s = os::Sleep(0, static_cast<std::uint64_t>(absl::ToInt64Microseconds(hold))); !s.ok()) {
-    return Fail("lock", name, s);
+  // Short sleeps so that a stop signal is noticed within 50 ms.
+  while (StopSignal() == 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count();
+    if (left <= 0) break;
+    absl::Status s = os::Sleep(0, static_cast<std::uint64_t>(std::min<std::int64_t>(left, 50000)));
+    if (!s.ok() && StopSignal() == 0) {
+      (void)r->Unlock();  // the sleep failed: release before reporting it
+      (void)r->Detach();
+      return Fail("lock", name, s);
+    }
   }
+  const int sig = StopSignal();
   absl::Status s = r->Unlock();
   if (s.ok()) s = r->Detach();
   if (!s.ok()) return Fail("lock", name, s);
-  PrintOk("lock", name, absl::StrCat("released the lock of region ", name),
-          Json().Add("pid", std::uint64_t{me.pid}));
+  const auto held_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  if (sig != 0) {
+    const std::string why = absl::StrCat(SignalName(sig), ": released the lock and detached");
+    if (WantJson()) {
+      Json j = Answer(false, "lock", name);
+      j["event"] = "released";
+      j["error"] = "interrupted";
+      j["message"] = why;
+      j["signal"] = SignalName(sig);
+      j["pid"] = me.pid;
+      j["held_ms"] = held_ms;
+      PrintJson(j);
+    } else {
+      std::fprintf(stderr, "osport lock %s: interrupted: %s\n", EscapeText(name).c_str(), why.c_str());
+    }
+    return 128 + sig;
+  }
+  PrintOk("lock", name, absl::StrCat("released the lock of region ", EscapeText(name)),
+          {{"event", "released"}, {"pid", me.pid}, {"held_ms", held_ms}});
   return 0;
 }
 

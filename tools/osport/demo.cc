@@ -1,4 +1,4 @@
-// osport demo: N worker processes race to attach one region, count under its
+// osport demo, the parent (demo_worker.cc: the workers): N worker processes race to attach one region, count under its
 // lock while one grows it and one is killed holding the lock; the parent
 // narrates and checks that everything adds up and nothing is left behind.
 #include <algorithm>
@@ -8,7 +8,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
-#include <sstream>
+#include <optional>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -25,6 +25,7 @@
 #include "region/stat.h"
 #include "tools/osport/cli.h"
 #include "tools/osport/commands.h"
+#include "tools/osport/demo.h"
 #include "tools/osport/terminal.h"
 
 namespace osport::tool {
@@ -32,131 +33,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kMaxWorkers = 16;
-constexpr char kRegionName[] = "demo";
-constexpr std::uint64_t kInitialSize = 1 << 20;
-
-// The shared data after the region header.
-struct DemoData {
-  std::uint64_t counter;               // +1 per round, first thing under the lock
-  std::uint64_t done[kMaxWorkers];     // rounds each worker completed, last thing
-  std::uint64_t recovered;             // owner deaths repaired
-  std::uint64_t checksum;              // folds in each round's private work
-};
-
-// What a worker does, from its command line.
-struct Plan {
-  std::string home;
-  int id = 0;
-  std::uint64_t rounds = 0;
-  std::uint64_t grow_at = 0;    // the grower grows at this round (0: not the grower)
-  std::uint64_t die_at = 0;     // the victim stops holding the lock here (0: not the victim)
-  os::Backend backend = os::Backend::kFile;
-};
+constexpr const char* kRegionName = kDemoRegionName;
+// The parent's narration goes to stdout, or with --json into the answer's
+// "log" array.
+std::vector<std::string>* g_log = nullptr;
 
 void Say(const std::string& line) {
+  if (g_log != nullptr) {
+    g_log->push_back(line);
+    return;
+  }
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
-}
-
-std::string ReadCommand() {
-  char buf[128];
-  if (std::fgets(buf, sizeof buf, stdin) == nullptr) return "";
-  std::string s(buf);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-DemoData& Data(region::Region& r) { return *static_cast<DemoData*>(r.data()); }
-
-std::uint64_t SumDone(const DemoData& d) {
-  std::uint64_t sum = 0;
-  for (std::uint64_t v : d.done) sum += v;
-  return sum;
-}
-
-// Takes the region lock; a dead previous owner is an event, not an error:
-// its round may be half done (counter bumped, done[] not), so the counter is
-// repaired from the completed rounds.
-absl::Status LockAndRepair(region::Region& r) {
-  absl::Status s = r.Lock();
-  if (!os::IsOwnerDead(s)) return s;
-  DemoData& d = Data(r);
-  const std::uint64_t before = d.counter;
-  d.counter = SumDone(d);
-  ++d.recovered;
-  Say(absl::StrFormat("recovered %u %u", before, d.counter));
-  return absl::OkStatus();
-}
-
-int RunWorker(const Plan& p) {
-  region::RegionOptions o;
-  o.home = p.home;
-  o.name = kRegionName;
-  o.size = kInitialSize;
-  o.backend = p.backend;
-  o.retry.attempts = 50;
-  o.retry.backoff = absl::Milliseconds(10);
-  absl::StatusOr<region::Region> attached = region::Region::Attach(o);
-  if (!attached.ok()) {
-    Say(absl::StrCat("error attach: ", attached.status().message()));
-    return 1;
-  }
-  region::Region r = std::move(*attached);
-  Say(absl::StrFormat("attached %d %u", r.created() ? 1 : 0, r.header().refcount));
-  if (absl::Status s = r.Unlock(); !s.ok()) return Say(absl::StrCat("error ", s.message())), 1;
-  if (ReadCommand() != "go") return 1;
-
-  const std::uint64_t tick = std::max<std::uint64_t>(1, p.rounds / 100);
-  std::uint64_t work = static_cast<std::uint64_t>(p.id) + 1;
-  for (std::uint64_t i = 1; i <= p.rounds; ++i) {
-    // Some private work between rounds, as a real client has: it lets the
-    // workers run side by side instead of one after another.
-    for (int k = 0; k < 200; ++k) work = work * 6364136223846793005u + 1442695040888963407u;
-    if (absl::Status s = LockAndRepair(r); !s.ok()) return Say(absl::StrCat("error lock: ", s.message())), 1;
-    DemoData& d = Data(r);
-    ++d.counter;
-    if (i == p.die_at) {
-      // Half a round done, the lock held: the parent kills us now.
-      Say(absl::StrFormat("holding %u", i - 1));
-      ReadCommand();
-      return 3;
-    }
-    ++d.done[p.id];
-    d.checksum ^= work;
-    if (i == p.grow_at) {
-      const std::uint64_t from = r.size();
-      if (absl::Status s = r.Grow(2 * from); !s.ok()) return Say(absl::StrCat("error grow: ", s.message())), 1;
-      Say(absl::StrFormat("grew %u %u", from, r.size()));
-    }
-    if (absl::Status s = r.Unlock(); !s.ok()) return Say(absl::StrCat("error unlock: ", s.message())), 1;
-    if (i % tick == 0) {
-      if (r.NeedsRemap()) {
-        if (absl::Status s = r.Remap(); !s.ok()) return Say(absl::StrCat("error remap: ", s.message())), 1;
-        Say(absl::StrFormat("remapped %u", r.size()));
-      }
-      Say(absl::StrFormat("progress %u", i));
-    }
-  }
-  Say(absl::StrFormat("finished %u", p.rounds));
-  const std::string cmd = ReadCommand();
-  if (cmd != "detach" && cmd != "detach-keep") return 1;
-  if (absl::Status s = LockAndRepair(r); !s.ok()) return Say(absl::StrCat("error lock: ", s.message())), 1;
-  if (r.NeedsRemap()) (void)r.Remap();
-  const DemoData& d = Data(r);
-  const std::uint64_t counter = d.counter, sum = SumDone(d), recovered = d.recovered;
-  if (cmd == "detach") r.header().flags |= region::kFlagRemoveOnDetach;
-  // Drop dead processes' attachments now (Detach would too) so the count
-  // reported is the live one.
-  const std::uint32_t dead = region::ReconcileDead(r.header());
-  const std::uint32_t before = r.header().refcount;
-  if (absl::Status s = r.Unlock(); !s.ok()) return Say(absl::StrCat("error unlock: ", s.message())), 1;
-  absl::Status s = r.Detach();
-  const bool busy = region::RegionErrcOf(s) == region::RegionErrc::kBusy;
-  if (!s.ok() && !busy) return Say(absl::StrCat("error detach: ", s.message())), 1;
-  Say(absl::StrFormat("detached %u %u %u %u %d %u", before, counter, sum, recovered,
-                      cmd == "detach" && !busy ? 1 : 0, dead));
-  return 0;
 }
 
 // --- the parent ----------------------------------------------------------------
@@ -173,9 +61,10 @@ class Events {
     q_.push_back(std::move(e));
     cv_.notify_one();
   }
-  Event Pop() {
+  // The next event, or nothing if none came by `until`.
+  std::optional<Event> Pop(std::chrono::steady_clock::time_point until) {
     std::unique_lock<std::mutex> l(mu_);
-    cv_.wait(l, [this] { return !q_.empty(); });
+    if (!cv_.wait_until(l, until, [this] { return !q_.empty(); })) return std::nullopt;
     Event e = std::move(q_.front());
     q_.pop_front();
     return e;
@@ -191,22 +80,34 @@ struct Worker {
   os::Child child;
   std::uint32_t pid = 0;
   std::uint64_t progress = 0;
-  bool finished = false, killed = false, ended = false;
+  bool started = false, finished = false, killed = false, ended = false;
   std::thread reader;
 };
 
+// Whether `backend` can grow a region in place (only files can: SysV and
+// POSIX memory keep the size they were created with in osport).
+bool CanGrow(os::Backend backend) { return backend == os::Backend::kFile; }
+
 class DemoRun {
  public:
-  DemoRun(std::string self, std::string home, int n, std::uint64_t rounds, os::Backend backend, bool keep)
+  DemoRun(std::string self, std::string home, int n, std::uint64_t rounds, os::Backend backend, bool keep,
+          absl::Duration timeout)
       : self_(std::move(self)), home_(std::move(home)), n_(n), rounds_(rounds), backend_(backend),
-        keep_(keep), bar_(IsTerminal()) {}
+        keep_(keep), bar_(IsTerminal() && !WantJson()),
+        deadline_(t0_ + absl::ToChronoMilliseconds(timeout)), timeout_(timeout) {}
 
-  int Run();
+  // Runs the demo; the answer (text already said, or JSON) is printed by the
+  // caller from the fields below.
+  bool Run();
+
+  Json Summary() const;
 
  private:
   bool Start();
+  std::optional<Event> Next();
   void Handle(const Event& e);
   void DrawBar();
+  void StopWorkers();
   bool Check();
 
   const std::string self_, home_;
@@ -214,18 +115,24 @@ class DemoRun {
   const std::uint64_t rounds_;
   const os::Backend backend_;
   const bool keep_, bar_;
+  const std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+  const std::chrono::steady_clock::time_point deadline_;
+  const absl::Duration timeout_;
   std::vector<Worker> w_;
   Events events_;
-  int victim_ = 0, grower_ = 0;
-  std::uint64_t victim_done_ = 0, recoveries_ = 0, final_counter_ = 0, final_sum_ = 0;
-  std::vector<std::string> attach_trail_, detach_trail_;
-  bool removed_by_last_ = false, failed_ = false;
-  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+  int victim_ = 0, grower_ = -1;
+  std::uint64_t victim_done_ = 0, recoveries_ = 0, final_counter_ = 0, final_sum_ = 0, expected_ = 0;
+  std::uint64_t grew_from_ = 0, grew_to_ = 0;
+  std::vector<std::string> attach_trail_, detach_trail_, left_;
+  bool removed_by_last_ = false, failed_ = false, counter_ok_ = false, clean_ = false, cleaned_up_ = false;
+  bool nothing_left_ = false;
+  std::string stop_reason_;  // "timed out after 10m", "SIGINT": why the demo stopped early
+  double secs_ = 0;
 };
 
 bool DemoRun::Start() {
   victim_ = n_ - 1;
-  grower_ = n_ >= 3 ? 1 : 0;
+  if (CanGrow(backend_)) grower_ = n_ >= 3 ? 1 : 0;
   const std::uint64_t die_at = rounds_ / 2 + 1;
   const std::uint64_t grow_at = rounds_ / 4 + 1;
   w_.resize(static_cast<std::size_t>(n_));
@@ -240,6 +147,7 @@ bool DemoRun::Start() {
     }
     w_[i].pid = c->pid();
     w_[i].child = std::move(*c);
+    w_[i].started = true;
   }
   for (int i = 0; i < n_; ++i) {
     w_[i].reader = std::thread([this, i] {
@@ -251,6 +159,26 @@ bool DemoRun::Start() {
     });
   }
   return true;
+}
+
+// The next worker line; nothing (and failed_) when the demo's time bound
+// ran out or a stop signal arrived first.
+std::optional<Event> DemoRun::Next() {
+  for (;;) {
+    if (const int sig = StopSignal(); sig != 0) {
+      stop_reason_ = SignalName(sig);
+      failed_ = true;
+      return std::nullopt;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline_) {
+      stop_reason_ = absl::StrCat("timed out after ", absl::FormatDuration(timeout_));
+      failed_ = true;
+      return std::nullopt;
+    }
+    std::optional<Event> e = events_.Pop(std::min(deadline_, now + std::chrono::milliseconds(100)));
+    if (e) return e;
+  }
 }
 
 void DemoRun::DrawBar() {
@@ -287,6 +215,8 @@ void DemoRun::Handle(const Event& e) {
   } else if (f[0] == "progress") {
     w.progress = a;
   } else if (f[0] == "grew") {
+    grew_from_ = a;
+    grew_to_ = b;
     say(absl::StrFormat("  %s grew the region from %s to %s under the lock", who, HumanSize(a), HumanSize(b)));
   } else if (f[0] == "remapped") {
     say(absl::StrFormat("  %s noticed the new size and remapped (%s)", who, HumanSize(a)));
@@ -331,21 +261,26 @@ void DemoRun::Handle(const Event& e) {
   if (f[0] == "progress" || f[0] == "finished") DrawBar();
 }
 
-int DemoRun::Run() {
+bool DemoRun::Run() {
   Say(absl::StrFormat("osport demo: %d worker processes race to attach region '%s' (%s backend) in %s", n_,
                       kRegionName, os::BackendName(backend_), home_));
-  if (!Start()) return kExitFailed;
+  if (!Start()) failed_ = true;
   int attached = 0;
   while (attached < n_ && !failed_) {
-    Event e = events_.Pop();
-    Handle(e);
-    if (e.line.rfind("attached", 0) == 0) ++attached;
-    if (e.line.empty()) failed_ = true;
+    std::optional<Event> e = Next();
+    if (!e) break;
+    Handle(*e);
+    if (e->line.rfind("attached", 0) == 0) ++attached;
+    if (e->line.empty()) failed_ = true;
   }
   if (!failed_) {
-    Say(absl::StrFormat("all attached; each now does %u lock/increment/unlock rounds; worker %d will grow "
-                        "the region, worker %d will be killed holding the lock",
-                        rounds_, grower_, victim_));
+    Say(absl::StrFormat("all attached; each now does %u lock/increment/unlock rounds; %s, worker %d will be "
+                        "killed holding the lock",
+                        rounds_,
+                        grower_ >= 0 ? absl::StrCat("worker ", grower_, " will grow the region")
+                                     : absl::StrCat("the ", os::BackendName(backend_),
+                                                    " backend cannot grow a region, so no worker grows it"),
+                        victim_));
     for (Worker& w : w_) (void)w.child.Send("go");
   }
   auto all_done = [&] {
@@ -354,7 +289,10 @@ int DemoRun::Run() {
     }
     return true;
   };
-  while (!failed_ && !all_done()) Handle(events_.Pop());
+  while (!failed_ && !all_done()) {
+    std::optional<Event> e = Next();
+    if (e) Handle(*e);
+  }
   if (bar_) std::printf("\r%-60s\r", "");
   if (!failed_) Say("all rounds done; the workers detach one by one");
   // Detach one at a time so the reference count trail reads in order.
@@ -362,81 +300,136 @@ int DemoRun::Run() {
     if (w_[i].killed || w_[i].ended) continue;
     (void)w_[i].child.Send(keep_ ? "detach-keep" : "detach");
     for (;;) {
-      Event e = events_.Pop();
-      Handle(e);
-      if ((e.worker == i && (e.line.rfind("detached", 0) == 0 || e.line.empty())) || failed_) break;
+      std::optional<Event> e = Next();
+      if (!e) break;
+      Handle(*e);
+      if ((e->worker == i && (e->line.rfind("detached", 0) == 0 || e->line.empty())) || failed_) break;
+    }
+  }
+  StopWorkers();
+  return Check();
+}
+
+// Ends every worker: a normal end once the demo ran through; at once (kill)
+// after a failure, a timeout or a signal, so nothing can hang the demo.
+void DemoRun::StopWorkers() {
+  if (failed_) {
+    if (!stop_reason_.empty()) Say(absl::StrCat("stopping the demo: ", stop_reason_, "; killing the workers"));
+    for (Worker& w : w_) {
+      if (w.started && !w.ended) (void)w.child.Kill();
     }
   }
   for (Worker& w : w_) {
+    if (!w.started) continue;
     if (!w.killed && !w.ended) w.child.CloseInput();
     // The reader thread ends when the worker's output does; only then may
     // this thread touch the Child again (a Child is not thread-safe).
     if (w.reader.joinable()) w.reader.join();
     absl::StatusOr<int> code = w.child.Wait();
-    if (!w.killed && (!code.ok() || *code != 0)) failed_ = true;
+    if (!w.killed && !failed_ && (!code.ok() || *code != 0)) failed_ = true;
   }
-  return Check() ? 0 : kExitFailed;
 }
 
 bool DemoRun::Check() {
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-  const std::uint64_t expected = rounds_ * static_cast<std::uint64_t>(n_ - 1) + victim_done_;
-  // What is left: the region must be gone (unless kept), and the home empty.
-  std::error_code ec;
-  std::vector<std::string> left;
-  for (const auto& entry : fs::directory_iterator(home_, ec)) left.push_back(entry.path().filename().string());
+  secs_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  expected_ = rounds_ * static_cast<std::uint64_t>(n_ - 1) + victim_done_;
   region::RegionOptions o;
   o.home = home_;
   o.name = kRegionName;
-  const bool gone = keep_ || region::Stat(o).status().code() == absl::StatusCode::kNotFound;
-  const bool counter_ok = final_counter_ == expected && final_sum_ == expected;
-  const bool clean = keep_ ? true : left.empty() && gone && removed_by_last_;
-  const bool ok = !failed_ && counter_ok && recoveries_ == 1 && clean;
+  // After a failure the region may still exist (its memory too, for sysv
+  // and posix): remove it by force, whatever --keep says.
+  if (failed_ || !keep_) {
+    if (region::Stat(o).status().code() != absl::StatusCode::kNotFound) {
+      cleaned_up_ = true;
+      if (absl::Status s = region::Remove(o, /*force=*/true); !s.ok()) {
+        Say(absl::StrCat("  cannot remove the demo region: ", s.message()));
+      }
+    }
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(home_, ec)) left_.push_back(entry.path().filename().string());
+  const bool gone = region::Stat(o).status().code() == absl::StatusCode::kNotFound;
+  counter_ok_ = final_counter_ == expected_ && final_sum_ == expected_;
+  nothing_left_ = left_.empty() && gone;
+  clean_ = (keep_ && !failed_) || (nothing_left_ && !cleaned_up_ && removed_by_last_);
+  const bool ok = !failed_ && counter_ok_ && recoveries_ == 1 && clean_;
   Say("");
-  Say(absl::StrFormat("  %-22s %s", "counter", absl::StrFormat("expected %u = %d x %u + %u by the killed worker; actual %u  %s",
-                                                              expected, n_ - 1, rounds_, victim_done_, final_counter_,
-                                                              counter_ok ? "OK" : "MISMATCH")));
-  Say(absl::StrFormat("  %-22s after each attach %s; after each detach %s", "refcount trail", absl::StrJoin(attach_trail_, " "),
-                      absl::StrJoin(detach_trail_, " ")));
-  Say(absl::StrFormat("  %-22s %u  %s", "owner deaths recovered", recoveries_, recoveries_ == 1 ? "OK" : "expected 1"));
-  Say(absl::StrFormat("  %-22s %.2f s", "elapsed", secs));
-  if (keep_) {
+  if (!failed_) {
+    Say(absl::StrFormat("  %-22s expected %u = %d x %u + %u by the killed worker; actual %u  %s", "counter",
+                        expected_, n_ - 1, rounds_, victim_done_, final_counter_,
+                        counter_ok_ ? "OK" : "MISMATCH"));
+    Say(absl::StrFormat("  %-22s after each attach %s; after each detach %s", "refcount trail",
+                        absl::StrJoin(attach_trail_, " "), absl::StrJoin(detach_trail_, " ")));
+    Say(absl::StrFormat("  %-22s %u  %s", "owner deaths recovered", recoveries_,
+                        recoveries_ == 1 ? "OK" : "expected 1"));
+    Say(absl::StrFormat("  %-22s %s", "grow",
+                        grower_ >= 0 ? absl::StrFormat("%s -> %s", HumanSize(grew_from_), HumanSize(grew_to_))
+                                     : absl::StrCat("skipped: the ", os::BackendName(backend_),
+                                                    " backend cannot grow (create a larger region instead)")));
+  }
+  Say(absl::StrFormat("  %-22s %.2f s", "elapsed", secs_));
+  if (keep_ && !failed_) {
     Say(absl::StrFormat("  %-22s kept: osport stat --home=%s %s", "region", home_, kRegionName));
   } else {
-    Say(absl::StrFormat("  %-22s %s", "left behind",
-                        clean ? "nothing (region file and memory removed by the last detach)"
-                              : absl::StrCat("NOT CLEAN: ", left.empty() ? "region still present" : absl::StrJoin(left, " "))));
+    std::string what = "nothing (region file and memory removed by the last detach)";
+    if (cleaned_up_ && gone && left_.empty()) {
+      what = "nothing (the demo removed the region and its memory itself after the failure)";
+    } else if (!gone || !left_.empty()) {
+      what = absl::StrCat("NOT CLEAN: ", left_.empty() ? "region still present" : absl::StrJoin(left_, " "));
+    }
+    Say(absl::StrFormat("  %-22s %s", "left behind", what));
     fs::remove_all(home_, ec);
   }
   Say(ok ? "demo OK" : "demo FAILED");
   return ok;
 }
 
-}  // namespace
-
-int DemoWorker(const std::vector<std::string>& args) {
-  Plan p;
-  if (args.size() != 6) return kExitUsage;
-  p.home = args[0];
-  absl::StatusOr<os::Backend> b = os::ParseBackend(args[5]);
-  if (!absl::SimpleAtoi(args[1], &p.id) || !absl::SimpleAtoi(args[2], &p.rounds) ||
-      !absl::SimpleAtoi(args[3], &p.grow_at) || !absl::SimpleAtoi(args[4], &p.die_at) || !b.ok() ||
-      p.id < 0 || p.id >= kMaxWorkers) {
-    return kExitUsage;
+Json DemoRun::Summary() const {
+  Json j;
+  j["backend"] = std::string(os::BackendName(backend_));
+  j["workers"] = n_;
+  j["rounds"] = rounds_;
+  j["counter"] = final_counter_;
+  j["expected"] = expected_;
+  j["counter_ok"] = counter_ok_;
+  j["owner_deaths_recovered"] = recoveries_;
+  if (grower_ >= 0) {
+    j["grow"] = {{"from", grew_from_}, {"to", grew_to_}};
+  } else {
+    j["grow"] = nullptr;
+    j["grow_skipped"] = absl::StrCat("the ", os::BackendName(backend_), " backend cannot grow");
   }
-  p.backend = *b;
-  return RunWorker(p);
+  const auto numbers = [](const std::vector<std::string>& v) {
+    Json a = Json::array();
+    for (const std::string& x : v) a.push_back(std::stoull(x));
+    return a;
+  };
+  j["refcount_after_attach"] = numbers(attach_trail_);
+  j["refcount_after_detach"] = numbers(detach_trail_);
+  j["kept"] = keep_ && !failed_;
+  j["home"] = home_;
+  j["removed_by_last_detach"] = removed_by_last_;
+  j["removed_after_failure"] = cleaned_up_;
+  j["nothing_left"] = nothing_left_ && !(keep_ && !failed_);
+  j["left_behind"] = left_;
+  if (!stop_reason_.empty()) j["stopped"] = stop_reason_;
+  j["elapsed_s"] = secs_;
+  return j;
 }
+
+}  // namespace
 
 int Demo(const std::string& self) {
   const int n = absl::GetFlag(FLAGS_workers);
   const int rounds = absl::GetFlag(FLAGS_rounds);
-  if (n < 2 || n > kMaxWorkers) return Usage("--workers must be 2-16");
-  if (rounds < 100) return Usage("--rounds must be at least 100");
-  absl::StatusOr<os::Backend> backend = os::ParseBackend(absl::GetFlag(FLAGS_backend));
+  const absl::StatusOr<os::Backend> backend = os::ParseBackend(absl::GetFlag(FLAGS_backend));
   if (!backend.ok() || !os::BackendShared(*backend) || !os::BackendSupported(*backend)) {
-    return Usage("--backend must be a shared backend this platform has (file, sysv, posix)");
+    return Usage("demo", "--backend must be a shared backend this platform has (file, sysv, posix)");
   }
+  // A stop signal ends the demo cleanly: workers killed, region removed.
+  CatchStopSignals();
+  std::vector<std::string> log;
+  if (WantJson()) g_log = &log;
   std::error_code ec;
   fs::path home;
   for (int i = 0; i < 100; ++i) {
@@ -444,9 +437,25 @@ int Demo(const std::string& self) {
     if (fs::create_directory(home, ec)) break;
     home.clear();
   }
-  if (home.empty()) return Fail("demo", kRegionName, os::PortableError(absl::StatusCode::kInternal, EIO, "cannot make a temporary home"));
-  DemoRun run(self, home.string(), n, static_cast<std::uint64_t>(rounds), *backend, absl::GetFlag(FLAGS_keep));
-  return run.Run();
+  if (home.empty()) {
+    return Fail("demo", kRegionName, os::PortableError(absl::StatusCode::kInternal, EIO, "cannot make a temporary home"));
+  }
+  DemoRun run(self, home.string(), n, static_cast<std::uint64_t>(rounds), *backend, absl::GetFlag(FLAGS_keep),
+              absl::GetFlag(FLAGS_timeout));
+  const bool ok = run.Run();
+  if (WantJson()) {
+    g_log = nullptr;
+    Json j = Answer(ok, "demo", kRegionName);
+    j.update(run.Summary());
+    if (!ok) {
+      j["error"] = "demo_failed";
+      j["message"] = j.contains("stopped") ? absl::StrCat("stopped: ", j["stopped"].get<std::string>())
+                                           : "a check failed (see log)";
+    }
+    j["log"] = log;
+    PrintJson(j);
+  }
+  return ok ? 0 : kExitFailed;
 }
 
 }  // namespace osport::tool

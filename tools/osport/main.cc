@@ -5,36 +5,15 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "os/process.h"
+#include "tools/osport/args.h"
 #include "tools/osport/cli.h"
 #include "tools/osport/commands.h"
 
-namespace {
-
-constexpr char kUsage[] = R"(manages osport shared-memory regions.
-
-usage: osport COMMAND [NAME] [--flags]
-
-  demo                 the multi-process demo: --workers=4 --rounds=5000000
-                       [--backend=file|sysv|posix] [--keep]
-  create NAME          create a region: --size=16MiB [--backend=file|sysv|posix]
-                       [--mode=0600] [--prefault]
-  stat NAME            every header field, attachments (live/dead), lock owner
-  list                 every region in --home, one line each
-  grow NAME            grow a file-backed region: --size=32MiB
-  panic NAME           mark a region panicked (every attach: run recovery)
-  remove NAME          remove it (fails while others are attached); --force
-                       removes even a dead, locked or corrupt region
-  lock NAME            take the region lock and hold it: --hold=10s
-
-Every command takes --home=DIR (default: the current directory) and --json.
-Exit status: 0 success, 1 the operation failed (one line on stderr naming the
-command, the region and the cause), 2 a usage error.)";
-
-}  // namespace
+#ifndef OSPORT_VERSION
+#error "the build defines OSPORT_VERSION (tools/osport/CMakeLists.txt)"
+#endif
 
 int main(int argc, char** argv) {
   using namespace osport::tool;  // NOLINT(build/namespaces): the tool's own main
@@ -42,19 +21,41 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "demo-worker") {
     return DemoWorker(std::vector<std::string>(argv + 2, argv + argc));
   }
-  absl::SetProgramUsageMessage(kUsage);
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
-  if (rest.size() < 2) {
-    std::fprintf(stderr, "%s\n", kUsage);
-    return kExitUsage;
+  absl::SetFlag(&FLAGS_json, ArgvWantsJson(argc, argv));
+  CommandLine partial;
+  absl::StatusOr<CommandLine> parsed = ParseCommandLine(argc, argv, &partial);
+  if (!parsed.ok()) return Usage(partial.command, parsed.status().message());
+  const CommandLine& cl = *parsed;
+  const std::string& cmd = cl.command;
+  if (cl.version) {
+    if (WantJson()) {
+      Json j = Answer(true, "version", "");
+      j["version"] = OSPORT_VERSION;
+      PrintJson(j);
+    } else {
+      std::printf("osport %s\n", OSPORT_VERSION);
+    }
+    return 0;
   }
-  const std::string cmd = rest[1];
-  const std::string name = rest.size() > 2 ? rest[2] : "";
-  const std::size_t want = (cmd == "demo" || cmd == "list") ? 2 : 3;
-  if (rest.size() != want) {
-    if (cmd != "demo" && cmd != "list" && rest.size() < 3) return Usage(absl::StrCat(cmd, " needs a region NAME"));
-    return Usage(absl::StrCat("unexpected arguments for ", cmd));
+  if (cl.help) {
+    // Help is for people: text, on stdout, exit 0, with or without --json.
+    std::fputs(cmd.empty() ? OverviewHelp() : CommandHelp(cmd), stdout);
+    return 0;
   }
+  if (cmd.empty()) return Usage("", "no command given");
+  const bool no_name = cmd == "demo" || cmd == "list";
+  const std::string given = no_name || cl.operands.empty() ? "" : cl.operands[0];
+  if (absl::Status s = ValidateFlags(); !s.ok()) return Usage(cmd, s.message(), given);
+  const std::size_t want = no_name ? 0 : 1;
+  if (cl.operands.size() < want) return Usage(cmd, absl::StrCat(cmd, " needs a region NAME"));
+  if (cl.operands.size() > want) {
+    return Usage(cmd, absl::StrCat("unexpected argument '", cl.operands[want], "' for ", cmd), given);
+  }
+  const bool needs_size = cmd == "create" || cmd == "grow";
+  if (needs_size && absl::GetFlag(FLAGS_size).empty()) {
+    return Usage(cmd, absl::StrCat(cmd, " needs --size (bytes, or e.g. 64KiB, 16MiB, 1GiB)"), given);
+  }
+  const std::string name = no_name ? "" : cl.operands[0];
   if (cmd == "demo") {
     absl::StatusOr<std::string> self = osport::os::ExecutablePath();
     if (!self.ok()) return Fail("demo", "", self.status());
@@ -67,5 +68,5 @@ int main(int argc, char** argv) {
   if (cmd == "panic") return PanicCommand(name);
   if (cmd == "remove") return RemoveCommand(name);
   if (cmd == "lock") return LockCommand(name);
-  return Usage(absl::StrCat("unknown command '", cmd, "'"));
+  return Usage("", absl::StrCat("unknown command '", cmd, "'"));
 }

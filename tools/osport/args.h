@@ -1,0 +1,38 @@
+// The osport command line: COMMAND [OPERANDS] [--flags], help and version.
+// Flag values are parsed by Abseil's flag registry (each flag's own parser);
+// every problem is returned, never printed, so the caller can report it as
+// one usage line (exit 2) instead of the flag library's text and exit 1.
+#ifndef OSPORT_TOOLS_OSPORT_ARGS_H_
+#define OSPORT_TOOLS_OSPORT_ARGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace osport::tool {
+
+struct CommandLine {
+  std::string command;                // "" when none was given
+  std::vector<std::string> operands;  // after the command
+  bool help = false;                  // -h, --help, or the command `help`
+  bool version = false;               // --version
+};
+
+// Parses argv[1..]; sets the tool's flags. InvalidArgument with the reason
+// (unknown flag, missing or malformed value) on a usage error; `partial`
+// still receives the command, for the hint.
+absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv, CommandLine* partial);
+
+// Whether argv asks for JSON (looked at before parsing, so that even a usage
+// error found while parsing is answered in JSON).
+bool ArgvWantsJson(int argc, char** argv);
+
+// The help texts: the overview, and one per command ("" for an unknown one).
+const char* OverviewHelp();
+const char* CommandHelp(const std::string& command);
+bool IsCommand(const std::string& command);
+
+}  // namespace osport::tool
+
+#endif  // OSPORT_TOOLS_OSPORT_ARGS_H_
