@@ -40,9 +40,9 @@ struct MutexStats {
                                    // owner (also counted in nowait or wait)
 };
 
-// Who holds the mutex, as recorded in it. pid/start are written right after
-// the lock word is taken, so for an instant a new owner can show the previous
-// record; `held` and `tid` come from the lock word itself.
+// Who holds the mutex, as recorded in it: one consistent snapshot. pid/start
+// are written right after the lock word is taken, so for an instant a new
+// owner shows them as 0 (unknown); `held` and `tid` come from the lock word.
 struct MutexOwner {
   std::uint32_t pid = 0;
   std::uint32_t tid = 0;
@@ -62,7 +62,10 @@ struct MutexOwner {
 //
 // Owner death: a locker that finds the owner thread gone (or its id reused by
 // a thread that started later) takes the mutex over and gets IsOwnerDead;
-// a waiter notices within 1 s of the death. When the OS cannot say whether
+// a waiter notices within 1 s of the death (an owner that died between taking
+// the lock word and writing its record, its id then reused by a live thread,
+// within 2 s of the waiter's first look). A takeover succeeds only against the
+// very acquisition judged dead, never a later one by a live thread. When the OS cannot say whether
 // the owner lives (Linux without /proc, EMFILE...), TryLock returns that
 // error; Lock and LockFor keep waiting as for a live owner and ask again
 // later (a LockFor timeout then says why). Thread ids are those of the pid
@@ -110,17 +113,17 @@ class alignas(8) Mutex {
 
   // Field order fixes the layout: every 64-bit field sits at a multiple of 8
   // so 32-bit x86 (4-byte-aligned uint64_t members) lays it out the same.
-  std::uint32_t word_;          // lock word: owner tid | waiters bit; 0 free
+  // The protocol over lock_ and the owner record: os/internal/mutex_word.h.
+  std::uint64_t lock_;          // generation << 32 | waiters bit | owner tid
   std::uint32_t kind_;          // MutexKind
+  std::uint32_t owner_pid_;     // the owner record: process,
   std::uint64_t offset_;        // byte in the region file (kFileLock)
-  std::uint32_t owner_pid_;     // the owner's process,
-  std::uint32_t owner_tid_;     // for which thread the record was written,
-  std::uint64_t owner_start_;   // and that thread's start stamp
+  std::uint64_t owner_tag_;     // the acquisition it is for (generation | tid),
+  std::uint64_t owner_start_;   // and the owner thread's start stamp
   std::uint64_t nowait_;        // MutexStats, updated by the holder
   std::uint64_t wait_;
-  std::uint64_t owner_deaths_;
+  std::uint32_t owner_deaths_;
   std::uint32_t magic_;         // kMagic once Init ran: garbage is refused
-  std::uint32_t reserved_;
 };
 
 // Lock/TryLock/LockFor return this (code kAborted, errno EOWNERDEAD) when the

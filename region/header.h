@@ -14,7 +14,8 @@
 namespace osport::region {
 
 inline constexpr std::uint32_t kRegionMagic = 0x4F535052;  // "OSPR"
-inline constexpr std::uint32_t kLayoutVersion = 1;
+// 2: the mutex has a 64-bit lock word with an acquisition generation (issue 15).
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kMaxAttachments = 240;
 

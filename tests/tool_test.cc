@@ -29,8 +29,10 @@ TEST_F(ToolTest, CreateStatGrowLockPanicRemove) {
 
   r = Osport({"stat", "r", "--json"});
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const char* field : {"\"backend\":\"file\"", "\"refcount\":0", "\"panic\":false", "\"mutex_kind\"",
-                            "\"attachments\":[]", "\"held\":false", "\"layout_version\":1"}) {
+  for (const std::string& field :
+       {std::string("\"backend\":\"file\""), std::string("\"refcount\":0"), std::string("\"panic\":false"),
+        std::string("\"mutex_kind\""), std::string("\"attachments\":[]"), std::string("\"held\":false"),
+        absl::StrCat("\"layout_version\":", region::kLayoutVersion)}) {
     EXPECT_TRUE(absl::StrContains(r.out, field)) << field << " in " << r.out;
   }
   r = Osport({"stat", "r"});

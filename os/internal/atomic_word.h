@@ -38,10 +38,17 @@ inline bool AtomicCas(T* p, T* expected, T desired, int success_order, int failu
   return __atomic_compare_exchange_n(p, expected, desired, false, success_order, failure_order);
 }
 
+// Atomically *p &= v; returns the old value.
+template <typename T>
+inline T AtomicFetchAnd(T* p, T v, int order) {
+  return __atomic_fetch_and(p, v, order);
+}
+
 // A counter only its lock holder writes: a relaxed load and store, no
 // read-modify-write (readers outside the lock see whole values, never torn).
-inline void HolderIncrement(std::uint64_t* p) {
-  AtomicStore(p, AtomicLoad(p, kRelaxed) + 1, kRelaxed);
+template <typename T>
+inline void HolderIncrement(T* p) {
+  AtomicStore(p, static_cast<T>(AtomicLoad(p, kRelaxed) + 1), kRelaxed);
 }
 
 static_assert(__atomic_always_lock_free(sizeof(std::uint32_t), nullptr),

@@ -34,6 +34,12 @@ inline constexpr Clock::duration kCheckCap = std::chrono::milliseconds(250);
 inline constexpr Clock::duration kFirstBackoff = std::chrono::milliseconds(1);
 inline constexpr Clock::duration kBackoffCap = std::chrono::seconds(1);
 
+// An acquisition whose owner record has not appeared while a thread with its
+// id runs is judged dead after this much of one waiter's watching: the owner
+// died between its CAS and its record and its id was reused (a live owner
+// writes the record a few instructions after the CAS, with no system call).
+inline constexpr Clock::duration kUnrecordedDeadline = std::chrono::seconds(2);
+
 }  // namespace internal
 
 // One lock attempt's mode, deadline and back-off state.
@@ -46,6 +52,9 @@ struct Mutex::Wait {
   internal::Clock::duration backoff = internal::kFirstBackoff;
   bool started = false;
   absl::Status liveness_error;  // the last failed owner check, for Timeout
+  // The unrecorded acquisition (tag) being watched, and since when.
+  std::uint64_t unrecorded_tag = 0;
+  internal::Clock::time_point unrecorded_since{};
 
   // Whether to look at the owner's liveness now. TryLock always does: it is
   // its only chance to find a dead owner.

@@ -11,8 +11,17 @@
 namespace osport::os {
 
 struct MutexAccess {
-  static std::uint32_t Word(const Mutex& m) { return internal::AtomicLoad(&m.word_, internal::kAcquire); }
-  static void SetWord(Mutex& m, std::uint32_t v) { internal::AtomicStore(&m.word_, v, internal::kRelease); }
+  // The low half of the lock word: owner tid | waiters bit.
+  static std::uint32_t Word(const Mutex& m) {
+    return static_cast<std::uint32_t>(internal::AtomicLoad(&m.lock_, internal::kAcquire));
+  }
+  static std::uint64_t FullWord(const Mutex& m) { return internal::AtomicLoad(&m.lock_, internal::kAcquire); }
+  // Sets the low half, keeping the generation.
+  static void SetWord(Mutex& m, std::uint32_t v) {
+    const std::uint64_t w = internal::AtomicLoad(&m.lock_, internal::kRelaxed);
+    internal::AtomicStore(&m.lock_, (w & ~std::uint64_t{0xFFFFFFFFu}) | v, internal::kRelease);
+  }
+  static std::uint32_t Generation(const Mutex& m) { return static_cast<std::uint32_t>(FullWord(m) >> 32); }
   static void SetKind(Mutex& m, std::uint32_t v) { m.kind_ = v; }
   static void SetOwnerStart(Mutex& m, std::uint64_t v) {
     internal::AtomicStore(&m.owner_start_, v, internal::kRelaxed);

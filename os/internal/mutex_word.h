@@ -1,0 +1,139 @@
+// The lock word and owner record of os/mutex.h, and the protocol that keeps a
+// takeover exact. Neutral; used by os/mutex.cc only. Not a public header.
+//
+// THE PROTOCOL (both kinds; checked by models/mutex.pml, see ci/model-check)
+//
+// lock_ is one 64-bit word: generation (bits 32-63) | waiters bit (31) |
+// reserved bit (30, never set) | owner thread id (0-29; 0 = free). Its low
+// half is the 32-bit futex word of the spin kind.
+//  - Every acquisition (free word, or takeover of a dead owner) is a CAS that
+//    sets generation + 1, so two acquisitions never have the same word (until
+//    the 32-bit generation wraps: 2^32 acquisitions between one waiter's look
+//    and its CAS). A takeover CAS expects the exact word whose owner was judged
+//    dead, so it can succeed only against that acquisition: if the owner
+//    unlocked and anybody (even the same thread) locked again, it fails.
+//  - Unlock clears tid and waiters bit and keeps the generation.
+//  - Right after its CAS the new holder writes the owner record: pid, start
+//    stamp, then tag = generation << 32 | tid (release). The record belongs to
+//    the acquisition whose word has that tag.
+//  - A reader takes a snapshot like a seqlock: word (acquire), tag (acquire,
+//    pairs with the holder's release: a matching tag brings that holder's pid
+//    and stamp), pid, stamp, acquire fence, word again. If the word's tag
+//    changed (a new acquisition) the snapshot is dropped and taken again; if
+//    not, every value read belongs to that one acquisition or to an older one
+//    (the holder's release fence before its record stores guarantees that a
+//    reader who sees any of a NEWER holder's record values also sees the newer
+//    word in its re-read), and "tag == word's tag" says which.
+//  - Liveness is judged from that snapshot only: recorded -> the thread
+//    (pid, tid, start) must run; unrecorded -> no thread with that tid runs
+//    means dead; a thread with that tid runs, but the record has not appeared
+//    for kUnrecordedDeadline of this waiter's watching -> dead (the owner died
+//    between its CAS and its record and the id was reused; a live owner writes
+//    its record a few instructions after the CAS).
+//  - A word naming the caller's own tid is the caller's (EDEADLK) only when
+//    the record is there with the caller's pid and start stamp; otherwise the
+//    acquisition is a dead thread's whose id the caller now has: take over.
+//  - Waiters bit (spin kind, futex): set (CAS) by a thread about to sleep;
+//    an acquisition by a thread that slept keeps it set (free word or
+//    takeover), so its unlock wakes the next sleeper; a LockFor that leaves
+//    without the mutex after sleeping wakes one sleeper (it may have consumed
+//    the unlocker's wake).
+#ifndef OSPORT_OS_INTERNAL_MUTEX_WORD_H_
+#define OSPORT_OS_INTERNAL_MUTEX_WORD_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "os/internal/atomic_word.h"
+#include "os/mutex.h"
+#include "os/thread.h"
+
+namespace osport::os::internal {
+
+inline constexpr std::uint32_t kTidMask = kMaxThreadId;
+inline constexpr std::uint32_t kReservedBit = std::uint32_t{1} << 30;
+inline constexpr std::uint32_t kWaitersBit = std::uint32_t{1} << 31;
+static_assert((kTidMask & (kReservedBit | kWaitersBit)) == 0, "owner bits overlap flag bits");
+inline constexpr std::uint64_t kLowHalf = 0xFFFFFFFFu;
+inline constexpr std::uint64_t kGenerationMask = ~kLowHalf;
+
+// The futex half of the lock word is its low 32 bits, wherever they lie.
+inline constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+
+[[nodiscard]] constexpr std::uint32_t LowHalf(std::uint64_t word) { return static_cast<std::uint32_t>(word); }
+[[nodiscard]] constexpr std::uint32_t TidOf(std::uint64_t word) { return LowHalf(word) & kTidMask; }
+[[nodiscard]] constexpr std::uint32_t GenerationOf(std::uint64_t word) {
+  return static_cast<std::uint32_t>(word >> 32);
+}
+// Which acquisition a word is: generation and owner, without the waiters bit.
+[[nodiscard]] constexpr std::uint64_t TagOf(std::uint64_t word) {
+  return word & (kGenerationMask | kTidMask);
+}
+// The word of the acquisition that follows `observed`, with `low` = tid | bits.
+[[nodiscard]] constexpr std::uint64_t NextAcquisition(std::uint64_t observed, std::uint32_t low) {
+  return (std::uint64_t{GenerationOf(observed) + 1u} << 32) | low;
+}
+
+// One consistent view of the current acquisition and its owner record.
+struct MutexSnapshot {
+  std::uint64_t word = 0;   // the lock word (its tag is stable over the read)
+  bool recorded = false;    // owner.pid/start are this acquisition's
+  ThreadIdentity owner;     // tid always; pid and start when recorded
+};
+
+// The mutex fields this protocol touches (friend access through MutexImpl).
+struct MutexFields {
+  std::uint64_t* lock;
+  std::uint64_t* tag;
+  std::uint32_t* pid;
+  std::uint64_t* start;
+};
+
+// Takes a snapshot (see the protocol above). False when acquisitions kept
+// changing the word over `tries` attempts: the caller looks again later.
+[[nodiscard]] inline bool ReadSnapshot(const MutexFields& f, MutexSnapshot* out, int tries = 4) {
+  for (int i = 0; i < tries; ++i) {
+    // acquire: pairs with the CAS that made this acquisition (whose release
+    // fence precedes the record), so the record read next is not older than
+    // the state the acquisition was made in.
+    const std::uint64_t word = AtomicLoad(f.lock, kAcquire);
+    // acquire: pairs with Publish's release store; a tag equal to the word's
+    // brings that holder's pid and start stamp with it.
+    const std::uint64_t tag = AtomicLoad(f.tag, kAcquire);
+    // relaxed: validated by the fence and re-read below (seqlock read side).
+    const std::uint32_t pid = AtomicLoad(f.pid, kRelaxed);
+    const std::uint64_t start = AtomicLoad(f.start, kRelaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    // relaxed: after the acquire fence, this load sees any acquisition whose
+    // record values were read above (fence-fence synchronisation with
+    // Publish's release fence).
+    const std::uint64_t again = AtomicLoad(f.lock, kRelaxed);
+    if (TagOf(again) != TagOf(word)) continue;
+    out->word = again;
+    out->owner = ThreadIdentity{};
+    out->owner.tid = TidOf(word);
+    out->recorded = TidOf(word) != 0 && tag == TagOf(word);
+    if (out->recorded) {
+      out->owner.pid = pid;
+      out->owner.start = start;
+    }
+    return true;
+  }
+  return false;
+}
+
+// The new holder's record of its acquisition `word`.
+inline void Publish(const MutexFields& f, std::uint64_t word, const ThreadIdentity& self) {
+  // release fence: seqlock write side. A reader that reads any record value
+  // stored below must, after its acquire fence, see `word` (or a later one) in
+  // the lock word, so it never pairs an older word with this record.
+  std::atomic_thread_fence(std::memory_order_release);
+  AtomicStore(f.pid, self.pid, kRelaxed);      // relaxed: published by the tag
+  AtomicStore(f.start, self.start, kRelaxed);  // relaxed: published by the tag
+  // release: whoever reads this tag also reads the pid and start above.
+  AtomicStore(f.tag, TagOf(word), kRelease);
+}
+
+}  // namespace osport::os::internal
+
+#endif  // OSPORT_OS_INTERNAL_MUTEX_WORD_H_
