@@ -1,6 +1,7 @@
 # The quirk switches of DESIGN.md: CMake options with platform defaults that
 # land in one generated header, <os/config.h>, included by everything else.
 include(CheckCXXSourceCompiles)
+include(OsportFeatures)  # POSIX extensions -> OSPORT_HAVE_* (same header)
 
 # Spinlocks need a lock-free 32-bit atomic usable across processes.
 check_cxx_source_compiles([=[
@@ -48,6 +49,12 @@ foreach(_opt OSPORT_SPINLOCKS OSPORT_MUTEX_SHARED_ONLY OSPORT_ZERO_ON_LAST_CLOSE
     set(${_opt}_VALUE 0)
   endif()
 endforeach()
+
+if(OSPORT_POSIX_GENERIC)
+  set(OSPORT_POSIX_GENERIC_VALUE 1)
+else()
+  set(OSPORT_POSIX_GENERIC_VALUE 0)
+endif()
 
 if(WIN32)
   set(OSPORT_WIN32_VALUE 1)

@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 
+#include "os/config.h"
+
 #include "os/posix/sys.h"
 
 namespace osport::os::posix::sys {
@@ -19,7 +21,7 @@ int Munmap(void* addr, std::size_t len) {
 
 void* Mremap(void* addr, std::size_t old_len, std::size_t new_len) {
   if (Enter(Op::kMap).fail) return MAP_FAILED;
-#if defined(__linux__)
+#if OSPORT_HAVE_MREMAP
   return ::mremap(addr, old_len, new_len, MREMAP_MAYMOVE);
 #else
   (void)addr, (void)old_len, (void)new_len;
@@ -30,7 +32,15 @@ void* Mremap(void* addr, std::size_t old_len, std::size_t new_len) {
 
 int Madvise(void* addr, std::size_t len, int advice) {
   if (Enter(Op::kAdvise).fail) return -1;
+#if OSPORT_HAVE_MADV_POPULATE_WRITE
   return ::madvise(addr, len, advice);
+#else
+  // madvise is not POSIX (posix_madvise has no populate advice); osport
+  // calls it only for MADV_POPULATE_WRITE, which this build lacks.
+  (void)addr, (void)len, (void)advice;
+  errno = ENOSYS;
+  return -1;
+#endif
 }
 
 int Shmget(key_t key, std::size_t size, int flags) {

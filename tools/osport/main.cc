@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "demo") {
     absl::StatusOr<std::string> self = osport::os::ExecutablePath();
+    // Builds without /proc cannot ask: the path this tool was started by.
+    if (!self.ok() && self.status().code() == absl::StatusCode::kUnimplemented) self = argv[0];
     if (!self.ok()) return Fail("demo", "", self.status());
     return Demo(*self);
   }
