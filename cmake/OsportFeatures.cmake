@@ -10,6 +10,24 @@ include(CheckCXXSymbolExists)
 option(OSPORT_POSIX_GENERIC
   "Build the POSIX layer on POSIX.1-2008 only: every extension off, no _GNU_SOURCE" OFF)
 
+# osport_posix_generic_flags(TARGET...) -- in the generic build, compile
+# osport's own files with POSIX.1-2008 + XSI (_XOPEN_SOURCE=700) plus the
+# BSD names every Unix has (_DEFAULT_SOURCE: MAP_ANONYMOUS, now POSIX.1-2024,
+# madvise, SHM_DEST) instead of the compiler's default _GNU_SOURCE. One
+# exception: on glibc, libstdc++'s <mutex> needs GNU declarations
+# (pthread_cond_clockwait), so os/CMakeLists.txt gives _GNU_SOURCE back to the
+# one file that includes it (os/posix/mutex_filelock.cc); the symbol check of
+# ci/linux_x86_64_gcc_posix_generic.sh shows it calls nothing GNU-only.
+function(osport_posix_generic_flags)
+  if(NOT OSPORT_POSIX_GENERIC OR WIN32)
+    return()
+  endif()
+  foreach(_t ${ARGN})
+    target_compile_options(${_t} PRIVATE -U_GNU_SOURCE)
+    target_compile_definitions(${_t} PRIVATE _XOPEN_SOURCE=700 _DEFAULT_SOURCE)
+  endforeach()
+endfunction()
+
 # Named ports: compiled only where their API exists (written, not run here).
 set(_osport_features
   FUTEX PROC_IDENTITY GETTID MREMAP FALLOCATE POSIX_FALLOCATE MADV_POPULATE_WRITE
@@ -105,19 +123,3 @@ if(NOT OSPORT_HAVE_MSG_NOSIGNAL_VALUE AND NOT OSPORT_HAVE_SO_NOSIGPIPE_VALUE)
 endif()
 message(STATUS "osport: POSIX extensions in use:${_osport_summary}")
 
-# osport_posix_generic_flags(TARGET...) -- in the generic build, compile
-# osport's own files with POSIX.1-2008 + XSI (_XOPEN_SOURCE=700) plus the
-# BSD names every Unix has (_DEFAULT_SOURCE: MAP_ANONYMOUS, now POSIX.1-2024,
-# madvise, SHM_DEST) instead of the compiler's default _GNU_SOURCE. One exception: on glibc, libstdc++'s <mutex>
-# needs GNU declarations (pthread_cond_clockwait), so a file that includes it
-# is listed in OSPORT_NEEDS_GNU_SOURCE and gets _GNU_SOURCE back; the symbol
-# check of ci/linux_x86_64_gcc_posix_generic.sh shows it calls nothing GNU-only.
-function(osport_posix_generic_flags)
-  if(NOT OSPORT_POSIX_GENERIC OR WIN32)
-    return()
-  endif()
-  foreach(_t ${ARGN})
-    target_compile_options(${_t} PRIVATE -U_GNU_SOURCE)
-    target_compile_definitions(${_t} PRIVATE _XOPEN_SOURCE=700 _DEFAULT_SOURCE)
-  endforeach()
-endfunction()
