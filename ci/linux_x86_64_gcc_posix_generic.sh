@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Cell: the POSIX layer on POSIX.1-2008 alone (OSPORT_POSIX_GENERIC=ON): every
 # Linux extension forced off (futex, /proc identity, gettid, mremap,
-# fallocate, posix_fallocate, MADV_POPULATE_WRITE, statx, OFD locks, pipe2,
-# SOCK_CLOEXEC, openat2) and the libraries compiled without _GNU_SOURCE; the
+# fallocate, MADV_POPULATE_WRITE, statx, OFD locks, pipe2, SOCK_CLOEXEC,
+# openat2; posix_fallocate stays: it is POSIX) and the libraries compiled
+# without _GNU_SOURCE; the
 # whole suite (os, mutex, region, crash points, tool, demo). Then a check that
 # the built libraries reference none of the extensions: what runs here is what
 # a POSIX system without them gets.

@@ -97,9 +97,11 @@ check_cxx_symbol_exists(_NSGetExecutablePath "mach-o/dyld.h" OSPORT_DETECT_NSGET
 unset(CMAKE_REQUIRED_DEFINITIONS)
 unset(CMAKE_REQUIRED_QUIET)
 
-# MSG_NOSIGNAL is POSIX.1-2008 and SO_NOSIGPIPE its macOS stand-in: the
-# generic build keeps whichever the platform has (they are not extensions).
-set(_osport_always_kept MSG_NOSIGNAL SO_NOSIGPIPE NSGETEXECUTABLEPATH)
+# posix_fallocate and MSG_NOSIGNAL are POSIX.1-2008 (macOS lacks both),
+# SO_NOSIGPIPE and _NSGetExecutablePath are macOS's stand-ins: the generic
+# build keeps whichever the platform has (they are not Linux extensions).
+# OSPORT_USE_POSIX_FALLOCATE=OFF still forces the zero-write path.
+set(_osport_always_kept POSIX_FALLOCATE MSG_NOSIGNAL SO_NOSIGPIPE NSGETEXECUTABLEPATH)
 
 set(_osport_summary "")
 foreach(_f ${_osport_features})
