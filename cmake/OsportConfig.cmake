@@ -1,6 +1,7 @@
 # The quirk switches of DESIGN.md: CMake options with platform defaults that
 # land in one generated header, <os/config.h>, included by everything else.
 include(CheckCXXSourceCompiles)
+include(OsportFeatures)  # POSIX extensions -> OSPORT_HAVE_* (same header)
 
 # Spinlocks need a lock-free 32-bit atomic usable across processes.
 check_cxx_source_compiles([=[
@@ -49,26 +50,12 @@ foreach(_opt OSPORT_SPINLOCKS OSPORT_MUTEX_SHARED_ONLY OSPORT_ZERO_ON_LAST_CLOSE
   endif()
 endforeach()
 
-# Linux 5.6+ openat2(RESOLVE_NO_SYMLINKS): the home directory is opened in one
-# call that refuses a symbolic link in any component. Without the headers the
-# os layer walks the path one O_NOFOLLOW component at a time (it also does so
-# at run time when the kernel says ENOSYS).
-check_cxx_source_compiles([=[
-#include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-int main() {
-  struct open_how how = {};
-  how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS;
-  return static_cast<int>(syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how) < 0);
-}
-]=] OSPORT_HAVE_OPENAT2)
-if(OSPORT_HAVE_OPENAT2)
-  set(OSPORT_HAVE_OPENAT2_VALUE 1)
+# openat2 (the home opened with RESOLVE_NO_SYMLINKS, os/posix/dir.cc) is one of
+# the feature checks in cmake/OsportFeatures.cmake, OSPORT_HAVE_OPENAT2.
+if(OSPORT_POSIX_GENERIC)
+  set(OSPORT_POSIX_GENERIC_VALUE 1)
 else()
-  set(OSPORT_HAVE_OPENAT2_VALUE 0)
+  set(OSPORT_POSIX_GENERIC_VALUE 0)
 endif()
 
 if(WIN32)

@@ -29,10 +29,22 @@ using posix::ShmName;
 
 namespace {
 
-// Linux 5.14 populates writable pages without touching them; older kernels
-// say EINVAL and get the touch loop.
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
+// MADV_POPULATE_WRITE (Linux 5.14) populates writable pages without touching
+// them; older kernels say EINVAL, and builds without it (OSPORT_HAVE_*), get
+// the touch loop.
+#if OSPORT_HAVE_MADV_POPULATE_WRITE
+constexpr bool kHavePopulateWrite = true;
+constexpr int kPopulateWrite = MADV_POPULATE_WRITE;
+#else
+constexpr bool kHavePopulateWrite = false;
+constexpr int kPopulateWrite = 0;
+#endif
+// SHM_DEST (Linux, FreeBSD) marks a removed SysV segment that lingers while
+// attached; POSIX and macOS have no such mark.
+#ifdef SHM_DEST
+constexpr unsigned kShmDest = SHM_DEST;
+#else
+constexpr unsigned kShmDest = 0;
 #endif
 
 std::size_t PageSize() {
@@ -119,7 +131,7 @@ absl::StatusOr<Mapping> AttachSysV(std::uint64_t id, std::uint64_t size) {
   }
   // A removed segment lingers while attached (SHM_DEST): it is as good as
   // gone for a joiner; one smaller than the region is not ours.
-  if ((ds.shm_perm.mode & SHM_DEST) != 0 || ds.shm_segsz < size) return Gone(what);
+  if ((ds.shm_perm.mode & kShmDest) != 0 || ds.shm_segsz < size) return Gone(what);
   void* addr = sys::Shmat(shmid);
   if (addr == reinterpret_cast<void*>(-1)) {
     if (errno == EINVAL || errno == EIDRM) return Gone(what);
@@ -279,11 +291,11 @@ absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len)
   if (len == 0) return absl::OkStatus();
   auto* base = static_cast<unsigned char*>(mapping.data());
   const std::size_t page = PageSize();
-  if (mapping.backend() != Backend::kHeap) {
+  if (kHavePopulateWrite && mapping.backend() != Backend::kHeap) {
     // The mapping starts on a page boundary; widen the range to pages.
     const std::uint64_t start = offset / page * page;
     const std::uint64_t end = offset + len;
-    if (sys::Madvise(base + start, static_cast<std::size_t>(end - start), MADV_POPULATE_WRITE) == 0) {
+    if (sys::Madvise(base + start, static_cast<std::size_t>(end - start), kPopulateWrite) == 0) {
       return absl::OkStatus();
     }
     const int err = errno;
@@ -302,13 +314,14 @@ absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len)
 }
 
 void PrefaultHint(Mapping& mapping, std::uint64_t offset, std::uint64_t len) {
+  if (!kHavePopulateWrite) return;  // a hint only: without it, pages fault on use
   if (!mapping.mapped() || mapping.backend() == Backend::kHeap || offset >= mapping.size()) return;
   len = std::min(len, mapping.size() - offset);
   if (len == 0) return;
   const std::size_t page = PageSize();
   const std::uint64_t start = offset / page * page;
   (void)sys::Madvise(static_cast<unsigned char*>(mapping.data()) + start,
-                     static_cast<std::size_t>(offset + len - start), MADV_POPULATE_WRITE);
+                     static_cast<std::size_t>(offset + len - start), kPopulateWrite);
 }
 
 void ReleaseLastUser(Mapping& mapping, std::uint64_t keep) {

@@ -1,10 +1,13 @@
 // Implements the word-wait half of os/internal/mutex_platform.h on POSIX: a
-// shared (not private) futex on Linux, so waiters in other processes that map
-// the word are woken; plain sleeps elsewhere.
+// shared (not private) futex where the build has one (OSPORT_HAVE_FUTEX), so
+// waiters in other processes that map the word are woken; bounded yielding
+// then the caller's back-off sleeps elsewhere.
 #include <cerrno>
 
+#include "os/internal/atomic_word.h"
 #include "os/internal/mutex_platform.h"
 #include "os/posix/error.h"
+#include "os/posix/sys.h"
 #include "os/posix/sys_sync.h"
 #include "os/time.h"
 
@@ -12,10 +15,21 @@ namespace osport::os::internal {
 
 namespace sys = posix::sys;
 
+// Without a futex: yields per WaitWord before sleeping (docs/PORTING.md has
+// the handover numbers this buys).
+constexpr int kYieldsBeforeSleep = 64;
+
 bool HaveNativeWordWait() { return sys::kHaveFutex; }
 
 absl::Status WaitWord(const std::uint32_t* word, std::uint32_t expected, absl::Duration max_wait) {
   if (!sys::kHaveFutex) {
+    // No kernel wait on a word: yield a bounded number of times (a holder
+    // descheduled on this core gets to run and release), then the caller's
+    // back-off sleep. Lock handover costs a few yields instead of a sleep.
+    for (int i = 0; i < kYieldsBeforeSleep; ++i) {
+      if (internal::AtomicLoad(word, internal::kAcquire) != expected) return absl::OkStatus();
+      (void)sys::SchedYield();
+    }
     const std::int64_t us = absl::ToInt64Microseconds(max_wait);
     return Sleep(static_cast<std::uint64_t>(us / 1000000), static_cast<std::uint64_t>(us % 1000000));
   }

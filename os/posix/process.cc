@@ -1,5 +1,6 @@
-// Implements os/process.h on POSIX: /proc start stamps, kill(pid, 0)
-// liveness, fork+exec with a socketpair for the child's stdin and stdout.
+// Implements os/process.h on POSIX: /proc start stamps where the build has
+// them (OSPORT_HAVE_PROC_IDENTITY; without, the pid alone and kill(pid, 0) as
+// a hint), fork+exec with a socketpair for the child's stdin and stdout.
 #include "os/process.h"
 
 #include <pthread.h>
@@ -9,21 +10,28 @@
 
 #include <atomic>
 #include <cstring>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "os/error.h"
 #include "os/posix/error.h"
-#include "os/posix/proc_stat.h"
+#include "os/config.h"
 #include "os/posix/sys.h"
+#if OSPORT_HAVE_PROC_IDENTITY
+#include "os/posix/proc_stat.h"
+#endif
+#if OSPORT_HAVE_NSGETEXECUTABLEPATH
+#include <mach-o/dyld.h>
+#endif
 
 namespace osport::os {
 
 namespace sys = posix::sys;
 
 using posix::ErrnoStatus;
+#if OSPORT_HAVE_PROC_IDENTITY
 using posix::ProcStat;
 using posix::ReadProcStat;
+#endif
 
 namespace {
 
@@ -39,6 +47,16 @@ void ForgetSelf() {
 }  // namespace
 
 absl::StatusOr<std::uint64_t> ProcessStartStamp(std::uint32_t pid) {
+#if !OSPORT_HAVE_PROC_IDENTITY
+  // POSIX has no start time of another process: 0 (unknown) while the pid
+  // answers kill(pid, 0).
+  absl::StatusOr<bool> alive = IsAlive(ProcessIdentity{pid, 0});
+  if (!alive.ok()) return alive.status();
+  if (!*alive) {
+    return PortableError(absl::StatusCode::kNotFound, ESRCH, absl::StrCat("no process with pid ", pid));
+  }
+  return std::uint64_t{0};
+#else
   absl::StatusOr<ProcStat> st = ReadProcStat(pid);
   if (!st.ok()) {
     if (HasErrno(st.status(), ENOENT) || HasErrno(st.status(), ESRCH)) {
@@ -48,11 +66,12 @@ absl::StatusOr<std::uint64_t> ProcessStartStamp(std::uint32_t pid) {
     return st.status();
   }
   return st->start;
+#endif
 }
 
 ProcessIdentity CurrentProcess() {
-  static std::once_flag once;
-  std::call_once(once, [] { pthread_atfork(nullptr, nullptr, &ForgetSelf); });
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  (void)pthread_once(&once, [] { (void)pthread_atfork(nullptr, nullptr, &ForgetSelf); });
   std::uint32_t pid = g_self_pid.load(std::memory_order_relaxed);
   if (pid != 0) return {pid, g_self_start.load(std::memory_order_relaxed)};
   pid = static_cast<std::uint32_t>(sys::Getpid());
@@ -72,6 +91,14 @@ absl::StatusOr<bool> IsAlive(const ProcessIdentity& who) {
     if (err != EPERM) return ErrnoStatus("kill", absl::StrCat("pid ", who.pid), err);
     // EPERM: it exists but belongs to someone else; /proc still tells.
   }
+#if !OSPORT_HAVE_PROC_IDENTITY
+  // Without /proc, kill(pid, 0) is a hint: a process that reused the pid
+  // and another parent's zombie look alive (docs/PORTING.md). Our own child
+  // that ended is seen without reaping it.
+  bool exited = false;
+  if (sys::ChildExited(static_cast<pid_t>(who.pid), &exited) == 0 && exited) return false;
+  return true;
+#else
   absl::StatusOr<ProcStat> st = ReadProcStat(who.pid);
   if (!st.ok()) {
     if (HasErrno(st.status(), ENOENT) || HasErrno(st.status(), ESRCH)) return false;
@@ -80,9 +107,24 @@ absl::StatusOr<bool> IsAlive(const ProcessIdentity& who) {
   // A zombie (Z) or dying (X) process has ended; only its entry is left.
   if (st->state == 'Z' || st->state == 'X') return false;
   return who.start == 0 || st->start == who.start;
+#endif
 }
 
 absl::StatusOr<std::string> ExecutablePath() {
+#if OSPORT_HAVE_NSGETEXECUTABLEPATH
+  std::uint32_t size = 0;
+  (void)::_NSGetExecutablePath(nullptr, &size);
+  std::string path(size, '\0');
+  if (::_NSGetExecutablePath(path.data(), &size) != 0) {
+    return PortableError(absl::StatusCode::kInternal, EINVAL, "_NSGetExecutablePath failed");
+  }
+  path.resize(std::strlen(path.c_str()));
+  return path;
+#elif !OSPORT_HAVE_PROC_IDENTITY
+  return PortableError(absl::StatusCode::kUnimplemented, ENOSYS,
+                       "the running program's path: POSIX has no call for it and this build "
+                       "reads no /proc (use argv[0])");
+#else
   std::string buf(4096, '\0');
   const ssize_t n = sys::Readlink("/proc/self/exe", buf.data(), buf.size());
   if (n < 0) return ErrnoStatus("readlink", "/proc/self/exe", errno);
@@ -92,6 +134,7 @@ absl::StatusOr<std::string> ExecutablePath() {
   }
   buf.resize(static_cast<std::size_t>(n));
   return buf;
+#endif
 }
 
 // --- Child -------------------------------------------------------------------

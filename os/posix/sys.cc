@@ -8,6 +8,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "os/config.h"
 
 namespace osport::os::posix::sys {
 
@@ -59,7 +62,7 @@ int Fstat(int fd, struct stat* st) {
 
 int FstatSize(int fd, std::uint64_t* size, std::uint32_t* blksize) {
   if (Enter(Op::kStat).fail) return -1;
-#if defined(__linux__) && defined(STATX_SIZE)
+#if OSPORT_HAVE_STATX
   struct statx sx;
   if (::statx(fd, "", AT_EMPTY_PATH, STATX_SIZE, &sx) == 0 && (sx.stx_mask & STATX_SIZE) != 0) {
     *size = sx.stx_size;
@@ -98,13 +101,17 @@ int Unlink(const char* path) {
 
 int Fallocate(int fd, off_t offset, off_t len) {
   if (Enter(Op::kAllocate).fail) return errno;
-#if defined(__linux__)
+#if OSPORT_HAVE_FALLOCATE
   // fallocate(2) says EOPNOTSUPP where the filesystem cannot; glibc's
   // posix_fallocate would instead emulate it by writing a byte per block,
   // which is slow and races with writers through a mapping.
   return ::fallocate(fd, 0, offset, len) == 0 ? 0 : errno;
-#else
+#elif OSPORT_HAVE_POSIX_FALLOCATE
   return ::posix_fallocate(fd, offset, len);
+#else
+  // macOS has no posix_fallocate: the caller writes zeros instead.
+  (void)fd, (void)offset, (void)len;
+  return EOPNOTSUPP;
 #endif
 }
 
@@ -158,13 +165,39 @@ ssize_t Readlink(const char* path, char* buf, std::size_t n) {
 
 int Socketpair(int fds[2]) {
   if (Enter(Op::kSpawn).fail) return -1;
+#if OSPORT_HAVE_SOCK_CLOEXEC
   return ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+#else
+  // POSIX.1-2008: create, then mark close-on-exec. A fork+exec by another
+  // thread in between inherits the pair (the race SOCK_CLOEXEC closes);
+  // osport's own Spawn starts children with their descriptors listed.
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return -1;
+#if OSPORT_HAVE_SO_NOSIGPIPE && !OSPORT_HAVE_MSG_NOSIGNAL
+  const int on = 1;
+  for (int i = 0; i < 2; ++i) (void)::setsockopt(fds[i], SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
+#endif
+  for (int i = 0; i < 2; ++i) {
+    if (::fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0) {
+      const int err = errno;
+      ::close(fds[0]);
+      ::close(fds[1]);
+      errno = err;
+      return -1;
+    }
+  }
+  return 0;
+#endif
 }
 
 ssize_t SendNoSignal(int fd, const void* buf, std::size_t n) {
   const Gate g = Enter(Op::kWrite);
   if (g.fail) return -1;
+#if OSPORT_HAVE_MSG_NOSIGNAL
   return ::send(fd, buf, g.shorten ? Shortened(n) : n, MSG_NOSIGNAL);
+#else
+  // macOS: the socket itself carries SO_NOSIGPIPE (set in Socketpair).
+  return ::send(fd, buf, g.shorten ? Shortened(n) : n, 0);
+#endif
 }
 
 int Shutdown(int fd, int how) {
@@ -180,6 +213,15 @@ pid_t Fork() {
 pid_t Waitpid(pid_t pid, int* status, int options) {
   if (Enter(Op::kWait).fail) return -1;
   return ::waitpid(pid, status, options);
+}
+
+int ChildExited(pid_t pid, bool* exited) {
+  *exited = false;
+  if (Enter(Op::kProcessInfo).fail) return -1;
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
+  *exited = info.si_pid == pid;
+  return 0;
 }
 
 // getpid(2) cannot fail; it is here so every system call of the os layer is

@@ -78,6 +78,10 @@ ssize_t SendNoSignal(int fd, const void* buf, std::size_t n);  // no SIGPIPE
 int Shutdown(int fd, int how);
 pid_t Fork();
 pid_t Waitpid(pid_t pid, int* status, int options);
+// waitid(P_PID, pid, WEXITED | WNOHANG | WNOWAIT): whether our child `pid`
+// has ended, without reaping it (*exited). 0, or -1 with errno (ECHILD: not
+// our child). Op::kProcessInfo.
+int ChildExited(pid_t pid, bool* exited);
 pid_t Getpid();
 
 }  // namespace osport::os::posix::sys

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "os/config.h"
 
 #include "os/posix/sys.h"
 
@@ -23,7 +24,7 @@ int Munmap(void* addr, std::size_t len) {
 
 void* Mremap(void* addr, std::size_t old_len, std::size_t new_len) {
   if (Enter(Op::kMap).fail) return MAP_FAILED;
-#if defined(__linux__)
+#if OSPORT_HAVE_MREMAP
   return ::mremap(addr, old_len, new_len, MREMAP_MAYMOVE);
 #else
   (void)addr, (void)old_len, (void)new_len;
@@ -34,7 +35,15 @@ void* Mremap(void* addr, std::size_t old_len, std::size_t new_len) {
 
 int Madvise(void* addr, std::size_t len, int advice) {
   if (Enter(Op::kAdvise).fail) return -1;
+#if OSPORT_HAVE_MADV_POPULATE_WRITE
   return ::madvise(addr, len, advice);
+#else
+  // madvise is not POSIX (posix_madvise has no populate advice); osport
+  // calls it only for MADV_POPULATE_WRITE, which this build lacks.
+  (void)addr, (void)len, (void)advice;
+  errno = ENOSYS;
+  return -1;
+#endif
 }
 
 int Shmget(key_t key, std::size_t size, int flags) {

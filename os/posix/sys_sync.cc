@@ -1,21 +1,22 @@
-// Implements os/posix/sys_sync.h: futex and gettid, gated by the hook table.
+// Implements os/posix/sys_sync.h: futex and gettid where the build has them
+// (os/config.h), gated by the hook table.
 #include "os/posix/sys_sync.h"
 
 #include <cerrno>
 
 #include "os/posix/sys.h"
 
-#if defined(__linux__)
+#if OSPORT_HAVE_FUTEX
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 #endif
+#include <unistd.h>
 
 namespace osport::os::posix::sys {
 
 int FutexWait(const std::uint32_t* word, std::uint32_t expected, const struct timespec* timeout) {
   if (Enter(Op::kFutexWait).fail) return -1;
-#if defined(__linux__)
+#if OSPORT_HAVE_FUTEX
   return static_cast<int>(::syscall(SYS_futex, word, FUTEX_WAIT, expected, timeout, nullptr, 0));
 #else
   (void)word;
@@ -28,7 +29,7 @@ int FutexWait(const std::uint32_t* word, std::uint32_t expected, const struct ti
 
 int FutexWake(const std::uint32_t* word, int count) {
   if (Enter(Op::kFutexWake).fail) return -1;
-#if defined(__linux__)
+#if OSPORT_HAVE_FUTEX
   return static_cast<int>(::syscall(SYS_futex, word, FUTEX_WAKE, count, nullptr, nullptr, 0));
 #else
   (void)word;
@@ -39,8 +40,8 @@ int FutexWake(const std::uint32_t* word, int count) {
 }
 
 std::uint32_t Gettid() {
-#if defined(__linux__)
-  return static_cast<std::uint32_t>(::syscall(SYS_gettid));
+#if OSPORT_HAVE_GETTID
+  return static_cast<std::uint32_t>(::gettid());
 #else
   return 0;
 #endif

@@ -9,15 +9,13 @@
 
 #include <cstdint>
 
+#include "os/config.h"
+
 namespace osport::os::posix::sys {
 
-// Whether this platform has a futex: a kernel wait keyed by the address of a
-// 32-bit word, usable across processes that map the word (Linux).
-#if defined(__linux__)
-inline constexpr bool kHaveFutex = true;
-#else
-inline constexpr bool kHaveFutex = false;
-#endif
+// Whether this build has a futex: a kernel wait keyed by the address of a
+// 32-bit word, usable across processes that map the word (OSPORT_HAVE_FUTEX).
+inline constexpr bool kHaveFutex = OSPORT_HAVE_FUTEX != 0;
 
 // FUTEX_WAIT (shared, not FUTEX_PRIVATE_FLAG: waiters may be in other
 // processes): sleeps while *word == expected, at most `timeout` (relative;
@@ -30,8 +28,8 @@ int FutexWait(const std::uint32_t* word, std::uint32_t expected, const struct ti
 // The number woken, or -1 with errno. Without a futex: -1 with ENOSYS.
 int FutexWake(const std::uint32_t* word, int count);
 
-// The calling thread's system-wide id (Linux gettid). Cannot fail; no hook,
-// like sys::Getpid. Without Linux: 0 (no such id).
+// The calling thread's system-wide id (gettid, OSPORT_HAVE_GETTID). Cannot
+// fail; no hook, like sys::Getpid. Without gettid: 0 (no such id).
 std::uint32_t Gettid();
 
 }  // namespace osport::os::posix::sys

@@ -1,5 +1,6 @@
-// Implements os/thread.h on Linux: gettid() ids, start stamps and liveness
-// from /proc/<tid>/stat, a fork handler that forgets the cached identity.
+// Implements os/thread.h with gettid() ids, start stamps and liveness from
+// /proc/<pid>/task/<tid>/stat (Linux), a fork handler that forgets the cached
+// identity.
 #include "os/thread.h"
 
 #include <pthread.h>
@@ -14,12 +15,8 @@
 #include "os/posix/sys_sync.h"
 #include "os/process.h"
 
-#if !defined(__linux__)
-// Other POSIX systems need their own system-wide thread id below 2^30 and a
-// per-thread start stamp (FreeBSD thr_self + kinfo_proc, macOS
-// pthread_threadid_np + proc_pidinfo); none is in the CI matrix yet.
-#error "os/posix/thread.cc: thread identity is implemented for Linux only"
-#endif
+// CMake builds this file only with OSPORT_HAVE_GETTID and
+// OSPORT_HAVE_PROC_IDENTITY; os/posix/thread_portable.cc is the fallback.
 
 namespace osport::os {
 namespace {

@@ -13,6 +13,11 @@ namespace {
 
 constexpr char kFlag[] = "--osport_helper=";
 
+std::string& Argv0() {
+  static auto* argv0 = new std::string;
+  return *argv0;
+}
+
 std::map<std::string, HelperFn>& Registry() {
   static auto* registry = new std::map<std::string, HelperFn>;
   return *registry;
@@ -28,6 +33,11 @@ bool RegisterHelper(const char* name, HelperFn fn) {
 absl::StatusOr<os::Child> StartHelper(const std::string& name,
                                       const std::vector<std::string>& args) {
   absl::StatusOr<std::string> exe = os::ExecutablePath();
+  // The generic POSIX build has no way to ask (no /proc): argv[0], which
+  // ctest gives as an absolute path.
+  if (!exe.ok() && exe.status().code() == absl::StatusCode::kUnimplemented && !Argv0().empty()) {
+    exe = Argv0();
+  }
   if (!exe.ok()) return exe.status();
   std::vector<std::string> argv{*exe, kFlag + name};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -59,6 +69,7 @@ int MaybeRunHelper(int argc, char** argv) {
 }  // namespace osport::testing
 
 int main(int argc, char** argv) {
+  if (argc > 0) osport::testing::Argv0() = argv[0];
   const int helper = osport::testing::MaybeRunHelper(argc, argv);
   if (helper >= 0) return helper;
   ::testing::InitGoogleTest(&argc, argv);

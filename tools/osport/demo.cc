@@ -227,6 +227,11 @@ void DemoRun::Handle(const Event& e) {
     if (absl::Status s = w.child.Kill(); !s.ok()) {
       say(absl::StrCat("  cannot kill it: ", s.message()));
       failed_ = true;
+    } else {
+      // Reap it now: until its parent (we) waits, a killed process is a
+      // zombie, and where liveness is kill(pid, 0) alone (POSIX without
+      // /proc, docs/PORTING.md) the other workers would take it for alive.
+      (void)w.child.Wait();
     }
     w.killed = true;
   } else if (f[0] == "recovered") {

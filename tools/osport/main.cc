@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
   const std::string name = no_name ? "" : cl.operands[0];
   if (cmd == "demo") {
     absl::StatusOr<std::string> self = osport::os::ExecutablePath();
+    // Builds without /proc cannot ask: the path this tool was started by.
+    if (!self.ok() && self.status().code() == absl::StatusCode::kUnimplemented) self = argv[0];
     if (!self.ok()) return Fail("demo", "", self.status());
     return Demo(*self);
   }
