@@ -67,8 +67,17 @@ absl::Status Remove(const RegionOptions& options, bool force) {
     return r.status();
   }
   r->header().flags |= kFlagRemoveOnDetach;
+  const std::uint32_t others = r->header().refcount - 1;
   if (absl::Status s = r->Unlock(); !s.ok()) return s;
-  return r->Detach();
+  bool destroyed = false;
+  if (absl::Status s = r->DetachAndReport(&destroyed); !s.ok()) return s;
+  if (!destroyed) {
+    return RegionError(RegionErrc::kBusy,
+                       absl::StrFormat("region %s is marked for removal but %u other attachment(s) "
+                                       "remain; the last to detach removes it",
+                                       o.name, others));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace osport::region
