@@ -222,11 +222,17 @@ class Attacher {
       absl::StatusOr<bool> got = r.live_.Try(r.file_, os::RangeLock::kExclusive);
       if (!got.ok()) return got.status();
       if (*got) {
-        *initialising = true;
-        return CreateAndPublish(r);
+        // Still empty? A joiner may have opened the new file before we
+        // locked it, replaced it, and even detached again already.
+        absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
+        if (!info.ok()) return info.status();
+        if (info->size() == 0) {
+          *initialising = true;
+          return CreateAndPublish(r);
+        }
       }
-      // A joiner opened the new file before we locked it: it may replace
-      // it, or we may; either way we go on as a joiner.
+      // A joiner got to the new file before us: go on as a joiner (a held
+      // exclusive lock is converted to shared below).
     }
     std::uint64_t pause_us = 500 + Me().pid % 1024;
     for (;;) {
@@ -294,8 +300,10 @@ class Attacher {
                                        o_.name, why, path_));
   }
 
-  // Removes the system memory an abandoned stub names, if it names any.
+  // Removes the system memory an abandoned stub names, if it names any, and
+  // memory whose creator died before recording it (derived from the stub).
   void RemoveStaleMemory(Region& r) {
+    if (os::BackendNamed(backend_)) (void)os::RemoveSystemMemoryOf(backend_, r.file_);
     alignas(8) std::byte buf[kHeaderSize];
     absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
     if (!pos.ok()) return;
@@ -304,7 +312,7 @@ class Attacher {
     const auto* stub = reinterpret_cast<const RegionHeader*>(buf);
     const auto backend = static_cast<os::Backend>(stub->backend);
     if ((stub->flags & kFlagNamed) != 0 && os::BackendNamed(backend) &&
-        os::BackendSupported(backend) && stub->system_id != 0) {
+        os::BackendSupported(backend)) {
       (void)os::RemoveSystemMemory(backend, stub->system_id);
     }
   }
@@ -332,6 +340,10 @@ class Attacher {
       absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(backend_, r.file_, size_, o_.mode);
       if (!m.ok()) return m.status();
       r.map_ = std::move(*m);
+      // Record the id in the stub before the memory is written (magic still
+      // 0), so whoever replaces an abandoned creation, or remove --force,
+      // finds it. Before this point its name is derived from the stub.
+      if (absl::Status s = WriteStub(r, /*complete=*/false); !s.ok()) return s;
     } else {
       if (absl::Status s = GrowRegionFile(r.file_, 0, size_); !s.ok()) return s;
       absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, size_);
@@ -343,17 +355,28 @@ class Attacher {
       if (o_.private_region) r.remove_file_on_detach_ = true;
     }
     if (absl::Status s = Initialise(r); !s.ok()) return s;
-    if (os::BackendNamed(backend_)) {
-      // The stub holds exactly the header. Seek first: under the Win95 rule a
-      // previous incarnation may have written this file already.
-      absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
-      if (!pos.ok()) return pos.status();
-      const auto* bytes = static_cast<const std::byte*>(r.map_.data());
-      if (absl::Status s = os::Write(r.file_, gsl::span<const std::byte>(bytes, kHeaderSize)); !s.ok()) {
-        return s;
-      }
-    }
+    if (os::BackendNamed(backend_)) return WriteStub(r, /*complete=*/true);
     return absl::OkStatus();
+  }
+
+  // The stub holds exactly the header: complete, a copy of the initialised
+  // header; otherwise only what finds the memory (backend, id, size), with
+  // the magic 0. Seek first: a previous incarnation may have written it.
+  absl::Status WriteStub(Region& r, bool complete) {
+    alignas(8) std::byte buf[kHeaderSize] = {};
+    const std::byte* bytes = buf;
+    if (complete) {
+      bytes = static_cast<const std::byte*>(r.map_.data());
+    } else {
+      auto* h = reinterpret_cast<RegionHeader*>(buf);
+      h->flags = kFlagNamed;
+      h->backend = static_cast<std::uint32_t>(backend_);
+      h->system_id = r.map_.system_id();
+      h->size.store(r.map_.size(), std::memory_order_relaxed);
+    }
+    absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
+    if (!pos.ok()) return pos.status();
+    return os::Write(r.file_, gsl::span<const std::byte>(bytes, kHeaderSize));
   }
 
   // Step 3: look at the header while holding the shared (or exclusive)
