@@ -21,6 +21,7 @@
 #include "region/errors.h"
 #include "region/region.h"
 #include "tests/support/helper.h"
+#include "os/file.h"
 #include "tests/support/region_fixture.h"
 
 namespace osport::region {
@@ -266,6 +267,80 @@ INSTANTIATE_TEST_SUITE_P(Backends, JoinDuringCreateTest, ::testing::ValuesIn(tes
                          [](const ::testing::TestParamInfo<os::Backend>& p) {
                            return std::string(os::BackendName(p.param));
                          });
+
+// A grow that fails (a full disk: ENOSPC at allocation; no address space:
+// ENOMEM at the remap) leaves the region as it was: the file cut back, the
+// header's size unchanged, and every later attach, smaller grow and removal
+// working (issue 11 inputs (a) and (b), injected through the hook table).
+class FailedGrowTest : public testing::RegionTest,
+                       public ::testing::WithParamInterface<std::tuple<os::Op, int>> {};
+
+TEST_P(FailedGrowTest, AFailedGrowLeavesAUsableRegionOfTheOldSize) {
+  const auto [op, err] = GetParam();
+  RegionOptions o = Options("g", kSize);
+  absl::StatusOr<Region> r = Region::Attach(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::uint64_t old = r->size();
+  {
+    os::FaultInjector fault(op, 1, err);
+    absl::Status s = r->Grow(16 * kSize);
+    EXPECT_TRUE(os::HasErrno(s, err)) << s;
+    EXPECT_EQ(fault.fired(), 1u);
+  }
+  EXPECT_EQ(r->size(), old);
+  EXPECT_EQ(r->header().size.load(), old);
+  // The file is cut back where the system allows cutting a mapped file
+  // (POSIX); Win32 refuses while a view exists, and joiners map the
+  // header's size either way.
+  os::File f = os::Open(Path("g"), os::kOpenReadOnly).value();
+  EXPECT_GE(os::GetIoInfo(f).value().size(), old);
+  if (os::RangeLockConvertsInPlace()) {  // POSIX
+    EXPECT_EQ(os::GetIoInfo(f).value().size(), old);
+  }
+  ASSERT_TRUE(f.Close().ok());
+  ASSERT_TRUE(r->Unlock().ok());
+  absl::StatusOr<Region> j = Region::Attach(o);  // joinable at once
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(j->size(), old);
+  ASSERT_TRUE(j->Grow(2 * kSize).ok());  // a smaller grow works
+  ASSERT_TRUE(j->Unlock().ok());
+  EXPECT_TRUE(r->NeedsRemap());
+  ASSERT_TRUE(r->Remap().ok());
+  ASSERT_TRUE(j->Detach().ok());
+  ASSERT_TRUE(r->Detach().ok());
+  ASSERT_TRUE(Remove(o, false).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, FailedGrowTest,
+                         ::testing::Values(std::make_tuple(os::Op::kAllocate, ENOSPC),
+                                           std::make_tuple(os::Op::kMap, ENOMEM)),
+                         [](const ::testing::TestParamInfo<std::tuple<os::Op, int>>& p) {
+                           return std::string(std::get<0>(p.param) == os::Op::kMap ? "ENOMEM_remap"
+                                                                                  : "ENOSPC_allocate");
+                         });
+
+// A file longer than its header says (what a grower killed between extending
+// the file and storing the size leaves) is joined at the header's size.
+TEST_F(FailedGrowTest, AFileLongerThanItsHeaderIsJoinedAtTheHeadersSize) {
+  RegionOptions o = Options("g", kSize);
+  absl::StatusOr<Region> r = Region::Attach(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::uint64_t old = r->size();
+  ASSERT_TRUE(r->Unlock().ok());
+  ASSERT_TRUE(r->Detach().ok());
+  {
+    os::File f = os::Open(Path("g"), 0).value();
+    ASSERT_TRUE(os::Truncate(f, 4 * old).ok());
+  }
+  absl::StatusOr<Region> j = Region::Attach(o);
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(j->size(), old);
+  EXPECT_FALSE(j->NeedsRemap());
+  ASSERT_TRUE(j->Grow(2 * old).ok());  // and it can grow again
+  ASSERT_TRUE(j->Unlock().ok());
+  ASSERT_TRUE(j->Detach().ok());
+  ASSERT_TRUE(Remove(o, false).ok());
+}
 
 }  // namespace
 }  // namespace osport::region
