@@ -52,6 +52,10 @@ struct RegionOptions {
   // contenders replacing an abandoned one; then kNotReady. Bounded by default:
   // a little beyond the default retry policy's 12 s.
   absl::Duration attach_timeout = absl::Seconds(15);
+  // Join a panicked region to repair it (instead of kRunRecovery): Attach
+  // returns it locked even when it finds a dead lock holder, its Lock()
+  // ignores the panic, and Region::ClearPanic() marks it consistent again.
+  bool recover = false;
 };
 
 // The backing file's path, or InvalidArgument naming what is wrong with the

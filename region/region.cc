@@ -459,11 +459,14 @@ class Attacher {
     }
     RegionHeader& hh = r.header();
     if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
-    if (hh.panic.load(std::memory_order_acquire) != 0) return Panicked();
+    if (hh.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
 
     absl::Status locked = hh.mutex.Lock(&r.file_);
     if (os::IsOwnerDead(locked)) {
       hh.panic.store(1, std::memory_order_release);
+      if (o_.recover) locked = absl::OkStatus();  // joined to repair it: keep the lock
+    }
+    if (os::IsOwnerDead(locked)) {
       (void)hh.mutex.Unlock(&r.file_);
       return RegionError(RegionErrc::kOwnerDied,
                          absl::StrFormat("region %s: a process died holding the region lock; the "
@@ -511,7 +514,7 @@ class Attacher {
       return absl::OkStatus();
     }
     if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
-    if (h.panic.load(std::memory_order_acquire) != 0) return Panicked();
+    if (h.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
     if (absl::Status s = CheckFields(h, map_size, o_.name); !s.ok()) return s;
     if (o_.size != 0 && !o_.size_is_default && RoundRegionSize(o_.size) > map_size) {
       return RegionError(RegionErrc::kTooSmall,
@@ -526,8 +529,8 @@ class Attacher {
 
   absl::Status Panicked() {
     return RegionError(RegionErrc::kRunRecovery,
-                       absl::StrFormat("region %s is panicked: run recovery (remove it with force "
-                                       "and recreate)",
+                       absl::StrFormat("region %s is panicked: run recovery (attach with "
+                                       "RegionOptions::recover, repair, Region::ClearPanic)",
                                        o_.name));
   }
 
@@ -582,7 +585,36 @@ std::uint64_t Region::data_size() const { return map_.size() - kHeaderSize; }
 
 absl::Status Region::Lock() {
   if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
-  return header().mutex.Lock(&file_);
+  absl::Status s = header().mutex.Lock(&file_);
+  if (os::IsOwnerDead(s)) {
+    // One status, one meaning: the lock is held and the data may be half
+    // updated (os::IsOwnerDead and RegionErrcOf agree).
+    return RegionError(RegionErrc::kOwnerDied,
+                       absl::StrFormat("region %s: the previous holder of the region lock died; "
+                                       "you hold it now: repair the data, or Panic()",
+                                       options_.name));
+  }
+  if (!s.ok()) return s;
+  if (header().panic.load(std::memory_order_acquire) != 0 && !options_.recover) {
+    // Every attached process hears of a panic on its next Lock.
+    (void)header().mutex.Unlock(&file_);
+    return RegionError(RegionErrc::kRunRecovery,
+                       absl::StrFormat("region %s is panicked: the lock is not held; attach with "
+                                       "RegionOptions::recover to repair it and ClearPanic()",
+                                       options_.name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Region::ClearPanic() {
+  if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
+  const os::MutexOwner owner = header().mutex.owner();
+  if (!owner.held || owner.tid != os::CurrentThread().tid) {
+    return os::PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
+                             absl::StrFormat("region %s: ClearPanic needs the region lock held", options_.name));
+  }
+  header().panic.store(0, std::memory_order_release);
+  return absl::OkStatus();
 }
 
 absl::Status Region::Unlock() {

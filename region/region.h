@@ -58,8 +58,11 @@ class Region {
   [[nodiscard]] std::uint64_t size() const { return map_.size(); }
   [[nodiscard]] RegionHeader& header() const { return *static_cast<RegionHeader*>(map_.data()); }
 
-  // The region lock. Lock's kOwnerDied status means the lock IS held and the
-  // data may be inconsistent: repair and continue, or Panic().
+  // The region lock. Lock's kOwnerDied status (os::IsOwnerDead agrees)
+  // means the lock IS held and the data may be inconsistent: repair and
+  // continue, or Panic(). kRunRecovery means the region is panicked and the
+  // lock is NOT held -- every attached process hears it on its next Lock --
+  // unless this Region was attached with RegionOptions::recover.
   [[nodiscard]] absl::Status Lock();
   [[nodiscard]] absl::Status Unlock();
 
@@ -84,8 +87,16 @@ class Region {
   // Maps the region at the size its header now says.
   [[nodiscard]] absl::Status Remap();
 
-  // Marks the region panicked: every later Attach gets kRunRecovery.
+  // Marks the region panicked: every later Attach and every other attached
+  // process's next Lock get kRunRecovery.
   void Panic();
+  // The pthread_mutex_consistent of a region: with the lock held (a Region
+  // attached with RegionOptions::recover), marks the repaired region
+  // consistent again; everyone's Lock works again.
+  [[nodiscard]] absl::Status ClearPanic();
+  [[nodiscard]] bool panicked() const {
+    return attached() && header().panic.load(std::memory_order_acquire) != 0;
+  }
 
  private:
   friend class Attacher;

@@ -23,6 +23,7 @@
 #include "tests/support/helper.h"
 #include "os/file.h"
 #include "tests/support/region_fixture.h"
+#include "tests/support/region_worker.h"
 
 namespace osport::region {
 namespace {
@@ -341,6 +342,68 @@ TEST_F(FailedGrowTest, AFileLongerThanItsHeaderIsJoinedAtTheHeadersSize) {
   ASSERT_TRUE(j->Detach().ok());
   ASSERT_TRUE(Remove(o, false).ok());
 }
+
+// Recovery: a lock holder is killed; the next attach reports the owner death
+// once and the region is panicked; every attached process hears of it on its
+// next Lock (kRunRecovery, lock not held); a process attaching with
+// `recover` finds the data kept, clears the panic, and everyone's Lock works.
+class RecoveryTest : public testing::RegionTest, public ::testing::WithParamInterface<os::Backend> {};
+
+TEST_P(RecoveryTest, AKilledHolderIsRecoveredKeepingTheDataAndEveryoneIsTold) {
+  const RegionOptions o = Options("r", kSize, GetParam());
+  absl::StatusOr<Region> a = Region::Attach(o);
+  ASSERT_TRUE(a.ok()) << a.status();
+  Track(*a);
+  *static_cast<std::uint64_t*>(a->data()) = 42;
+  ASSERT_TRUE(a->Unlock().ok());
+  absl::StatusOr<os::Child> w1 = testing::StartRegionWorker(o);
+  absl::StatusOr<os::Child> w2 = testing::StartRegionWorker(o);
+  ASSERT_TRUE(w1.ok() && w2.ok());
+  ASSERT_EQ(testing::Ask(*w1, "attach").substr(0, 2), "ok");
+  ASSERT_EQ(testing::Ask(*w2, "attach").substr(0, 2), "ok");
+  ASSERT_EQ(testing::Ask(*w1, "lock"), "ok");
+  ASSERT_TRUE(w1->Kill().ok());
+  ASSERT_NE(w1->Wait().value(), 0);
+
+  absl::StatusOr<Region> b = Region::Attach(o);  // told once
+  EXPECT_EQ(RegionErrcOf(b.status()), RegionErrc::kOwnerDied) << b.status();
+  // Everyone already attached hears of the panic on the next Lock.
+  absl::Status locked = a->Lock();
+  EXPECT_TRUE(IsRunRecovery(locked)) << locked;
+  EXPECT_FALSE(os::IsOwnerDead(locked));
+  EXPECT_TRUE(IsRunRecovery(a->Lock()));  // the lock was not kept
+  EXPECT_EQ(testing::Ask(*w2, "lock").substr(0, 16), "err run_recovery");
+
+  RegionOptions ro = o;
+  ro.recover = true;
+  absl::StatusOr<Region> c = Region::Attach(ro);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->created());
+  EXPECT_TRUE(c->panicked());
+  EXPECT_EQ(*static_cast<std::uint64_t*>(c->data()), 42u);  // the data is kept
+  ASSERT_TRUE(c->ClearPanic().ok());
+  ASSERT_TRUE(c->Unlock().ok());
+  EXPECT_EQ(c->ClearPanic().code(), absl::StatusCode::kFailedPrecondition);  // needs the lock
+
+  ASSERT_TRUE(a->Lock().ok());
+  ASSERT_TRUE(a->Unlock().ok());
+  EXPECT_EQ(testing::Ask(*w2, "lock"), "ok");
+  EXPECT_EQ(testing::Ask(*w2, "unlock"), "ok");
+  EXPECT_EQ(testing::Ask(*w2, "detach"), "ok");
+  EXPECT_EQ(testing::Ask(*w2, "exit"), "");
+  EXPECT_EQ(w2->Wait().value(), 0);
+  ASSERT_TRUE(c->Detach().ok());
+  ASSERT_TRUE(a->Lock().ok());
+  a->header().flags |= kFlagRemoveOnDetach;
+  ASSERT_TRUE(a->Unlock().ok());
+  ASSERT_TRUE(a->Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("r")).value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RecoveryTest, ::testing::ValuesIn(testing::SharedBackends()),
+                         [](const ::testing::TestParamInfo<os::Backend>& p) {
+                           return std::string(os::BackendName(p.param));
+                         });
 
 }  // namespace
 }  // namespace osport::region
