@@ -405,5 +405,58 @@ INSTANTIATE_TEST_SUITE_P(Backends, RecoveryTest, ::testing::ValuesIn(testing::Sh
                            return std::string(os::BackendName(p.param));
                          });
 
+// args: home name backend size n. Removes (non-force) n times; replies
+// "ok" if every outcome was removed, marked (kBusy) or not there.
+OSPORT_TEST_HELPER(RemoverLoop) {
+  const RegionOptions o = HelperOptions(args);
+  const int n = std::stoi(args[4]);
+  for (int i = 0; i < n; ++i) {
+    absl::Status s = Remove(o, false);
+    if (!s.ok() && RegionErrcOf(s) != RegionErrc::kBusy && s.code() != absl::StatusCode::kNotFound) {
+      testing::TellParent(absl::StrCat("err ", s.ToString()));
+      return 1;
+    }
+  }
+  testing::TellParent("ok");
+  return 0;
+}
+
+// Removal racing attach: three processes attach/lock/count/detach in a
+// loop while a fourth removes in a loop. Every call succeeds (or is marked /
+// not there for the remover), and after the last removal nothing is left:
+// no file, no system memory -- nobody ended up in memory no name points to.
+class RemoveRaceTest : public testing::RegionTest, public ::testing::WithParamInterface<os::Backend> {};
+
+TEST_P(RemoveRaceTest, AttachersAndARemoverInLoopsLeaveNothingBehind) {
+  const RegionOptions o = Options("r", kSize, GetParam());
+  const std::vector<std::string> baseline = testing::SystemMemoryNow();
+  std::vector<os::Child> workers;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<os::Child> w = testing::StartRegionWorker(o);
+    ASSERT_TRUE(w.ok()) << w.status();
+    workers.push_back(std::move(*w));
+  }
+  absl::StatusOr<os::Child> remover = testing::StartHelper(
+      "RemoverLoop", {dir(), "r", std::string(os::BackendName(GetParam())), absl::StrCat(kSize), "60"});
+  ASSERT_TRUE(remover.ok()) << remover.status();
+  for (os::Child& w : workers) ASSERT_TRUE(w.Send("rounds 60").ok());
+  for (os::Child& w : workers) EXPECT_EQ(w.ReadLine().value_or(""), "ok");
+  EXPECT_EQ(remover->ReadLine().value_or(""), "ok");
+  EXPECT_EQ(remover->Wait().value(), 0);
+  for (os::Child& w : workers) {
+    EXPECT_EQ(testing::Ask(w, "exit"), "");
+    EXPECT_EQ(w.Wait().value(), 0);
+  }
+  absl::Status last = Remove(o, false);
+  EXPECT_TRUE(last.ok() || last.code() == absl::StatusCode::kNotFound) << last;
+  EXPECT_FALSE(os::Exists(Path("r")).value());
+  EXPECT_EQ(testing::SystemMemoryNow(), baseline) << "system memory left behind";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RemoveRaceTest, ::testing::ValuesIn(testing::SharedBackends()),
+                         [](const ::testing::TestParamInfo<os::Backend>& p) {
+                           return std::string(os::BackendName(p.param));
+                         });
+
 }  // namespace
 }  // namespace osport::region
