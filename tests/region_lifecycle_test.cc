@@ -142,8 +142,11 @@ class LifecycleCrashTest : public testing::RegionTest,
           << r->size();
       ASSERT_TRUE(r->Unlock().ok());
       ASSERT_TRUE(r->Detach().ok());
+      // NotFound is right too: a remover killed after marking the region
+      // leaves the mark, and our detach, the last, removed it.
       absl::Status removed = Remove(Opts(), false);
-      ASSERT_TRUE(removed.ok()) << removed;
+      ASSERT_TRUE(removed.ok() || (step() == "remove" && removed.code() == absl::StatusCode::kNotFound))
+          << removed;
     }
     EXPECT_FALSE(os::Exists(Path("r")).value()) << where;
     EXPECT_EQ(testing::SystemMemoryNow(), baseline_) << where << ": system memory left behind";
