@@ -82,6 +82,14 @@ absl::Status ValidateRange(const File& file, std::uint64_t offset, std::uint64_t
   return absl::OkStatus();
 }
 
+absl::Status ValidateLockRange(const File& file, std::uint64_t offset, std::uint64_t len) {
+  if (len == 0) {
+    return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                         absl::StrFormat("lock range of \"%s\" at %u is empty", file.path(), offset));
+  }
+  return ValidateRange(file, offset, len);
+}
+
 }  // namespace internal
 
 absl::StatusOr<std::uint64_t> Seek(File& file, std::uint64_t pgsize, std::uint64_t pageno,

@@ -129,6 +129,35 @@ struct IoInfo {
 // file, never over existing data (holes below the end stay holes there).
 [[nodiscard]] absl::Status Allocate(File& file, std::uint64_t offset, std::uint64_t len);
 
+// Byte-range locks that the kernel releases when their holder dies: the
+// region's liveness locks (region/lifecycle.h). A lock belongs to the open
+// file -- the descriptor or handle -- where the platform allows it (Linux
+// open-file-description locks, F_OFD_SETLK; Win32 LockFileEx), so two Files
+// of one file in one process conflict like two processes, and closing one
+// File never drops the locks of another. Where only classic fcntl locks
+// exist, locks belong to the process: they never conflict within it, and
+// closing ANY descriptor of the file drops all of them (keep one File per
+// file per process there); RangeLocksPerOpenFile() says which holds.
+// Win32 locks are mandatory (a locked byte cannot be read or written through
+// another handle): lock bytes past any data, as the region does.
+enum class RangeLock : std::uint8_t { kShared, kExclusive };
+
+// Takes a lock of `kind` on [offset, offset + len) without waiting. true:
+// taken; false: another holder's lock conflicts (EAGAIN/EACCES,
+// ERROR_LOCK_VIOLATION); an error otherwise. Where RangeLockConvertsInPlace()
+// a lock this File already holds on the range is converted atomically
+// (shared <-> exclusive); elsewhere unlock first. len must be > 0.
+[[nodiscard]] absl::StatusOr<bool> TryLockRange(File& file, std::uint64_t offset, std::uint64_t len,
+                                                RangeLock kind);
+
+// Releases this File's lock on [offset, offset + len) (nothing held is OK).
+[[nodiscard]] absl::Status UnlockRange(File& file, std::uint64_t offset, std::uint64_t len);
+
+// Whether range locks belong to the open file (OFD / handle) rather than to
+// the process; whether TryLockRange converts a held lock in place.
+[[nodiscard]] bool RangeLocksPerOpenFile();
+[[nodiscard]] bool RangeLockConvertsInPlace();
+
 // Flushes the file's data to stable storage.
 [[nodiscard]] absl::Status Sync(File& file);
 

@@ -90,7 +90,10 @@ class Mapping {
 
 // Creates named system memory of `size` bytes (kSysV, kPosixShm,
 // kPagingFile) for the region whose backing (stub) file is `stub`, with
-// permissions `mode`, and maps it. The returned mapping's system_id() is
+// permissions `mode`, and maps it. Its name (SysV key, shm name, section
+// name) is derived from the stub's identity, so memory whose id never
+// reached the stub can still be found (RemoveSystemMemoryOf). The caller
+// must hold the stub's exclusive liveness lock (region/liveness.h). The returned mapping's system_id() is
 // what joiners pass to AttachSystemMemory. Zero-filled. Nothing is left
 // behind on failure.
 [[nodiscard]] absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub,
@@ -105,6 +108,13 @@ class Mapping {
 // Removes system memory by id (IPC_RMID, shm_unlink; nothing on Win32, where
 // a section dies with its last handle). Memory already gone is OK.
 [[nodiscard]] absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id);
+
+// Removes system memory of `backend` that a creator for `stub` made but
+// never recorded (it died first): POSIX names it from the stub's identity
+// (device + inode), so it can be found; only memory that is unattached and
+// was never written is removed, never another region's. Win32 paging-file
+// sections die with their last handle: nothing to do. Other backends: OK.
+[[nodiscard]] absl::Status RemoveSystemMemoryOf(Backend backend, File& stub);
 
 // Faults in [offset, offset + len) of a mapping for writing, so later
 // accesses take no page faults (and file pages are allocated).

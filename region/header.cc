@@ -1,6 +1,9 @@
 // Format words, header validation and the attachment table.
 #include "region/header.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "absl/strings/str_format.h"
 #include "os/map.h"
 #include "os/process.h"
@@ -77,14 +80,11 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
   if (h.attach_slots != kMaxAttachments) {
     return corrupt(absl::StrFormat("%u attachment slots (expected %u)", h.attach_slots, kMaxAttachments));
   }
-  std::uint64_t sum = 0;
+  // The reference count is a cache of the slots (RepairRefcount): a process
+  // killed between updating its slot and the count leaves them apart, which
+  // is not corruption.
   for (const Attachment& a : h.attachments) {
     if (a.pid == 0 && (a.count != 0 || a.start != 0)) return corrupt("a free attachment slot is not empty");
-    sum += a.count;
-  }
-  if (sum != h.refcount) {
-    return corrupt(absl::StrFormat("reference count %u does not match the %u recorded attachments",
-                                   h.refcount, sum));
   }
   switch (static_cast<os::Backend>(h.backend)) {
     case os::Backend::kFile:
@@ -147,6 +147,17 @@ absl::Status DropAttachment(RegionHeader& h, std::uint32_t pid, std::uint64_t st
   return RegionError(RegionErrc::kCorrupt,
                      absl::StrFormat("region %s: this process (pid %u) is not recorded as attached",
                                      name, pid));
+}
+
+std::uint32_t CountAttachments(const RegionHeader& h) {
+  std::uint64_t sum = 0;
+  for (const Attachment& a : h.attachments) sum += a.pid == 0 ? 0 : a.count;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(sum, UINT32_MAX));
+}
+
+void RepairRefcount(RegionHeader& h) {
+  const std::uint32_t sum = CountAttachments(h);
+  if (h.refcount != sum) h.refcount = sum;
 }
 
 std::uint32_t ReconcileDead(RegionHeader& h) {

@@ -37,7 +37,7 @@ struct RegionHeader {
   os::Mutex mutex;                  // 0: first, 64 bytes
   std::atomic<std::uint32_t> magic; // 64: kRegionMagic once initialised, 0 while created/removed
   std::uint32_t format;             // 68: FormatWord(): layout version, mutex kind, sizes
-  std::uint32_t refcount;           // 72: sum of the attachment counts
+  std::uint32_t refcount;           // 72: sum of the attachment counts (a cache: RepairRefcount)
   std::atomic<std::uint32_t> panic; // 76: non-zero: every attach gets kRunRecovery
   std::atomic<std::uint64_t> size;  // 80: total region size in bytes (read unlocked by NeedsRemap)
   std::uint32_t version;            // 88: library version that created it (major<<16|minor<<8|patch)
@@ -91,6 +91,11 @@ static_assert(alignof(RegionHeader) == 8, "same alignment on 32- and 64-bit targ
                                          absl::string_view name);
 [[nodiscard]] absl::Status DropAttachment(RegionHeader& h, std::uint32_t pid, std::uint64_t start,
                                           absl::string_view name);
+// The sum of the slots' counts: what refcount caches. Writers update a slot
+// and then refcount; a process killed in between leaves them apart, so
+// every locked user first repairs the cache from the slots.
+[[nodiscard]] std::uint32_t CountAttachments(const RegionHeader& h);
+void RepairRefcount(RegionHeader& h);
 // Drops the slots of dead processes; returns how many attachments it dropped.
 std::uint32_t ReconcileDead(RegionHeader& h);
 

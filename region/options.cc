@@ -54,6 +54,9 @@ absl::Status ValidateOptions(const RegionOptions& o) {
                                    "non-negative back-off",
                                    n));
   }
+  if (o.attach_timeout < absl::ZeroDuration() || o.attach_timeout == absl::InfiniteDuration()) {
+    return Invalid(absl::StrFormat("region %s: the attach timeout must be finite and non-negative", n));
+  }
   return ResolveBackend(o).status();
 }
 

@@ -47,6 +47,15 @@ struct RegionOptions {
   // (no page faults later while holding locks) and guarantee disk blocks.
   bool prefault = false;
   RetryPolicy retry;
+  // The longest Attach waits for another process that holds the region's
+  // liveness lock exclusively (creating, replacing or destroying it) or for
+  // contenders replacing an abandoned one; then kNotReady. Bounded by default:
+  // a little beyond the default retry policy's 12 s.
+  absl::Duration attach_timeout = absl::Seconds(15);
+  // Join a panicked region to repair it (instead of kRunRecovery): Attach
+  // returns it locked even when it finds a dead lock holder, its Lock()
+  // ignores the panic, and Region::ClearPanic() marks it consistent again.
+  bool recover = false;
 };
 
 // The backing file's path, or InvalidArgument naming what is wrong with the

@@ -14,17 +14,23 @@
 #include "os/thread.h"
 #include "os/time.h"
 #include "region/grow.h"
+#include "region/liveness.h"
 
 namespace osport::region {
 
 using os::HasErrno;
 
+static_assert(os::config::kRegionSizeMax < kLivenessOffset,
+              "the liveness byte must lie past every byte of region data");
+
 namespace {
 
 os::ProcessIdentity Me() { return os::CurrentProcess(); }
 
-// Removes a stale file, but only if `path` still names the file we opened:
-// another process may already have replaced it with a fresh region.
+// Removes the region's name, but only if `path` still names the file we
+// opened. Callers hold the file's exclusive liveness lock: every process that
+// removes or replaces a region file holds it, so between this check and the
+// unlink nobody else can have replaced the file (region/liveness.h).
 void UnlinkIfSame(os::File& file, const std::string& path) {
   absl::StatusOr<bool> same = os::IsSameFile(file, path);
   if (same.ok() && *same) (void)os::Unlink(path);
@@ -40,6 +46,7 @@ class Attacher {
 
   absl::StatusOr<Region> Run() {
     if (!os::BackendShared(backend_)) return AttachPrivate();
+    deadline_ = absl::Now() + o_.attach_timeout;
     std::string why;
     for (int attempt = 0;; ++attempt) {
       Region r;
@@ -171,27 +178,161 @@ class Attacher {
     return s;
   }
 
-  // One try of __db_rattach. OK + !retry: `r` is attached and locked.
+  // What a joiner found under the shared liveness lock.
+  enum class Found { kValid, kAbandoned, kMemoryGone };
+
+  // One try of __db_rattach, by the protocol of region/liveness.h. OK +
+  // !retry: `r` is attached, locked, and holds the shared liveness lock.
   absl::Status Once(Region& r, bool* retry, std::string* why) {
     r.options_ = o_;
     r.path_ = path_;
+    r.owner_pid_ = Me().pid;
     bool created = false;
     if (absl::Status s = OpenFile(r, &created, retry, why); !s.ok() || *retry) return s;
-    absl::Status s = created ? Create(r) : Join(r, retry, why);
+    bool initialising = false;
+    absl::Status s = Settle(r, created, &initialising, retry, why);
     if (!s.ok() || *retry) {
-      // Discard what this try made: the mapping, system memory and file we
-      // created, never anything another process made.
+      // Discard what this try made. Only an initialiser, and only while it
+      // still holds the exclusive lock (nobody else is attached, and nobody
+      // else can replace or remove the file meanwhile), removes the memory
+      // it made and the file; never anything another process made.
       const std::uint64_t sysid = r.map_.system_id();
       const os::Backend mapped = r.map_.backend();
       const bool had_map = r.map_.mapped();
       (void)r.map_.Unmap();
-      if (created) {
+      if (initialising && r.live_.held() == Liveness::Held::kExclusive) {
         if (had_map && os::BackendNamed(mapped)) (void)os::RemoveSystemMemory(mapped, sysid);
         UnlinkIfSame(r.file_, path_);
       }
+      r.live_.Forget();  // closing the file drops the lock
       (void)r.file_.Close();
     }
     return s;
+  }
+
+  absl::Status TimedOut(const std::string& what) const {
+    return RegionError(RegionErrc::kNotReady,
+                       absl::StrFormat("region %s: not ready within the attach timeout (%s): %s",
+                                       o_.name, absl::FormatDuration(o_.attach_timeout), what));
+  }
+
+  // Steps 1-5 of the protocol: create, join, or replace an abandoned region.
+  absl::Status Settle(Region& r, bool fresh, bool* initialising, bool* retry, std::string* why) {
+    if (fresh) {
+      absl::StatusOr<bool> got = r.live_.Try(r.file_, os::RangeLock::kExclusive);
+      if (!got.ok()) return got.status();
+      if (*got) {
+        // Still empty? A joiner may have opened the new file before we
+        // locked it, replaced it, and even detached again already.
+        absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
+        if (!info.ok()) return info.status();
+        if (info->size() == 0) {
+          *initialising = true;
+          return CreateAndPublish(r);
+        }
+      }
+      // A joiner got to the new file before us: go on as a joiner (a held
+      // exclusive lock is converted to shared below).
+    }
+    std::uint64_t pause_us = 500 + Me().pid % 1024;
+    for (;;) {
+      absl::StatusOr<bool> shared = r.live_.Wait(r.file_, os::RangeLock::kShared, deadline_);
+      if (!shared.ok()) return shared.status();
+      if (!*shared) return TimedOut("another process holds it exclusively (creating, replacing or removing it)");
+      Found found = Found::kValid;
+      absl::Status s = Join(r, &found, retry, why);
+      if (!s.ok() || *retry || found == Found::kValid) return s;
+      // Holding shared, so nobody is initialising: the region was abandoned
+      // by a dead creator, destroyed, or its memory vanished. Only a process
+      // alone with it may act.
+      (void)r.map_.Unmap();
+      if (absl::Status rs = r.live_.Release(r.file_); !rs.ok()) return rs;
+      absl::StatusOr<bool> alone = r.live_.Try(r.file_, os::RangeLock::kExclusive);
+      if (!alone.ok()) return alone.status();
+      if (!*alone) {
+        if (absl::Now() >= deadline_) {
+          if (found == Found::kMemoryGone) return MemoryGoneUnderAttachers(*why);
+          return TimedOut(*why + "; other processes hold it");
+        }
+        if (absl::Status sl = os::Sleep(0, pause_us); !sl.ok()) return sl;
+        pause_us = std::min<std::uint64_t>(pause_us * 2, 16000);
+        continue;  // another joiner is looking too, or attachers hold it
+      }
+      absl::StatusOr<bool> same = os::IsSameFile(r.file_, path_);
+      if (!same.ok()) return same.status();
+      if (!*same) {
+        *retry = true;
+        *why = "it was removed while joining";
+        return absl::OkStatus();
+      }
+      // Alone with the file that still has the name. Someone may have
+      // initialised it between our release and our exclusive lock: look again.
+      found = Found::kValid;
+      s = Join(r, &found, retry, why);
+      if (!s.ok() || *retry) return s;
+      if (found == Found::kValid) return Downgrade(r);
+      (void)r.map_.Unmap();
+      *initialising = true;
+      return Replace(r);
+    }
+  }
+
+  // Exclusive -> shared once the region is complete (in place where the
+  // platform converts locks; Win32 releases and takes shared, waiting out
+  // anyone who took exclusive in between: they find a valid header).
+  absl::Status Downgrade(Region& r) {
+    absl::StatusOr<bool> got = r.live_.Wait(r.file_, os::RangeLock::kShared, deadline_);
+    if (!got.ok()) return got.status();
+    if (!*got) return TimedOut("could not take the shared liveness lock after initialising");
+    return absl::OkStatus();
+  }
+
+  absl::Status CreateAndPublish(Region& r) {
+    if (absl::Status s = Create(r); !s.ok()) return s;
+    return Downgrade(r);
+  }
+
+  absl::Status MemoryGoneUnderAttachers(const std::string& why) const {
+    return RegionError(RegionErrc::kBusy,
+                       absl::StrFormat("region %s: its memory is gone (%s) but other processes still "
+                                       "hold it attached (their liveness locks on %s are held); "
+                                       "refusing to create a new region under them",
+                                       o_.name, why, path_));
+  }
+
+  // Removes the system memory an abandoned stub names, if it names any, and
+  // memory whose creator died before recording it (derived from the stub).
+  void RemoveStaleMemory(Region& r) {
+    if (os::BackendNamed(backend_)) (void)os::RemoveSystemMemoryOf(backend_, r.file_);
+    alignas(8) std::byte buf[kHeaderSize];
+    absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
+    if (!pos.ok()) return;
+    absl::StatusOr<std::size_t> n = os::Read(r.file_, buf);
+    if (!n.ok() || *n != kHeaderSize) return;
+    const auto* stub = reinterpret_cast<const RegionHeader*>(buf);
+    const auto backend = static_cast<os::Backend>(stub->backend);
+    if ((stub->flags & kFlagNamed) != 0 && os::BackendNamed(backend) &&
+        os::BackendSupported(backend)) {
+      (void)os::RemoveSystemMemory(backend, stub->system_id);
+    }
+  }
+
+  // Step 4: alone (exclusive) with an abandoned region that still has its
+  // name: initialise it in place, or (a joiner that may not create) remove it.
+  absl::Status Replace(Region& r) {
+    RemoveStaleMemory(r);
+    if (!o_.create) {
+      UnlinkIfSame(r.file_, path_);  // we hold exclusive: nobody can replace it meanwhile
+      return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+                               absl::StrFormat("region %s does not exist (%s was abandoned by a dead "
+                                               "creator and is now removed)",
+                                               o_.name, path_));
+    }
+    if (absl::Status s = os::Truncate(r.file_, 0); !s.ok()) return s;
+    if (absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet); !pos.ok()) {
+      return pos.status();
+    }
+    return CreateAndPublish(r);
   }
 
   absl::Status Create(Region& r) {
@@ -199,6 +340,10 @@ class Attacher {
       absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(backend_, r.file_, size_, o_.mode);
       if (!m.ok()) return m.status();
       r.map_ = std::move(*m);
+      // Record the id in the stub before the memory is written (magic still
+      // 0), so whoever replaces an abandoned creation, or remove --force,
+      // finds it. Before this point its name is derived from the stub.
+      if (absl::Status s = WriteStub(r, /*complete=*/false); !s.ok()) return s;
     } else {
       if (absl::Status s = GrowRegionFile(r.file_, 0, size_); !s.ok()) return s;
       absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, size_);
@@ -210,40 +355,58 @@ class Attacher {
       if (o_.private_region) r.remove_file_on_detach_ = true;
     }
     if (absl::Status s = Initialise(r); !s.ok()) return s;
-    if (os::BackendNamed(backend_)) {
-      // The stub holds exactly the header. Seek first: under the Win95 rule a
-      // previous incarnation may have written this file already.
-      absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
-      if (!pos.ok()) return pos.status();
-      const auto* bytes = static_cast<const std::byte*>(r.map_.data());
-      if (absl::Status s = os::Write(r.file_, gsl::span<const std::byte>(bytes, kHeaderSize)); !s.ok()) {
-        return s;
-      }
-    }
+    if (os::BackendNamed(backend_)) return WriteStub(r, /*complete=*/true);
     return absl::OkStatus();
   }
 
-  absl::Status Join(Region& r, bool* retry, std::string* why) {
-    auto again = [&](std::string reason) {
-      *retry = true;
+  // The stub holds exactly the header: complete, a copy of the initialised
+  // header; otherwise only what finds the memory (backend, id, size), with
+  // the magic 0. Seek first: a previous incarnation may have written it.
+  absl::Status WriteStub(Region& r, bool complete) {
+    alignas(8) std::byte buf[kHeaderSize] = {};
+    const std::byte* bytes = buf;
+    if (complete) {
+      bytes = static_cast<const std::byte*>(r.map_.data());
+    } else {
+      auto* h = reinterpret_cast<RegionHeader*>(buf);
+      h->flags = kFlagNamed;
+      h->backend = static_cast<std::uint32_t>(backend_);
+      h->system_id = r.map_.system_id();
+      h->size.store(r.map_.size(), std::memory_order_relaxed);
+    }
+    absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
+    if (!pos.ok()) return pos.status();
+    return os::Write(r.file_, gsl::span<const std::byte>(bytes, kHeaderSize));
+  }
+
+  // Step 3: look at the header while holding the shared (or exclusive)
+  // liveness lock. kAbandoned / kMemoryGone in *found are not errors.
+  absl::Status Join(Region& r, Found* found, bool* retry, std::string* why) {
+    auto abandoned = [&](Found what, std::string reason) {
+      *found = what;
       *why = std::move(reason);
       return absl::OkStatus();
     };
     absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
     if (!info.ok()) return info.status();
     const std::uint64_t fsize = info->size();
-    if (fsize < kHeaderSize) return again(absl::StrFormat("its file has %u bytes: not initialised yet", fsize));
+    if (fsize < kHeaderSize) {
+      return abandoned(Found::kAbandoned,
+                       absl::StrFormat("its file has %u bytes and no live creator", fsize));
+    }
     bool named = false;
     std::uint64_t map_size = fsize;
     if (fsize == kHeaderSize) {
       // A stub: the region lives in system memory named by the header.
       alignas(8) std::byte buf[kHeaderSize];
+      absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
+      if (!pos.ok()) return pos.status();
       absl::StatusOr<std::size_t> n = os::Read(r.file_, buf);
       if (!n.ok()) return n.status();
-      if (*n != kHeaderSize) return again("its stub is still being written");
+      if (*n != kHeaderSize) return abandoned(Found::kAbandoned, "its stub is incomplete and no creator is alive");
       const auto* stub = reinterpret_cast<const RegionHeader*>(buf);
       const std::uint32_t magic = stub->magic.load(std::memory_order_relaxed);
-      if (magic == 0) return again("its stub is not written yet");
+      if (magic == 0) return abandoned(Found::kAbandoned, "its stub was never completed and no creator is alive");
       if (absl::Status s = CheckMagicAndFormat(magic, stub->format, o_.name); !s.ok()) return s;
       const auto stub_backend = static_cast<os::Backend>(stub->backend);
       map_size = stub->size.load(std::memory_order_relaxed);
@@ -258,8 +421,7 @@ class Attacher {
           os::AttachSystemMemory(stub_backend, r.file_, stub->system_id, map_size);
       if (!m.ok()) {
         if (!HasErrno(m.status(), EAGAIN)) return m.status();
-        UnlinkIfSame(r.file_, path_);  // the seed's EAGAIN path: a stale stub
-        return again(std::string(m.status().message()));
+        return abandoned(Found::kMemoryGone, std::string(m.status().message()));
       }
       r.map_ = std::move(*m);
       named = true;
@@ -276,22 +438,36 @@ class Attacher {
     const std::uint32_t magic = h.magic.load(std::memory_order_acquire);
     if (magic == 0) {
       if (named && os::config::kZeroOnLastClose) {
-        // The Win95 rule: its last user released the memory. The stub is
-        // stale; whoever finds it removes both and starts over.
-        (void)os::RemoveSystemMemory(r.map_.backend(), r.map_.system_id());
-        UnlinkIfSame(r.file_, path_);
-        return again("its memory was released by its last user (zero on last close)");
+        // The Win95 rule: its last user released the memory.
+        return abandoned(Found::kAbandoned, "its memory was released by its last user (zero on last close)");
       }
-      return again("its header is not initialised yet");
+      return abandoned(Found::kAbandoned, "its header was never completed and no creator is alive");
     }
     if (absl::Status s = CheckMagicAndFormat(magic, h.format, o_.name); !s.ok()) return s;
+    if (!named) {
+      // The file may be longer than the header says (a grow that failed or
+      // died before storing its size): map what the header says, never more
+      // than the file holds.
+      const std::uint64_t claimed = h.size.load(std::memory_order_acquire);
+      if (claimed < map_size && claimed >= 2 * kHeaderSize && claimed % kHeaderSize == 0) {
+        (void)r.map_.Unmap();
+        absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, claimed, fsize);
+        if (!m.ok()) return m.status();
+        r.map_ = std::move(*m);
+        map_size = claimed;
+      }
+    }
+    RegionHeader& hh = r.header();
     if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
-    if (h.panic.load(std::memory_order_acquire) != 0) return Panicked();
+    if (hh.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
 
-    absl::Status locked = h.mutex.Lock(&r.file_);
+    absl::Status locked = hh.mutex.Lock(&r.file_);
     if (os::IsOwnerDead(locked)) {
-      h.panic.store(1, std::memory_order_release);
-      (void)h.mutex.Unlock(&r.file_);
+      hh.panic.store(1, std::memory_order_release);
+      if (o_.recover) locked = absl::OkStatus();  // joined to repair it: keep the lock
+    }
+    if (os::IsOwnerDead(locked)) {
+      (void)hh.mutex.Unlock(&r.file_);
       return RegionError(RegionErrc::kOwnerDied,
                          absl::StrFormat("region %s: a process died holding the region lock; the "
                                          "region is now marked panicked (run recovery)",
@@ -299,7 +475,7 @@ class Attacher {
     }
     if (!locked.ok()) return locked;
     absl::Status s = JoinLocked(r, map_size, named, retry, why);
-    if (!s.ok() || *retry) (void)h.mutex.Unlock(&r.file_);
+    if (!s.ok() || *retry) (void)hh.mutex.Unlock(&r.file_);
     return s;
   }
 
@@ -338,13 +514,14 @@ class Attacher {
       return absl::OkStatus();
     }
     if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
-    if (h.panic.load(std::memory_order_acquire) != 0) return Panicked();
+    if (h.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
     if (absl::Status s = CheckFields(h, map_size, o_.name); !s.ok()) return s;
     if (o_.size != 0 && !o_.size_is_default && RoundRegionSize(o_.size) > map_size) {
       return RegionError(RegionErrc::kTooSmall,
                          absl::StrFormat("region %s has %u bytes, fewer than the %u asked for",
                                          o_.name, map_size, RoundRegionSize(o_.size)));
     }
+    RepairRefcount(h);
     ReconcileDead(h);
     const os::ProcessIdentity me = Me();
     return AddAttachment(h, me.pid, me.start, o_.name);
@@ -352,8 +529,8 @@ class Attacher {
 
   absl::Status Panicked() {
     return RegionError(RegionErrc::kRunRecovery,
-                       absl::StrFormat("region %s is panicked: run recovery (remove it with force "
-                                       "and recreate)",
+                       absl::StrFormat("region %s is panicked: run recovery (attach with "
+                                       "RegionOptions::recover, repair, Region::ClearPanic)",
                                        o_.name));
   }
 
@@ -361,6 +538,7 @@ class Attacher {
   const std::string path_;
   const os::Backend backend_;
   const std::uint64_t size_;
+  absl::Time deadline_;
 };
 
 absl::StatusOr<Region> Region::Attach(const RegionOptions& options) {
@@ -379,8 +557,11 @@ Region::~Region() {
 
 Region::Region(Region&& other) noexcept
     : options_(std::move(other.options_)), path_(std::move(other.path_)),
-      file_(std::move(other.file_)), map_(std::move(other.map_)), created_(other.created_),
-      remove_file_on_detach_(other.remove_file_on_detach_) {}
+      file_(std::move(other.file_)), map_(std::move(other.map_)), live_(other.live_),
+      owner_pid_(other.owner_pid_), created_(other.created_),
+      remove_file_on_detach_(other.remove_file_on_detach_) {
+  other.live_.Forget();
+}
 
 Region& Region::operator=(Region&& other) noexcept {
   if (this != &other) {
@@ -389,6 +570,9 @@ Region& Region::operator=(Region&& other) noexcept {
     path_ = std::move(other.path_);
     file_ = std::move(other.file_);
     map_ = std::move(other.map_);
+    live_ = other.live_;
+    other.live_.Forget();
+    owner_pid_ = other.owner_pid_;
     created_ = other.created_;
     remove_file_on_detach_ = other.remove_file_on_detach_;
   }
@@ -401,7 +585,36 @@ std::uint64_t Region::data_size() const { return map_.size() - kHeaderSize; }
 
 absl::Status Region::Lock() {
   if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
-  return header().mutex.Lock(&file_);
+  absl::Status s = header().mutex.Lock(&file_);
+  if (os::IsOwnerDead(s)) {
+    // One status, one meaning: the lock is held and the data may be half
+    // updated (os::IsOwnerDead and RegionErrcOf agree).
+    return RegionError(RegionErrc::kOwnerDied,
+                       absl::StrFormat("region %s: the previous holder of the region lock died; "
+                                       "you hold it now: repair the data, or Panic()",
+                                       options_.name));
+  }
+  if (!s.ok()) return s;
+  if (header().panic.load(std::memory_order_acquire) != 0 && !options_.recover) {
+    // Every attached process hears of a panic on its next Lock.
+    (void)header().mutex.Unlock(&file_);
+    return RegionError(RegionErrc::kRunRecovery,
+                       absl::StrFormat("region %s is panicked: the lock is not held; attach with "
+                                       "RegionOptions::recover to repair it and ClearPanic()",
+                                       options_.name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Region::ClearPanic() {
+  if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
+  const os::MutexOwner owner = header().mutex.owner();
+  if (!owner.held || owner.tid != os::CurrentThread().tid) {
+    return os::PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
+                             absl::StrFormat("region %s: ClearPanic needs the region lock held", options_.name));
+  }
+  header().panic.store(0, std::memory_order_release);
+  return absl::OkStatus();
 }
 
 absl::Status Region::Unlock() {
@@ -415,15 +628,25 @@ void Region::Panic() {
 
 void Region::Abandon() {
   (void)map_.Unmap();
+  live_.Forget();  // closing the file drops the kernel's lock
   (void)file_.Close();
 }
 
-absl::Status Region::Detach() {
+bool Region::Inherited() const { return owner_pid_ != 0 && owner_pid_ != Me().pid; }
+
+absl::Status Region::Detach() { return DetachAndReport(nullptr); }
+
+absl::Status Region::DetachAndReport(bool* destroyed) {
+  if (destroyed != nullptr) *destroyed = false;
   if (!attached()) {
     return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
                              absl::StrFormat("region %s is not attached", options_.name));
   }
-  if (!os::BackendShared(map_.backend())) {
+  if (!os::BackendShared(map_.backend()) || Inherited()) {
+    // Private memory; or a Region inherited across fork(): the child is not
+    // an attacher, so it only unmaps and closes -- never the header, the
+    // file or system memory (and closing its copy of the descriptor leaves
+    // the parent's liveness lock alone).
     Abandon();
     return absl::OkStatus();
   }
@@ -438,14 +661,21 @@ absl::Status Region::Detach() {
     return os::Annotate(locked, "detach region " + options_.name);
   }
   const os::ProcessIdentity me = Me();
+  RepairRefcount(h);
   absl::Status dropped = DropAttachment(h, me.pid, me.start, options_.name);
   ReconcileDead(h);
   const bool marked = (h.flags & kFlagRemoveOnDetach) != 0 || remove_file_on_detach_;
   const bool last = h.refcount == 0;
-  const std::uint32_t others = h.refcount;
-  const bool destroy = marked && last;
+  bool destroy = false;
+  if (marked && last) {
+    // The table says we are the last; the kernel must agree: a joiner that
+    // holds the shared lock but waits for the mutex we hold is not in the
+    // table yet. Refused: it will find the mark, and its detach removes it.
+    absl::StatusOr<bool> alone = live_.Try(file_, os::RangeLock::kExclusive);
+    destroy = alone.ok() && *alone;
+  }
   if (destroy) {
-    h.magic.store(0, std::memory_order_release);  // joiners waiting for the lock retry
+    h.magic.store(0, std::memory_order_release);  // anyone who looks later sees no region
   } else if (last) {
     os::ReleaseLastUser(map_, sizeof(os::Mutex));
   }
@@ -453,27 +683,24 @@ absl::Status Region::Detach() {
   const os::Backend backend = map_.backend();
   const std::uint64_t sysid = map_.system_id();
   absl::Status unmapped = map_.Unmap();
-  absl::Status closed = file_.Close();
   const std::string context = "detach region " + options_.name;
+  absl::Status removed = absl::OkStatus();
   if (destroy) {
-    if (os::BackendNamed(backend)) {
-      if (absl::Status s = os::RemoveSystemMemory(backend, sysid); !s.ok()) {
-        return os::Annotate(s, context);
-      }
+    // Still holding exclusive: remove the memory, then the name if it is
+    // still ours (only a remove --force can have taken it meanwhile).
+    if (os::BackendNamed(backend)) removed = os::RemoveSystemMemory(backend, sysid);
+    absl::StatusOr<bool> same = os::IsSameFile(file_, path_);
+    if (same.ok() && *same) {
+      if (absl::Status s = os::Unlink(path_); !s.ok() && !HasErrno(s, ENOENT) && removed.ok()) removed = s;
     }
-    if (absl::Status s = os::Unlink(path_); !s.ok() && !HasErrno(s, ENOENT)) {
-      return os::Annotate(s, context);
-    }
+    if (destroyed != nullptr) *destroyed = true;
   }
+  live_.Forget();
+  absl::Status closed = file_.Close();
+  if (!removed.ok()) return os::Annotate(removed, context);
   if (!dropped.ok()) return dropped;
   if (!unmapped.ok()) return os::Annotate(unmapped, context);
   if (!closed.ok()) return os::Annotate(closed, context);
-  if (marked && !last) {
-    return RegionError(RegionErrc::kBusy,
-                       absl::StrFormat("region %s is marked for removal but %u other attachment(s) "
-                                       "remain; the last to detach removes it",
-                                       options_.name, others));
-  }
   return absl::OkStatus();
 }
 
@@ -504,10 +731,16 @@ absl::Status Region::Grow(std::uint64_t new_size) {
     return os::PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
                              absl::StrFormat("region %s: Grow needs the region lock held", options_.name));
   }
+  // The header's size is the region's size: it is stored last, and a grow
+  // that fails cuts the file back, so a failed grow (ENOSPC, ENOMEM) leaves
+  // the region as it was, and one that dies midway leaves the old size
+  // (joiners map what the header says; region/liveness.h).
   if (absl::Status s = GrowRegionFile(file_, old, target); !s.ok()) {
+    (void)os::Truncate(file_, old);
     return os::Annotate(s, "grow region " + options_.name);
   }
   if (absl::Status s = os::Remap(map_, file_, target); !s.ok()) {
+    (void)os::Truncate(file_, old);  // Remap kept the old view
     return os::Annotate(s, "grow region " + options_.name);
   }
   if (options_.prefault) {

@@ -13,6 +13,7 @@
 #include "os/map.h"
 #include "region/errors.h"
 #include "region/header.h"
+#include "region/liveness.h"
 #include "region/options.h"
 
 namespace osport::region {
@@ -57,16 +58,21 @@ class Region {
   [[nodiscard]] std::uint64_t size() const { return map_.size(); }
   [[nodiscard]] RegionHeader& header() const { return *static_cast<RegionHeader*>(map_.data()); }
 
-  // The region lock. Lock's kOwnerDied status means the lock IS held and the
-  // data may be inconsistent: repair and continue, or Panic().
+  // The region lock. Lock's kOwnerDied status (os::IsOwnerDead agrees)
+  // means the lock IS held and the data may be inconsistent: repair and
+  // continue, or Panic(). kRunRecovery means the region is panicked and the
+  // lock is NOT held -- every attached process hears it on its next Lock --
+  // unless this Region was attached with RegionOptions::recover.
   [[nodiscard]] absl::Status Lock();
   [[nodiscard]] absl::Status Unlock();
 
   // Decrements the reference count (dropping dead processes' attachments),
   // and if this was the last attachment of a region marked for removal,
-  // destroys it (system memory and file). kBusy when the region is marked for
-  // removal but others are still attached (they will remove it). Always
-  // leaves this object detached, even on error. Must not hold the lock.
+  // destroys it (system memory and file). When others are still attached to
+  // a marked region this is OK: the last of them removes it (a routine
+  // detach never fails because someone marked the region). Always leaves
+  // this object detached, even on error. In a child that inherited this
+  // Region across fork() it only unmaps and closes (see region/liveness.h).
   [[nodiscard]] absl::Status Detach();
 
   // Grows a file-backed region to `new_size` (rounded up), with the lock
@@ -81,17 +87,32 @@ class Region {
   // Maps the region at the size its header now says.
   [[nodiscard]] absl::Status Remap();
 
-  // Marks the region panicked: every later Attach gets kRunRecovery.
+  // Marks the region panicked: every later Attach and every other attached
+  // process's next Lock get kRunRecovery.
   void Panic();
+  // The pthread_mutex_consistent of a region: with the lock held (a Region
+  // attached with RegionOptions::recover), marks the repaired region
+  // consistent again; everyone's Lock works again.
+  [[nodiscard]] absl::Status ClearPanic();
+  [[nodiscard]] bool panicked() const {
+    return attached() && header().panic.load(std::memory_order_acquire) != 0;
+  }
 
  private:
   friend class Attacher;
+  friend absl::Status Remove(const RegionOptions& options, bool force);
   void Abandon();  // unmaps and closes without touching the header
+  // Detach that says whether it destroyed the region.
+  [[nodiscard]] absl::Status DetachAndReport(bool* destroyed);
+  // Whether this object was inherited across fork() (not made here).
+  [[nodiscard]] bool Inherited() const;
 
   RegionOptions options_;
   std::string path_;
   os::File file_;
   os::Mapping map_;
+  Liveness live_;               // this attachment's hold on the liveness byte
+  std::uint32_t owner_pid_ = 0; // the process that attached (fork: children differ)
   bool created_ = false;
   bool remove_file_on_detach_ = false;  // private file-backed regions (shared-only quirk)
 };
@@ -99,8 +120,9 @@ class Region {
 // Removes the region named by `options` (home + name).
 //   force == false: joins it and marks it for removal on its last detach,
 //     then detaches: OK if this was the last attachment (removed now), kBusy
-//     while others are attached (the last of them removes it). NotFound if
-//     it does not exist.
+//     while others are attached -- meaning MARKED: the region stays usable
+//     and the last of them removes it, their Detach returning OK. NotFound
+//     if it does not exist (an abandoned half-created file is removed).
 //   force == true: never attaches (a dead process may have left it locked or
 //     corrupt): removes its system memory if the stub names some, and the
 //     file. OK if there was nothing to remove. A symbolic link is refused.

@@ -33,9 +33,18 @@ absl::Status ForceRemove(const RegionOptions& o, const std::string& path) {
     if (!n.ok()) return n.status();
     const auto* h = reinterpret_cast<const RegionHeader*>(buf);
     const auto backend = static_cast<os::Backend>(h->backend);
-    if (*n == kHeaderSize && h->magic.load(std::memory_order_relaxed) == kRegionMagic &&
-        (h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) && os::BackendSupported(backend)) {
+    // The magic may still be 0: the creator records the id before it
+    // initialises the memory.
+    const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
+    if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0) && (h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) && os::BackendSupported(backend)) {
       memory = os::RemoveSystemMemory(backend, h->system_id);
+    }
+  }
+  // Memory whose creator died before the stub recorded it: its name is
+  // derived from the stub (only unattached, never-written memory goes).
+  for (os::Backend b : {os::Backend::kSysV, os::Backend::kPosixShm}) {
+    if (os::BackendSupported(b)) {
+      if (absl::Status s = os::RemoveSystemMemoryOf(b, *file); !s.ok() && memory.ok()) memory = s;
     }
   }
   // Close before unlinking: Win32 will not remove an open file's name.
@@ -67,8 +76,17 @@ absl::Status Remove(const RegionOptions& options, bool force) {
     return r.status();
   }
   r->header().flags |= kFlagRemoveOnDetach;
+  const std::uint32_t others = r->header().refcount - 1;
   if (absl::Status s = r->Unlock(); !s.ok()) return s;
-  return r->Detach();
+  bool destroyed = false;
+  if (absl::Status s = r->DetachAndReport(&destroyed); !s.ok()) return s;
+  if (!destroyed) {
+    return RegionError(RegionErrc::kBusy,
+                       absl::StrFormat("region %s is marked for removal but %u other attachment(s) "
+                                       "remain; the last to detach removes it",
+                                       o.name, others));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace osport::region

@@ -22,6 +22,9 @@ namespace osport::os::internal {
 // InvalidArgument if [offset, offset + len) does not fit a signed 64-bit offset.
 [[nodiscard]] absl::Status ValidateRange(const File& file, std::uint64_t offset, std::uint64_t len);
 
+// InvalidArgument if a lock range is empty or does not fit (ValidateRange).
+[[nodiscard]] absl::Status ValidateLockRange(const File& file, std::uint64_t offset, std::uint64_t len);
+
 // The chunk the allocation fallback writes zeros in.
 inline constexpr std::uint64_t kZeroChunk = std::uint64_t{1} << 20;
 

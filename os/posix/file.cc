@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "os/error.h"
 #include "os/internal/file_platform.h"
 #include "os/posix/error.h"
@@ -212,6 +213,60 @@ absl::Status Sync(File& file) {
   for (;;) {
     if (sys::Fsync(Fd(file)) == 0) return absl::OkStatus();
     if (errno != EINTR) return ErrnoStatus("fsync", file.path(), errno);
+  }
+}
+
+// Liveness locks: open-file-description locks where the system has them
+// (Linux 3.15+, POSIX 2024): they belong to the descriptor, conflict between
+// descriptors of one process, and survive closing other descriptors of the
+// file. Classic fcntl locks elsewhere (see os/file.h for what that costs).
+namespace {
+#if defined(F_OFD_SETLK)
+constexpr int kSetLock = F_OFD_SETLK;
+constexpr bool kPerOpenFile = true;
+#else
+constexpr int kSetLock = F_SETLK;
+constexpr bool kPerOpenFile = false;
+#endif
+
+absl::Status RangeStatus(const File& file, const char* what, std::uint64_t offset, int err) {
+  return ErrnoStatus(absl::StrFormat("fcntl(%s, %s, byte %u)", kPerOpenFile ? "F_OFD_SETLK" : "F_SETLK",
+                                     what, offset),
+                     file.path(), err);
+}
+}  // namespace
+
+bool RangeLocksPerOpenFile() { return kPerOpenFile; }
+bool RangeLockConvertsInPlace() { return true; }
+
+absl::StatusOr<bool> TryLockRange(File& file, std::uint64_t offset, std::uint64_t len, RangeLock kind) {
+  if (absl::Status s = internal::ValidateLockRange(file, offset, len); !s.ok()) return s;
+  struct flock l {};
+  l.l_type = kind == RangeLock::kExclusive ? F_WRLCK : F_RDLCK;
+  l.l_whence = SEEK_SET;
+  l.l_start = static_cast<off_t>(offset);
+  l.l_len = static_cast<off_t>(len);
+  l.l_pid = 0;  // required 0 for OFD locks
+  for (;;) {
+    if (sys::Fcntl(Fd(file), kSetLock, &l) == 0) return true;
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EACCES) return false;
+    return RangeStatus(file, kind == RangeLock::kExclusive ? "F_WRLCK" : "F_RDLCK", offset, err);
+  }
+}
+
+absl::Status UnlockRange(File& file, std::uint64_t offset, std::uint64_t len) {
+  if (absl::Status s = internal::ValidateLockRange(file, offset, len); !s.ok()) return s;
+  struct flock l {};
+  l.l_type = F_UNLCK;
+  l.l_whence = SEEK_SET;
+  l.l_start = static_cast<off_t>(offset);
+  l.l_len = static_cast<off_t>(len);
+  l.l_pid = 0;
+  for (;;) {
+    if (sys::Fcntl(Fd(file), kSetLock, &l) == 0) return absl::OkStatus();
+    if (errno != EINTR) return RangeStatus(file, "F_UNLCK", offset, errno);
   }
 }
 

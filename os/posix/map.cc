@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -70,29 +69,143 @@ absl::StatusOr<void*> MapShared(int fd, std::uint64_t size, absl::string_view pa
   return addr;
 }
 
-absl::StatusOr<Mapping> CreateSysV(std::uint64_t size, std::uint32_t mode) {
-  const int id = sys::Shmget(IPC_PRIVATE, static_cast<std::size_t>(size),
-                             IPC_CREAT | IPC_EXCL | static_cast<int>(mode & 0777));
-  if (id < 0) return ErrnoStatus("shmget", "IPC_PRIVATE", errno);
-  void* addr = sys::Shmat(id);
-  if (addr == reinterpret_cast<void*>(-1)) {
-    absl::Status s = ErrnoStatus("shmat", absl::StrCat("shmid ", id), errno);
-    (void)sys::ShmRemove(id);
-    return s;
-  }
-  return MappingAccess::Make(addr, size, Backend::kSysV, static_cast<std::uint64_t>(id), -1);
+// Derived names. System memory is named from its stub's identity (device
+// and inode), PostgreSQL-style, so memory whose creator died before the stub
+// recorded its id is found again: by the next initialiser of the stub (which
+// holds the stub's exclusive liveness lock, region/liveness.h) and by
+// `remove --force` (RemoveSystemMemoryOf). Candidate i of kCandidates is
+// tried in turn. A candidate taken by memory that is attached or was ever
+// written belongs to another region (a hash collision): the next one is
+// tried. Taken by unattached memory that was never written (its first page
+// is all zeros, as the system hands it out): an abandoned creation of this
+// stub; it is removed and the name reused.
+constexpr int kCandidates = 8;
+
+std::uint64_t Mix(std::uint64_t x) {  // splitmix64's finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
 }
 
-absl::StatusOr<Mapping> CreatePosixShm(std::uint64_t size, std::uint32_t mode) {
-  std::random_device rd;
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    const std::uint64_t id = (std::uint64_t{rd()} << 32 | rd()) | 1;  // never 0
-    const std::string name = ShmName(id);
-    const int fd = sys::ShmOpen(name.c_str(), O_RDWR | O_CREAT | O_EXCL, static_cast<mode_t>(mode));
-    if (fd < 0) {
-      if (errno == EEXIST) continue;  // a name collision: draw another
-      return ErrnoStatus("shm_open", name, errno);
+absl::StatusOr<std::uint64_t> StubSeed(File& stub) {
+  struct stat st;
+  if (sys::Fstat(static_cast<int>(stub.native()), &st) != 0) return ErrnoStatus("fstat", stub.path(), errno);
+  return Mix(static_cast<std::uint64_t>(st.st_dev)) ^ static_cast<std::uint64_t>(st.st_ino);
+}
+
+key_t SysVKey(std::uint64_t seed, int i) {
+  // Positive and never IPC_PRIVATE (0).
+  return static_cast<key_t>((Mix(seed + static_cast<std::uint64_t>(i)) & 0x7FFFFFFEu) | 2u);
+}
+
+std::uint64_t ShmId(std::uint64_t seed, int i) { return Mix(seed + static_cast<std::uint64_t>(i)) | 1; }
+
+bool AllZero(const void* p, std::size_t n) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  return n == 0 || (b[0] == 0 && std::memcmp(b, b + 1, n - 1) == 0);
+}
+
+// Removes the SysV segment under `key` if it is abandoned (see above).
+// true: there is none now; false: it belongs to someone.
+absl::StatusOr<bool> ClearAbandonedSysV(key_t key) {
+  const int id = sys::Shmget(key, 0, 0);
+  if (id < 0) {
+    if (errno == ENOENT) return true;
+    if (errno == EACCES) return false;  // another user's
+    return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
+  }
+  struct shmid_ds ds;
+  if (sys::ShmStat(id, &ds) != 0) {
+    if (errno == EINVAL || errno == EIDRM) return true;
+    return ErrnoStatus("shmctl", absl::StrCat("shmid ", id), errno);
+  }
+  if (ds.shm_nattch != 0) return false;
+  void* addr = sys::Shmat(id);
+  if (addr == reinterpret_cast<void*>(-1)) return false;
+  const bool untouched = AllZero(addr, std::min<std::size_t>(PageSize(), ds.shm_segsz));
+  (void)sys::Shmdt(addr);
+  if (!untouched) return false;
+  if (sys::ShmRemove(id) != 0 && errno != EINVAL && errno != EIDRM) {
+    return ErrnoStatus("shmctl(IPC_RMID)", absl::StrCat("shmid ", id), errno);
+  }
+  return true;
+}
+
+// The same for a POSIX shm name (attachment cannot be seen here: an object
+// never written is taken to be abandoned).
+absl::StatusOr<bool> ClearAbandonedPosixShm(const std::string& name) {
+  const int fd = sys::ShmOpen(name.c_str(), O_RDWR, 0);
+  if (fd < 0) {
+    if (errno == ENOENT) return true;
+    if (errno == EACCES) return false;
+    return ErrnoStatus("shm_open", name, errno);
+  }
+  absl::StatusOr<std::uint64_t> size = FileSize(fd, name);
+  bool untouched = false;
+  if (size.ok() && *size == 0) {
+    untouched = true;
+  } else if (size.ok()) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(PageSize(), *size));
+    void* addr = sys::Mmap(nullptr, n, PROT_READ, MAP_SHARED, fd, 0);
+    if (addr != MAP_FAILED) {
+      untouched = AllZero(addr, n);
+      (void)sys::Munmap(addr, n);
     }
+  }
+  (void)sys::Close(fd);
+  if (!size.ok()) return size.status();
+  if (!untouched) return false;
+  if (sys::ShmUnlink(name.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("shm_unlink", name, errno);
+  return true;
+}
+
+absl::Status NoFreeName(absl::string_view what) {
+  return PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
+                       absl::StrFormat("%s: all %d names derived from the stub are in use by other "
+                                       "regions",
+                                       what, kCandidates));
+}
+
+absl::StatusOr<Mapping> CreateSysV(std::uint64_t seed, std::uint64_t size, std::uint32_t mode) {
+  for (int i = 0; i < kCandidates; ++i) {
+    const key_t key = SysVKey(seed, i);
+    int id = -1;
+    for (int again = 0; again < 2 && id < 0; ++again) {
+      id = sys::Shmget(key, static_cast<std::size_t>(size),
+                       IPC_CREAT | IPC_EXCL | static_cast<int>(mode & 0777));
+      if (id >= 0) break;
+      if (errno != EEXIST) return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
+      absl::StatusOr<bool> cleared = ClearAbandonedSysV(key);
+      if (!cleared.ok()) return cleared.status();
+      if (!*cleared) break;  // another region's: next candidate
+    }
+    if (id < 0) continue;
+    void* addr = sys::Shmat(id);
+    if (addr == reinterpret_cast<void*>(-1)) {
+      absl::Status s = ErrnoStatus("shmat", absl::StrCat("shmid ", id), errno);
+      (void)sys::ShmRemove(id);
+      return s;
+    }
+    return MappingAccess::Make(addr, size, Backend::kSysV, static_cast<std::uint64_t>(id), -1);
+  }
+  return NoFreeName("shmget");
+}
+
+absl::StatusOr<Mapping> CreatePosixShm(std::uint64_t seed, std::uint64_t size, std::uint32_t mode) {
+  for (int i = 0; i < kCandidates; ++i) {
+    const std::uint64_t id = ShmId(seed, i);
+    const std::string name = ShmName(id);
+    int fd = -1;
+    for (int again = 0; again < 2 && fd < 0; ++again) {
+      fd = sys::ShmOpen(name.c_str(), O_RDWR | O_CREAT | O_EXCL, static_cast<mode_t>(mode));
+      if (fd >= 0) break;
+      if (errno != EEXIST) return ErrnoStatus("shm_open", name, errno);
+      absl::StatusOr<bool> cleared = ClearAbandonedPosixShm(name);
+      if (!cleared.ok()) return cleared.status();
+      if (!*cleared) break;
+    }
+    if (fd < 0) continue;
     absl::Status s;
     void* addr = nullptr;
     // Exact mode whatever the umask; the size; the pages reserved now, so a
@@ -116,8 +229,7 @@ absl::StatusOr<Mapping> CreatePosixShm(std::uint64_t size, std::uint32_t mode) {
     }
     return MappingAccess::Make(addr, size, Backend::kPosixShm, id, -1);
   }
-  return PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
-                       "shm_open: could not find a free name in 8 attempts");
+  return NoFreeName("shm_open");
 }
 
 absl::StatusOr<Mapping> AttachSysV(std::uint64_t id, std::uint64_t size) {
@@ -236,11 +348,16 @@ absl::StatusOr<Mapping> MapPrivate(Backend backend, std::uint64_t size) {
 
 absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub, std::uint64_t size,
                                            std::uint32_t mode) {
-  (void)stub;  // POSIX names system memory by id, not by the stub's identity
   if (absl::Status s = internal::ValidateMapSize("create system memory", size); !s.ok()) return s;
+  if (backend != Backend::kSysV && backend != Backend::kPosixShm) {
+    return backend == Backend::kPagingFile ? internal::UnsupportedBackend(backend)
+                                           : internal::NotSystemMemory(backend);
+  }
+  absl::StatusOr<std::uint64_t> seed = StubSeed(stub);
+  if (!seed.ok()) return seed.status();
   switch (backend) {
-    case Backend::kSysV: return CreateSysV(size, mode);
-    case Backend::kPosixShm: return CreatePosixShm(size, mode);
+    case Backend::kSysV: return CreateSysV(*seed, size, mode);
+    case Backend::kPosixShm: return CreatePosixShm(*seed, size, mode);
     case Backend::kPagingFile: return internal::UnsupportedBackend(backend);
     default: break;
   }
@@ -280,6 +397,19 @@ absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
     default: break;
   }
   return internal::NotSystemMemory(backend);
+}
+
+absl::Status RemoveSystemMemoryOf(Backend backend, File& stub) {
+  if (backend != Backend::kSysV && backend != Backend::kPosixShm) return absl::OkStatus();
+  absl::StatusOr<std::uint64_t> seed = StubSeed(stub);
+  if (!seed.ok()) return seed.status();
+  for (int i = 0; i < kCandidates; ++i) {
+    absl::StatusOr<bool> cleared = backend == Backend::kSysV
+                                       ? ClearAbandonedSysV(SysVKey(*seed, i))
+                                       : ClearAbandonedPosixShm(ShmName(ShmId(*seed, i)));
+    if (!cleared.ok()) return cleared.status();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len) {

@@ -331,4 +331,27 @@ absl::Status Sync(File& file) {
   return absl::OkStatus();
 }
 
+// Liveness locks: LockFileEx locks belong to the handle and are released
+// when the process ends. They are mandatory, so callers lock bytes past
+// their data. A handle cannot take an exclusive lock over its own shared
+// one (or the reverse): there is no in-place conversion.
+bool RangeLocksPerOpenFile() { return true; }
+bool RangeLockConvertsInPlace() { return false; }
+
+absl::StatusOr<bool> TryLockRange(File& file, std::uint64_t offset, std::uint64_t len, RangeLock kind) {
+  if (absl::Status s = internal::ValidateLockRange(file, offset, len); !s.ok()) return s;
+  if (sys::LockFileRange(Handle(file), offset, len, kind == RangeLock::kExclusive)) return true;
+  const DWORD err = ::GetLastError();
+  if (err == ERROR_LOCK_VIOLATION || err == ERROR_IO_PENDING) return false;
+  return LastErrorStatus("LockFileEx", file.path(), err);
+}
+
+absl::Status UnlockRange(File& file, std::uint64_t offset, std::uint64_t len) {
+  if (absl::Status s = internal::ValidateLockRange(file, offset, len); !s.ok()) return s;
+  if (sys::UnlockFileRange(Handle(file), offset, len)) return absl::OkStatus();
+  const DWORD err = ::GetLastError();
+  if (err == ERROR_NOT_LOCKED) return absl::OkStatus();  // nothing held: as fcntl(F_UNLCK)
+  return LastErrorStatus("UnlockFileEx", file.path(), err);
+}
+
 }  // namespace osport::os

@@ -299,6 +299,14 @@ absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
   }
 }
 
+// A paging-file section dies with its last handle, so a dead creator leaves
+// nothing behind; SysV and POSIX shm do not exist here: nothing to remove.
+absl::Status RemoveSystemMemoryOf(Backend backend, File& stub) {
+  (void)backend;
+  (void)stub;
+  return absl::OkStatus();
+}
+
 absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len) {
   if (offset > mapping.size() || len > mapping.size() - offset) {
     return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,

@@ -117,6 +117,10 @@ DWORD PollThread(HANDLE thread);  // zero-timeout wait: WAIT_OBJECT_0 = ended   
 BOOL LockFileByte(HANDLE h, std::uint64_t offset, bool wait);                   // kLockRange
 BOOL UnlockFileByte(HANDLE h, std::uint64_t offset);                            // kLockRange
 
+// Byte-range locks of any length (the region's liveness locks), in sys.cc.
+BOOL LockFileRange(HANDLE h, std::uint64_t offset, std::uint64_t len, bool exclusive);  // kLockRange, never waits
+BOOL UnlockFileRange(HANDLE h, std::uint64_t offset, std::uint64_t len);                // kLockRange
+
 // Bookkeeping with no OS resource behind it: not hooked.
 HANDLE CurrentProcessHandle();  // the pseudo-handle; never closed
 HANDLE StdError();              // nullptr when there is none

@@ -41,6 +41,7 @@ region::RegionOptions RegionTest::Options(const std::string& name, std::uint64_t
   o.backend = backend;
   o.retry.attempts = 50;
   o.retry.backoff = absl::Milliseconds(2);
+  o.attach_timeout = absl::Seconds(5);
   return o;
 }
 

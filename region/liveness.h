@@ -1,0 +1,107 @@
+// The region lifecycle protocol, written down once, and the kernel-released
+// liveness lock that carries it (region.cc and remove.cc follow it).
+//
+// THE LIFECYCLE PROTOCOL
+//
+// Every shared region has a backing file (the region itself for kFile, a
+// one-header stub for system memory). One byte of that file, far past any
+// data (kLivenessOffset: Win32 byte-range locks are mandatory, so the data
+// must never be locked), is the liveness byte. Its locks belong to the open
+// file (Linux OFD locks, Win32 LockFileEx handle locks) and the kernel drops
+// them when the holder dies, so "is anyone attached?", "did the creator
+// die?" and "am I the last?" are answered by trying a lock, never by
+// retrying and timing out (SQLite's DMS byte, Berkeley DB's DB_REGISTER).
+//
+//   shared     held by every attached process for as long as it is attached,
+//              and by a joiner while it looks at the header.
+//   exclusive  held by whoever initialises the region (creator, or whoever
+//              replaces an abandoned one) until the header is complete, and
+//              by whoever destroys it until its file and memory are gone.
+//
+// Attach (Attacher::Settle):
+//  1. Open the file; if missing, create it O_EXCL and try the exclusive lock
+//     at once. Granted: initialise (memory, header, magic last, stub), then
+//     convert to shared. Not granted (a joiner got in between): go on as a
+//     joiner.
+//  2. Joiner: wait (bounded by RegionOptions::attach_timeout) for the shared
+//     lock: it is refused only while an initialiser or destroyer holds the
+//     exclusive lock, and granted at once if that process dies.
+//  3. Holding shared, no one is initialising, so a header that is not valid
+//     (file of any size without a complete header, a stub without magic,
+//     memory without magic) was ABANDONED by a dead creator (or destroyed).
+//     Valid: map the size the header says (never more than the file holds),
+//     take the region mutex, check again, record the attachment. Done.
+//  4. Abandoned: release shared, try exclusive (back off and go to 2 if
+//     refused: another joiner is looking too). Granted: no one is attached.
+//     If the path no longer names this file it was destroyed: reopen (1).
+//     If meanwhile someone initialised it, join it (2). Otherwise replace it
+//     IN PLACE (truncate, remove the stale memory the stub names, initialise)
+//     -- never unlink by name after a check. A joiner that may not create
+//     removes the abandoned file instead, still holding exclusive.
+//  5. Memory gone behind a valid stub (a reboot, ipcrm, systemd RemoveIPC,
+//     the Win95 rule): as 4 -- with exclusive it is replaced; while other
+//     processes still hold shared it is refused (kBusy), never silently
+//     recreated under them.
+//
+// Detach: under the region mutex drop our attachment slot (the refcount is a
+// cache of the slots, repaired from them when they disagree, so a kill
+// between the two stores is harmless). If the region is marked for removal
+// and the table is empty, try the exclusive lock: granted means the kernel
+// agrees no one else is attached, so clear the magic, remove the memory,
+// and unlink the path -- only if it still names our file, and while holding
+// exclusive, so no one else can replace or remove it meanwhile. Refused:
+// someone is joining; the last of them removes it. Closing the file drops
+// the lock. A Region inherited across fork() is inert in the child: its
+// Detach only unmaps and closes (an OFD lock shared with the parent is not
+// released by a close while the parent keeps its descriptor).
+//
+// Grow: under the region mutex extend the file, remap, then store the new
+// size in the header; on failure the file is cut back to the old size. A
+// joiner maps what the header says, so a grower that died midway leaves a
+// region of the old size (and, if it held the lock, an owner death).
+#ifndef OSPORT_REGION_LIVENESS_H_
+#define OSPORT_REGION_LIVENESS_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "os/file.h"
+
+namespace osport::region {
+
+// The liveness byte: far past any region's data (OSPORT_REGIONSIZE_MAX is
+// far below 2^62), so it never overlaps bytes anyone reads or writes.
+inline constexpr std::uint64_t kLivenessOffset = std::uint64_t{1} << 62;
+
+// This process's hold on one file's liveness byte.
+class Liveness {
+ public:
+  enum class Held : std::uint8_t { kNone, kShared, kExclusive };
+
+  [[nodiscard]] Held held() const { return held_; }
+
+  // Tries to hold `kind` without waiting. Where the platform cannot convert
+  // a held lock in place (Win32), a lock of the other kind is released first,
+  // so after a refusal nothing is held there; elsewhere the old lock stays.
+  [[nodiscard]] absl::StatusOr<bool> Try(os::File& file, os::RangeLock kind);
+
+  // Tries until `deadline`, backing off (1 ms doubling to 32 ms, jittered by
+  // pid so that two contenders do not stay in step). false: timed out.
+  [[nodiscard]] absl::StatusOr<bool> Wait(os::File& file, os::RangeLock kind, absl::Time deadline);
+
+  // Releases what is held.
+  [[nodiscard]] absl::Status Release(os::File& file);
+
+  // The file was closed (the kernel dropped the lock) or this object was
+  // inherited by fork: hold nothing, unlock nothing.
+  void Forget() { held_ = Held::kNone; }
+
+ private:
+  Held held_ = Held::kNone;
+};
+
+}  // namespace osport::region
+
+#endif  // OSPORT_REGION_LIVENESS_H_
