@@ -21,6 +21,7 @@
 #include "region/errors.h"
 #include "region/region.h"
 #include "tests/support/helper.h"
+#include "tests/support/ledger.h"
 #include "os/file.h"
 #include "os/map.h"
 #include "tests/support/region_fixture.h"
@@ -150,15 +151,12 @@ class LifecycleCrashTest : public testing::RegionTest,
           << removed;
     }
     EXPECT_FALSE(os::Exists(Path("r")).value()) << where;
-    EXPECT_EQ(testing::SystemMemoryNow(), baseline_) << where << ": system memory left behind";
+    EXPECT_EQ(testing::LedgerLeftovers(), std::vector<std::string>{}) << where << ": system memory left behind";
   }
-
-  std::vector<std::string> baseline_;
 };
 
 TEST_P(LifecycleCrashTest, AKillAtEveryOsCallOfTheStepLeavesAUsableRegion) {
   if (step() == "grow" && backend() != os::Backend::kFile) GTEST_SKIP() << "only file regions grow";
-  baseline_ = testing::SystemMemoryNow();
   Prepare();
   std::uint64_t total = 0;
   {
@@ -215,7 +213,6 @@ class JoinDuringCreateTest : public testing::RegionTest,
 
 TEST_P(JoinDuringCreateTest, AJoinerArrivingAtEveryStepOfCreationSucceeds) {
   RegionOptions o = Options("r", kSize, GetParam());
-  const std::vector<std::string> baseline = testing::SystemMemoryNow();
   auto start = [&](std::uint64_t n) {
     return testing::StartHelper("StepCrasher", {dir(), "r", std::string(os::BackendName(GetParam())),
                                                 absl::StrCat(kSize), "create", absl::StrCat(n)});
@@ -262,7 +259,7 @@ TEST_P(JoinDuringCreateTest, AJoinerArrivingAtEveryStepOfCreationSucceeds) {
     absl::Status removed = Remove(o, false);
     ASSERT_TRUE(removed.ok()) << line << ": " << removed;
     EXPECT_FALSE(os::Exists(Path("r")).value()) << line;
-    EXPECT_EQ(testing::SystemMemoryNow(), baseline) << line << ": system memory left behind";
+    EXPECT_EQ(testing::LedgerLeftovers(), std::vector<std::string>{}) << line << ": system memory left behind";
   }
   std::printf("[ join points ] create/%s: a joiner arrived at %d of %d os calls\n",
               std::string(os::BackendName(GetParam())).c_str(), covered, static_cast<int>(total));
@@ -436,7 +433,6 @@ class RemoveRaceTest : public testing::RegionTest, public ::testing::WithParamIn
 
 TEST_P(RemoveRaceTest, AttachersAndARemoverInLoopsLeaveNothingBehind) {
   const RegionOptions o = Options("r", kSize, GetParam());
-  const std::vector<std::string> baseline = testing::SystemMemoryNow();
   std::vector<os::Child> workers;
   for (int i = 0; i < 3; ++i) {
     absl::StatusOr<os::Child> w = testing::StartRegionWorker(o);
@@ -457,7 +453,7 @@ TEST_P(RemoveRaceTest, AttachersAndARemoverInLoopsLeaveNothingBehind) {
   absl::Status last = Remove(o, false);
   EXPECT_TRUE(last.ok() || last.code() == absl::StatusCode::kNotFound) << last;
   EXPECT_FALSE(os::Exists(Path("r")).value());
-  EXPECT_EQ(testing::SystemMemoryNow(), baseline) << "system memory left behind";
+  EXPECT_EQ(testing::LedgerLeftovers(), std::vector<std::string>{}) << "system memory left behind";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RemoveRaceTest, ::testing::ValuesIn(testing::SharedBackends()),

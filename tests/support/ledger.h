@@ -27,6 +27,10 @@ void StartLedger(const std::string& path);
 // objects the ledger names that still exist ("sysv:<id>", "posix:<name>").
 std::vector<std::string> FinishLedger();
 
+// The objects the ledger names so far that still exist, without stopping it
+// (a test that checks after each of many steps).
+std::vector<std::string> LedgerLeftovers();
+
 // In a helper process: records creations in the inherited ledger, if any.
 void JoinInheritedLedger();
 

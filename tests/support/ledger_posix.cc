@@ -83,12 +83,17 @@ void StartLedger(const std::string& path) {
   os::InstallObserver(&Record, nullptr);
 }
 
-std::vector<std::string> FinishLedger() {
-  os::InstallObserver(nullptr, nullptr);
+std::vector<std::string> LedgerLeftovers() {
   std::vector<std::string> left;
   for (const Entry& e : ReadLedger()) {
     if (StillExists(e)) left.push_back(e.object);
   }
+  return left;
+}
+
+std::vector<std::string> FinishLedger() {
+  os::InstallObserver(nullptr, nullptr);
+  std::vector<std::string> left = LedgerLeftovers();
   ::unlink(LedgerPath().c_str());
   LedgerPath().clear();
   ::unsetenv(kLedgerEnv);

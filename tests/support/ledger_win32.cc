@@ -7,6 +7,7 @@ namespace osport::testing {
 
 void StartLedger(const std::string&) {}
 std::vector<std::string> FinishLedger() { return {}; }
+std::vector<std::string> LedgerLeftovers() { return {}; }
 void JoinInheritedLedger() {}
 bool LedgerNames(const std::string&) { return false; }
 
