@@ -4,7 +4,7 @@
 //
 // The test process installs an os::InstallObserver callback that appends one
 // line per created object ("sysv:<shmid> <creator pid>", "posix:<name>
-// <creator pid>") to a ledger file beside its scratch home, and names that
+// <creator pid> <inode in /dev/shm>") to a ledger file beside its scratch home, and names that
 // file in the environment (OSPORT_TEST_LEDGER); every helper process the test
 // starts (the test binary re-run in helper mode, or a fork) inherits it and
 // appends too. A kill at an os call never falls between a creation and its
@@ -24,7 +24,9 @@ inline constexpr char kLedgerEnv[] = "OSPORT_TEST_LEDGER";
 // and records this process's creations in it.
 void StartLedger(const std::string& path);
 // Stops recording, unexports the ledger and deletes its file; returns the
-// objects the ledger names that still exist ("sysv:<id>", "posix:<name>").
+// objects the ledger names that still exist ("sysv:<id>", "posix:<name>"):
+// the same segment (creator pid) or object (inode), not a later one that the
+// kernel gave the same id or another region derived the same name for.
 std::vector<std::string> FinishLedger();
 
 // The objects the ledger names so far that still exist, without stopping it

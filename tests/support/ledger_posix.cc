@@ -25,13 +25,28 @@ std::string& LedgerPath() {
   return *path;
 }
 
+// "/dev/shm/<name>" for "posix:/<name>".
+std::string ShmPath(absl::string_view object) {
+  absl::string_view name = object.substr(6);
+  if (!name.empty() && name[0] == '/') name.remove_prefix(1);
+  return absl::StrCat("/dev/shm/", name);
+}
+
 // One line per object, appended in one write(2) so lines from several
 // processes never interleave.
 void Record(os::ObjectEvent, absl::string_view object, void*) {
   const std::string& path = LedgerPath();
   if (path.empty()) return;
   const int saved = errno;
-  const std::string line = absl::StrCat(object, " ", ::getpid(), "\n");
+  // A POSIX object has no creator pid: record the inode it has in /dev/shm
+  // instead, since names derived from a stub's inode recur once the
+  // filesystem reuses that inode (another test's region, later).
+  unsigned long long ino = 0;
+  if (object.substr(0, 6) == "posix:") {
+    struct stat st;
+    if (::stat(ShmPath(object).c_str(), &st) == 0) ino = st.st_ino;
+  }
+  const std::string line = absl::StrCat(object, " ", ::getpid(), " ", ino, "\n");
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd >= 0) {
     (void)!::write(fd, line.data(), line.size());
@@ -43,6 +58,7 @@ void Record(os::ObjectEvent, absl::string_view object, void*) {
 struct Entry {
   std::string object;
   long creator = 0;
+  unsigned long long ino = 0;  // POSIX objects: the inode in /dev/shm
 };
 
 std::vector<Entry> ReadLedger() {
@@ -51,14 +67,15 @@ std::vector<Entry> ReadLedger() {
   for (std::string line; std::getline(in, line);) {
     std::istringstream fields(line);
     Entry e;
-    fields >> e.object >> e.creator;
+    fields >> e.object >> e.creator >> e.ino;
     if (!e.object.empty()) out.push_back(e);
   }
   return out;
 }
 
 // Whether the object still exists. A SysV id counts only if the segment there
-// is still the one this test's process made (ids are reused by the kernel).
+// is still the one this test's process made (ids are reused by the kernel), a
+// POSIX name only if it still has the inode it was made with.
 bool StillExists(const Entry& e) {
   if (e.object.rfind("sysv:", 0) == 0) {
     struct shmid_ds ds;
@@ -66,10 +83,8 @@ bool StillExists(const Entry& e) {
     return ::shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_cpid == e.creator;
   }
   if (e.object.rfind("posix:", 0) == 0) {
-    std::string name = e.object.substr(6);
-    if (!name.empty() && name[0] == '/') name.erase(0, 1);
     struct stat st;
-    return ::stat(absl::StrCat("/dev/shm/", name).c_str(), &st) == 0;
+    return ::stat(ShmPath(e.object).c_str(), &st) == 0 && st.st_ino == e.ino;
   }
   return false;
 }
