@@ -7,7 +7,9 @@
 source "$(dirname "$0")/common.sh"
 add_foreign_arch arm64
 install_base
-apt_install g++-aarch64-linux-gnu qemu-user libabsl-dev:arm64 libgtest-dev:arm64
+# mount: ci/with_qemu_binfmt mounts a private binfmt_misc (an essential-only
+# Debian has no mount(8); ci/fresh found that).
+apt_install g++-aarch64-linux-gnu qemu-user mount libabsl-dev:arm64 libgtest-dev:arm64
 use_ccache
 # Helper children are the test binary re-exec'd through /proc/self/exe, which
 # qemu-user reports as the aarch64 binary: give execve() a qemu handler.
