@@ -231,6 +231,9 @@ void DemoRun::Handle(const Event& e) {
       // Reap it now: until its parent (we) waits, a killed process is a
       // zombie, and where liveness is kill(pid, 0) alone (POSIX without
       // /proc, docs/PORTING.md) the other workers would take it for alive.
+      // Its reader thread uses the Child until the killed process's output
+      // ends, which it now does: join it first (Wait rewrites the Child).
+      if (w.reader.joinable()) w.reader.join();
       (void)w.child.Wait();
     }
     w.killed = true;
