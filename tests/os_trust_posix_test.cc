@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -85,15 +86,27 @@ class TrustPosixTest : public testing::ResourceTest {
     EXPECT_EQ(c->Wait().value_or(-1), 0) << kind << " " << what;
     return line;
   }
-  // Second-user tests need root to switch users; say why they skip.
-  static bool CanSwitchUser() { return ::geteuid() == 0; }
+  // Second-user tests need a root that can become uid 65534: not every root
+  // can (a user namespace that maps only uid 0, as the aarch64 cell's qemu
+  // wrapper runs the suite in). A child tries it.
+  static bool CanSwitchUser() {
+    if (::geteuid() != 0) return false;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      const bool ok = ::setgroups(0, nullptr) == 0 && ::setgid(kOtherGid) == 0 && ::setuid(kOtherUid) == 0;
+      ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return false;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
 };
 
 #define REQUIRE_ROOT()                                                                     \
   do {                                                                                     \
     if (!CanSwitchUser()) {                                                                \
-      GTEST_SKIP() << "needs root: a child switches to uid 65534 to play the other user; " \
-                      "CI runs it as root";                                                \
+      GTEST_SKIP() << "needs a root that can become uid 65534 (a child plays the other " \
+                      "user); CI runs it as root, outside user namespaces but the aarch64 one"; \
     }                                                                                      \
   } while (0)
 
