@@ -173,25 +173,16 @@ BOOL TerminateProcess(HANDLE process, UINT code) {
   return ::TerminateProcess(process, code);
 }
 
-namespace {
-OVERLAPPED RangeAt(std::uint64_t offset) {
-  OVERLAPPED at{};
-  at.Offset = static_cast<DWORD>(offset);
-  at.OffsetHigh = static_cast<DWORD>(offset >> 32);
-  return at;
-}
-}  // namespace
-
 BOOL LockFileRange(HANDLE h, std::uint64_t offset, std::uint64_t len, bool exclusive) {
   if (Enter(Op::kLockRange).fail) return FALSE;
-  OVERLAPPED at = RangeAt(offset);
+  OVERLAPPED at = OverlappedAt(offset);
   const DWORD flags = LOCKFILE_FAIL_IMMEDIATELY | (exclusive ? LOCKFILE_EXCLUSIVE_LOCK : 0);
   return ::LockFileEx(h, flags, 0, static_cast<DWORD>(len), static_cast<DWORD>(len >> 32), &at);
 }
 
 BOOL UnlockFileRange(HANDLE h, std::uint64_t offset, std::uint64_t len) {
   if (Enter(Op::kLockRange).fail) return FALSE;
-  OVERLAPPED at = RangeAt(offset);
+  OVERLAPPED at = OverlappedAt(offset);
   return ::UnlockFileEx(h, 0, static_cast<DWORD>(len), static_cast<DWORD>(len >> 32), &at);
 }
 

@@ -44,6 +44,15 @@ inline Gate Enter(Op op) {
 // Half of n, at least 1: what a short transfer moves.
 inline DWORD Shortened(DWORD n) { return n > 1 ? n / 2 : n; }
 
+// An OVERLAPPED naming a 64-bit file offset, as LockFileEx / UnlockFileEx
+// take their range start.
+inline OVERLAPPED OverlappedAt(std::uint64_t offset) {
+  OVERLAPPED at{};
+  at.Offset = static_cast<DWORD>(offset);
+  at.OffsetHigh = static_cast<DWORD>(offset >> 32);
+  return at;
+}
+
 // Names avoid the A/W macros of <windows.h> (CreateFile, DeleteFile...).
 
 // Files (os/file.h).

@@ -29,26 +29,17 @@ DWORD PollThread(HANDLE thread) {
   return ::WaitForSingleObject(thread, 0);
 }
 
-namespace {
-OVERLAPPED At(std::uint64_t offset) {
-  OVERLAPPED at{};
-  at.Offset = static_cast<DWORD>(offset);
-  at.OffsetHigh = static_cast<DWORD>(offset >> 32);
-  return at;
-}
-}  // namespace
-
 BOOL LockFileByte(HANDLE h, std::uint64_t offset, bool wait) {
   if (Enter(Op::kLockRange).fail) return FALSE;
   // On a synchronous handle the OVERLAPPED only carries the offset: a
   // waiting lock returns once granted.
-  OVERLAPPED at = At(offset);
+  OVERLAPPED at = OverlappedAt(offset);
   const DWORD flags = LOCKFILE_EXCLUSIVE_LOCK | (wait ? 0 : LOCKFILE_FAIL_IMMEDIATELY);
   return ::LockFileEx(h, flags, 0, 1, 0, &at);
 }
 
 BOOL UnlockFileByte(HANDLE h, std::uint64_t offset) {
-  OVERLAPPED at = At(offset);
+  OVERLAPPED at = OverlappedAt(offset);
   if (Enter(Op::kLockRange).fail) {
     // Release the byte anyway, as CloseHandle does: a lock left behind by an
     // injected failure would bar every other handle (and thread) for good,
