@@ -208,6 +208,27 @@ install_base() {
     nlohmann-json3-dev
 }
 
+# add_header_only_deps PREFIX -- copies the header-only dependencies (GSL,
+# nlohmann-json) with their CMake configs into a cross-build prefix, unless
+# they are there: their configs compute the include dir from their own
+# location, so the copies are what a cross build finds (the host's
+# /usr/include would drag glibc headers in). Also updates prefixes cached
+# before a dependency was added.
+add_header_only_deps() {
+  local prefix="$1"
+  apt_install libmsgsl-dev nlohmann-json3-dev
+  mkdir -p "$prefix/include" "$prefix/share/cmake"
+  if [ ! -f "$prefix/share/cmake/Microsoft.GSL/Microsoft.GSLConfig.cmake" ]; then
+    cp -r /usr/include/gsl "$prefix/include/"
+    cp -r /usr/share/cmake/Microsoft.GSL "$prefix/share/cmake/"
+  fi
+  if [ ! -f "$prefix/share/cmake/nlohmann_json/nlohmann_jsonConfig.cmake" ]; then
+    log "adding nlohmann-json to $prefix"
+    cp -r /usr/include/nlohmann "$prefix/include/"
+    cp -r /usr/share/cmake/nlohmann_json "$prefix/share/cmake/"
+  fi
+}
+
 # deb_version PKG -- the installed Debian version (cache keys use it). With
 # multiarch there is one line per architecture, all equal (Multi-Arch: same).
 deb_version() { dpkg-query -W -f='${Version}\n' "$1" | head -n1; }

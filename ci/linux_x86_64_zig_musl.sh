@@ -13,6 +13,7 @@ install_base
 install_zig
 wrappers=$(zig_wrappers "$target")
 deps=$(zig_deps "$target")
+add_header_only_deps "$deps"
 # No ccache: it does not know the zig-c++ wrapper as a compiler.
 configure_build_test "$(cell_build_dir)" \
   -DCMAKE_TOOLCHAIN_FILE="$OSPORT_ROOT/cmake/toolchains/zig.cmake" \

@@ -47,12 +47,7 @@ build_deps() {
   cmake --build "$work/gtest-build" -j "$OSPORT_JOBS" >/dev/null
   cmake --install "$work/gtest-build" >/dev/null
 
-  # GSL is header-only; Debian's CMake config computes its include dir as
-  # <prefix>/include from its own location, so a copy in the prefix points
-  # at the copied headers instead of the host's /usr/include.
-  cp -r /usr/include/gsl "$prefix/include/"
-  mkdir -p "$prefix/share/cmake"
-  cp -r /usr/share/cmake/Microsoft.GSL "$prefix/share/cmake/"
+  add_header_only_deps "$prefix"
 
   mkdir -p "$(dirname "$DEPS")"
   rm -rf "$DEPS.tmp"
@@ -65,16 +60,8 @@ if [ -d "$DEPS" ]; then
 else
   build_deps
 fi
-# nlohmann-json (the tool's JSON) is header-only like GSL and copied the same
-# way; also into a prefix cached before the tool needed it. Its CMake config
-# computes the include dir from its own location, so the copy is what the
-# cross build finds.
-if [ ! -f "$DEPS/share/cmake/nlohmann_json/nlohmann_jsonConfig.cmake" ]; then
-  log "adding nlohmann-json to $DEPS"
-  mkdir -p "$DEPS/include" "$DEPS/share/cmake"
-  cp -r /usr/include/nlohmann "$DEPS/include/"
-  cp -r /usr/share/cmake/nlohmann_json "$DEPS/share/cmake/"
-fi
+# GSL and nlohmann-json are header-only: copied in (ci/common.sh).
+add_header_only_deps "$DEPS"
 
 # --- 3. a fresh headless Wine prefix --------------------------------------------
 # The prefix is ~700 MB and cheap to make (~10 s): never cached. It must exist

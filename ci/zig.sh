@@ -82,10 +82,7 @@ zig_deps() {
   cmake -S /usr/src/googletest -B "$work/gtest" "${common[@]}" >&2
   cmake --build "$work/gtest" -j "$OSPORT_JOBS" >&2
   cmake --install "$work/gtest" >/dev/null
-  # GSL is header-only: a copy in the prefix, so its CMake config points at it.
-  cp -r /usr/include/gsl "$prefix/include/"
-  mkdir -p "$prefix/share/cmake"
-  cp -r /usr/share/cmake/Microsoft.GSL "$prefix/share/cmake/"
+  add_header_only_deps "$prefix"  # GSL, nlohmann-json (ci/common.sh)
   zig_fix_absl_targets "$prefix"
   rm -rf "$deps.tmp"
   mv "$prefix" "$deps.tmp"
