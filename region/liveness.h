@@ -1,5 +1,6 @@
 // The region lifecycle protocol, written down once, and the kernel-released
-// liveness lock that carries it (region.cc and remove.cc follow it).
+// liveness lock that carries it (attach.cc, create.cc, join.cc, detach.cc
+// and remove.cc follow it).
 //
 // THE LIFECYCLE PROTOCOL
 //

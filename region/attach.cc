@@ -1,0 +1,243 @@
+// Attach: the tries of __db_rattach, opening the file, and settling who
+// creates, joins or replaces (the protocol is in region/liveness.h).
+#include "region/attacher.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "os/config.h"
+#include "os/error.h"
+#include "os/process.h"
+#include "os/thread.h"
+#include "os/time.h"
+#include "region/grow.h"
+#include "region/liveness.h"
+
+namespace osport::region {
+
+using os::HasErrno;
+
+static_assert(os::config::kRegionSizeMax < kLivenessOffset,
+              "the liveness byte must lie past every byte of region data");
+
+absl::StatusOr<Region> Attacher::Run() {
+  if (!os::BackendShared(backend_)) return AttachPrivate();
+  deadline_ = absl::Now() + o_.attach_timeout;
+  std::string why;
+  for (int attempt = 0;; ++attempt) {
+    Region r;
+    bool retry = false;
+    absl::Status s = Once(r, &retry, &why);
+    if (s.ok() && !retry) return r;
+    if (!s.ok()) return Named(s);
+    if (attempt >= o_.retry.attempts) break;
+    // The seed slept 2, 4, 6 s: a growing back-off, bounded by attempts.
+    const absl::Duration pause = o_.retry.backoff * (attempt + 1);
+    const std::int64_t us = absl::ToInt64Microseconds(pause);
+    if (absl::Status sl = os::Sleep(0, static_cast<std::uint64_t>(us)); !sl.ok()) return sl;
+  }
+  return RegionError(RegionErrc::kNotReady,
+                     absl::StrFormat("region %s: not ready after %d attempts: %s", o_.name,
+                                     o_.retry.attempts + 1, why));
+}
+
+absl::StatusOr<Region> Attacher::AttachPrivate() {
+  Region r;
+  r.options_ = o_;
+  r.path_ = path_;
+  absl::StatusOr<os::Mapping> m = os::MapPrivate(backend_, size_);
+  if (!m.ok()) return Named(m.status());
+  r.map_ = std::move(*m);
+  if (absl::Status s = Initialise(r); !s.ok()) return Named(s);
+  return r;
+}
+
+absl::Status Attacher::Named(const absl::Status& s) const {
+  if (s.message().find("region " + o_.name) != absl::string_view::npos) return s;
+  return os::Annotate(s, "attach region " + o_.name);
+}
+
+absl::Status Attacher::OpenFile(Region& r, bool* created, bool* retry, std::string* why) {
+  *created = false;
+  const std::uint32_t nofollow = os::kOpenNoFollow;
+  if (o_.create && !o_.private_region) {
+    // Joins outnumber creates: open the region that is most likely there
+    // (one open(2), not a failing exclusive create and then an open). Only
+    // a missing file goes on to the creator election below, unchanged.
+    absl::StatusOr<os::File> f = os::Open(path_, nofollow);
+    if (f.ok()) {
+      r.file_ = std::move(*f);
+      return absl::OkStatus();
+    }
+    if (!HasErrno(f.status(), ENOENT)) return Explain(f.status());
+  }
+  if (o_.create) {
+    absl::StatusOr<os::File> f =
+        os::Open(path_, os::kOpenCreate | os::kOpenExclusive | nofollow, o_.mode);
+    if (f.ok()) {
+      r.file_ = std::move(*f);
+      *created = true;
+      return absl::OkStatus();
+    }
+    if (!HasErrno(f.status(), EEXIST)) return Explain(f.status());
+    if (o_.private_region) {
+      return os::PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
+                               absl::StrFormat("region %s: a private region's file %s already "
+                                               "exists",
+                                               o_.name, path_));
+    }
+  }
+  absl::StatusOr<os::File> f = os::Open(path_, nofollow);
+  if (f.ok()) {
+    r.file_ = std::move(*f);
+    return absl::OkStatus();
+  }
+  if (HasErrno(f.status(), ENOENT)) {
+    if (absl::Status home = CheckHome(o_); !home.ok()) return home;
+    if (!o_.create) {
+      return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+                               absl::StrFormat("region %s does not exist (%s)", o_.name, path_));
+    }
+    *retry = true;
+    *why = "its file was removed while joining";
+    return absl::OkStatus();
+  }
+  return Explain(f.status());
+}
+
+absl::Status Attacher::Explain(const absl::Status& s) {
+  // The home directory is checked only now that a path through it failed.
+  if (HasErrno(s, ENOENT) || HasErrno(s, ENOTDIR)) {
+    if (absl::Status home = CheckHome(o_); !home.ok()) return home;
+  }
+  if (HasErrno(s, ELOOP)) {
+    return os::PortableError(absl::StatusCode::kInvalidArgument, ELOOP,
+                             absl::StrFormat("region %s: %s is a symbolic link; region files are "
+                                             "never followed through links",
+                                             o_.name, path_));
+  }
+  return s;
+}
+
+absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
+  r.options_ = o_;
+  r.path_ = path_;
+  r.owner_pid_ = Me().pid;
+  bool created = false;
+  if (absl::Status s = OpenFile(r, &created, retry, why); !s.ok() || *retry) return s;
+  bool initialising = false;
+  absl::Status s = Settle(r, created, &initialising, retry, why);
+  if (!s.ok() || *retry) {
+    // Discard what this try made. Only an initialiser, and only while it
+    // still holds the exclusive lock (nobody else is attached, and nobody
+    // else can replace or remove the file meanwhile), removes the memory
+    // it made and the file; never anything another process made.
+    const std::uint64_t sysid = r.map_.system_id();
+    const os::Backend mapped = r.map_.backend();
+    const bool had_map = r.map_.mapped();
+    (void)r.map_.Unmap();
+    if (initialising && r.live_.held() == Liveness::Held::kExclusive) {
+      if (had_map && os::BackendNamed(mapped)) (void)os::RemoveSystemMemory(mapped, sysid);
+      UnlinkIfSame(r.file_, path_);
+    }
+    r.live_.Forget();  // closing the file drops the lock
+    (void)r.file_.Close();
+  }
+  return s;
+}
+
+absl::Status Attacher::TimedOut(const std::string& what) const {
+  return RegionError(RegionErrc::kNotReady,
+                     absl::StrFormat("region %s: not ready within the attach timeout (%s): %s",
+                                     o_.name, absl::FormatDuration(o_.attach_timeout), what));
+}
+
+absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* retry, std::string* why) {
+  if (fresh) {
+    absl::StatusOr<bool> got = r.live_.Try(r.file_, os::RangeLock::kExclusive);
+    if (!got.ok()) return got.status();
+    if (*got) {
+      // Still empty? A joiner may have opened the new file before we
+      // locked it, replaced it, and even detached again already.
+      absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
+      if (!info.ok()) return info.status();
+      if (info->size() == 0) {
+        *initialising = true;
+        return CreateAndPublish(r);
+      }
+    }
+    // A joiner got to the new file before us: go on as a joiner (a held
+    // exclusive lock is converted to shared below).
+  }
+  std::uint64_t pause_us = 500 + Me().pid % 1024;
+  for (;;) {
+    absl::StatusOr<bool> shared = r.live_.Wait(r.file_, os::RangeLock::kShared, deadline_);
+    if (!shared.ok()) return shared.status();
+    if (!*shared) return TimedOut("another process holds it exclusively (creating, replacing or removing it)");
+    Found found = Found::kValid;
+    absl::Status s = Join(r, &found, retry, why);
+    if (!s.ok() || *retry || found == Found::kValid) return s;
+    // Holding shared, so nobody is initialising: the region was abandoned
+    // by a dead creator, destroyed, or its memory vanished. Only a process
+    // alone with it may act.
+    (void)r.map_.Unmap();
+    if (absl::Status rs = r.live_.Release(r.file_); !rs.ok()) return rs;
+    absl::StatusOr<bool> alone = r.live_.Try(r.file_, os::RangeLock::kExclusive);
+    if (!alone.ok()) return alone.status();
+    if (!*alone) {
+      if (absl::Now() >= deadline_) {
+        if (found == Found::kMemoryGone) return MemoryGoneUnderAttachers(*why);
+        return TimedOut(*why + "; other processes hold it");
+      }
+      if (absl::Status sl = os::Sleep(0, pause_us); !sl.ok()) return sl;
+      pause_us = std::min<std::uint64_t>(pause_us * 2, 16000);
+      continue;  // another joiner is looking too, or attachers hold it
+    }
+    absl::StatusOr<bool> same = os::IsSameFile(r.file_, path_);
+    if (!same.ok()) return same.status();
+    if (!*same) {
+      *retry = true;
+      *why = "it was removed while joining";
+      return absl::OkStatus();
+    }
+    // Alone with the file that still has the name. Someone may have
+    // initialised it between our release and our exclusive lock: look again.
+    found = Found::kValid;
+    s = Join(r, &found, retry, why);
+    if (!s.ok() || *retry) return s;
+    if (found == Found::kValid) return Downgrade(r);
+    (void)r.map_.Unmap();
+    *initialising = true;
+    return Replace(r);
+  }
+}
+
+absl::Status Attacher::Downgrade(Region& r) {
+  absl::StatusOr<bool> got = r.live_.Wait(r.file_, os::RangeLock::kShared, deadline_);
+  if (!got.ok()) return got.status();
+  if (!*got) return TimedOut("could not take the shared liveness lock after initialising");
+  return absl::OkStatus();
+}
+
+absl::Status Attacher::MemoryGoneUnderAttachers(const std::string& why) const {
+  return RegionError(RegionErrc::kBusy,
+                     absl::StrFormat("region %s: its memory is gone (%s) but other processes still "
+                                     "hold it attached (their liveness locks on %s are held); "
+                                     "refusing to create a new region under them",
+                                     o_.name, why, path_));
+}
+
+absl::StatusOr<Region> Region::Attach(const RegionOptions& options) {
+  // The home directory is looked at only if opening through it fails.
+  absl::StatusOr<std::string> path = RegionPathUnchecked(options);
+  if (!path.ok()) return path.status();
+  absl::StatusOr<os::Backend> backend = ResolveBackend(options);
+  if (!backend.ok()) return backend.status();
+  Attacher attacher(options, *path, *backend, RoundRegionSize(options.size));
+  return attacher.Run();
+}
+
+}  // namespace osport::region

@@ -1,0 +1,98 @@
+// The attach of a region, step by step: the seed's __db_rattach made
+// crash-safe by the protocol of region/liveness.h. Internal to region/:
+// attach.cc (the tries, open, settle), create.cc (initialise, replace, stub),
+// join.cc (validate and record a join).
+#ifndef OSPORT_REGION_ATTACHER_H_
+#define OSPORT_REGION_ATTACHER_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "os/file.h"
+#include "os/map.h"
+#include "os/process.h"
+#include "region/options.h"
+#include "region/region.h"
+
+namespace osport::region {
+
+inline os::ProcessIdentity Me() { return os::CurrentProcess(); }
+
+// Removes the region's name, but only if `path` still names the file we
+// opened. Callers hold the file's exclusive liveness lock: every process that
+// removes or replaces a region file holds it, so between this check and the
+// unlink nobody else can have replaced the file (region/liveness.h).
+void UnlinkIfSame(os::File& file, const std::string& path);
+
+// One attach: the state of a single try and the steps of __db_rattach.
+class Attacher {
+ public:
+  Attacher(const RegionOptions& options, std::string path, os::Backend backend, std::uint64_t size)
+      : o_(options), path_(std::move(path)), backend_(backend), size_(size) {}
+
+  // Attaches: tries Once until it settles, backing off between tries.
+  absl::StatusOr<Region> Run();
+
+ private:
+  // What a joiner found under the shared liveness lock.
+  enum class Found { kValid, kAbandoned, kMemoryGone };
+
+  // attach.cc
+  // Heap or anonymous memory: one process, no file, nothing to join.
+  absl::StatusOr<Region> AttachPrivate();
+  // Every error names the region: OS errors get "attach region NAME: " in
+  // front, unless their message says which region already.
+  absl::Status Named(const absl::Status& s) const;
+  absl::Status OpenFile(Region& r, bool* created, bool* retry, std::string* why);
+  absl::Status Explain(const absl::Status& s);
+  // One try of __db_rattach, by the protocol of region/liveness.h. OK +
+  // !retry: `r` is attached, locked, and holds the shared liveness lock.
+  absl::Status Once(Region& r, bool* retry, std::string* why);
+  absl::Status TimedOut(const std::string& what) const;
+  // Steps 1-5 of the protocol: create, join, or replace an abandoned region.
+  absl::Status Settle(Region& r, bool fresh, bool* initialising, bool* retry, std::string* why);
+  // Exclusive -> shared once the region is complete (in place where the
+  // platform converts locks; Win32 releases and takes shared, waiting out
+  // anyone who took exclusive in between: they find a valid header).
+  absl::Status Downgrade(Region& r);
+  absl::Status MemoryGoneUnderAttachers(const std::string& why) const;
+
+  // create.cc
+  // Fills a new region's header, locked, magic last.
+  absl::Status Initialise(Region& r);
+  absl::Status CreateAndPublish(Region& r);
+  // Removes the system memory an abandoned stub names, if it names any, and
+  // memory whose creator died before recording it (derived from the stub).
+  void RemoveStaleMemory(Region& r);
+  // Step 4: alone (exclusive) with an abandoned region that still has its
+  // name: initialise it in place, or (a joiner that may not create) remove it.
+  absl::Status Replace(Region& r);
+  absl::Status Create(Region& r);
+  // The stub holds exactly the header: complete, a copy of the initialised
+  // header; otherwise only what finds the memory (backend, id, size), with
+  // the magic 0. Seek first: a previous incarnation may have written it.
+  absl::Status WriteStub(Region& r, bool complete);
+
+  // join.cc
+  // Step 3: look at the header while holding the shared (or exclusive)
+  // liveness lock. kAbandoned / kMemoryGone in *found are not errors.
+  absl::Status Join(Region& r, Found* found, bool* retry, std::string* why);
+  // The size checks of a join: the header never claims more than exists.
+  absl::Status CheckSize(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why);
+  absl::Status JoinLocked(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why);
+  absl::Status Panicked();
+
+  const RegionOptions& o_;
+  const std::string path_;
+  const os::Backend backend_;
+  const std::uint64_t size_;
+  absl::Time deadline_;
+};
+
+}  // namespace osport::region
+
+#endif  // OSPORT_REGION_ATTACHER_H_

@@ -1,0 +1,135 @@
+// Attach, the initialiser's side: system memory or file, the header (magic
+// last), the stub, and the replacement of an abandoned region in place.
+#include "region/attacher.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "os/config.h"
+#include "os/error.h"
+#include "os/process.h"
+#include "os/thread.h"
+#include "os/time.h"
+#include "region/grow.h"
+#include "region/liveness.h"
+
+namespace osport::region {
+
+using os::HasErrno;
+
+void UnlinkIfSame(os::File& file, const std::string& path) {
+  absl::StatusOr<bool> same = os::IsSameFile(file, path);
+  if (same.ok() && *same) (void)os::Unlink(path);
+}
+
+absl::Status Attacher::Initialise(Region& r) {
+  RegionHeader& h = r.header();
+  if (absl::Status s = h.mutex.Init(os::kRegionMutexKind, 0); !s.ok()) return s;
+  if (absl::Status s = h.mutex.Lock(&r.file_); !s.ok()) return s;
+  const os::ProcessIdentity me = Me();
+  h.format = FormatWord();
+  h.refcount = 0;
+  h.panic.store(0, std::memory_order_relaxed);
+  h.size.store(r.map_.size(), std::memory_order_relaxed);
+  h.version = VersionWord();
+  h.flags = (os::BackendNamed(backend_) ? kFlagNamed : 0) | (o_.private_region ? kFlagPrivate : 0);
+  h.backend = static_cast<std::uint32_t>(backend_);
+  h.mode = o_.mode;
+  h.system_id = r.map_.system_id();
+  h.creator_pid = me.pid;
+  h.creator_start = me.start;
+  h.attach_slots = kMaxAttachments;
+  h.create_time = static_cast<std::uint64_t>(std::time(nullptr));
+  std::memset(h.reserved, 0, sizeof h.reserved);
+  std::memset(static_cast<void*>(h.attachments), 0, sizeof h.attachments);
+  if (absl::Status s = AddAttachment(h, me.pid, me.start, o_.name); !s.ok()) return s;
+  if (o_.prefault && r.map_.backend() != os::Backend::kFile) {
+    // File regions were faulted in by GrowRegionFile's caller already.
+    if (absl::Status s = os::Prefault(r.map_, 0, r.map_.size()); !s.ok()) return s;
+  }
+  r.created_ = true;
+  h.magic.store(kRegionMagic, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status Attacher::CreateAndPublish(Region& r) {
+  if (absl::Status s = Create(r); !s.ok()) return s;
+  return Downgrade(r);
+}
+
+void Attacher::RemoveStaleMemory(Region& r) {
+  if (os::BackendNamed(backend_)) (void)os::RemoveSystemMemoryOf(backend_, r.file_);
+  alignas(8) std::byte buf[kHeaderSize];
+  absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
+  if (!pos.ok()) return;
+  absl::StatusOr<std::size_t> n = os::Read(r.file_, buf);
+  if (!n.ok() || *n != kHeaderSize) return;
+  const auto* stub = reinterpret_cast<const RegionHeader*>(buf);
+  const auto backend = static_cast<os::Backend>(stub->backend);
+  if ((stub->flags & kFlagNamed) != 0 && os::BackendNamed(backend) &&
+      os::BackendSupported(backend)) {
+    (void)os::RemoveSystemMemory(backend, stub->system_id);
+  }
+}
+
+absl::Status Attacher::Replace(Region& r) {
+  RemoveStaleMemory(r);
+  if (!o_.create) {
+    UnlinkIfSame(r.file_, path_);  // we hold exclusive: nobody can replace it meanwhile
+    return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+                             absl::StrFormat("region %s does not exist (%s was abandoned by a dead "
+                                             "creator and is now removed)",
+                                             o_.name, path_));
+  }
+  if (absl::Status s = os::Truncate(r.file_, 0); !s.ok()) return s;
+  if (absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet); !pos.ok()) {
+    return pos.status();
+  }
+  return CreateAndPublish(r);
+}
+
+absl::Status Attacher::Create(Region& r) {
+  if (os::BackendNamed(backend_)) {
+    absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(backend_, r.file_, size_, o_.mode);
+    if (!m.ok()) return m.status();
+    r.map_ = std::move(*m);
+    // Record the id in the stub before the memory is written (magic still
+    // 0), so whoever replaces an abandoned creation, or remove --force,
+    // finds it. Before this point its name is derived from the stub.
+    if (absl::Status s = WriteStub(r, /*complete=*/false); !s.ok()) return s;
+  } else {
+    if (absl::Status s = GrowRegionFile(r.file_, 0, size_); !s.ok()) return s;
+    absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, size_);
+    if (!m.ok()) return m.status();
+    r.map_ = std::move(*m);
+    if (o_.prefault) {
+      if (absl::Status s = os::Prefault(r.map_, 0, size_); !s.ok()) return s;
+    }
+    if (o_.private_region) r.remove_file_on_detach_ = true;
+  }
+  if (absl::Status s = Initialise(r); !s.ok()) return s;
+  if (os::BackendNamed(backend_)) return WriteStub(r, /*complete=*/true);
+  return absl::OkStatus();
+}
+
+absl::Status Attacher::WriteStub(Region& r, bool complete) {
+  alignas(8) std::byte buf[kHeaderSize] = {};
+  const std::byte* bytes = buf;
+  if (complete) {
+    bytes = static_cast<const std::byte*>(r.map_.data());
+  } else {
+    auto* h = reinterpret_cast<RegionHeader*>(buf);
+    h->flags = kFlagNamed;
+    h->backend = static_cast<std::uint32_t>(backend_);
+    h->system_id = r.map_.system_id();
+    h->size.store(r.map_.size(), std::memory_order_relaxed);
+  }
+  absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
+  if (!pos.ok()) return pos.status();
+  return os::Write(r.file_, gsl::span<const std::byte>(bytes, kHeaderSize));
+}
+
+}  // namespace osport::region

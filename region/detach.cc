@@ -1,0 +1,86 @@
+// Detach: the seed's __db_rdetach, by the protocol of region/liveness.h;
+// the last detach of a region marked for removal destroys it.
+#include "region/region.h"
+
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "os/error.h"
+#include "os/thread.h"
+#include "region/attacher.h"
+
+namespace osport::region {
+
+using os::HasErrno;
+
+absl::Status Region::Detach() { return DetachAndReport(nullptr); }
+
+absl::Status Region::DetachAndReport(bool* destroyed) {
+  if (destroyed != nullptr) *destroyed = false;
+  if (!attached()) {
+    return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
+                             absl::StrFormat("region %s is not attached", options_.name));
+  }
+  if (!os::BackendShared(map_.backend()) || Inherited()) {
+    // Private memory; or a Region inherited across fork(): the child is not
+    // an attacher, so it only unmaps and closes -- never the header, the
+    // file or system memory (and closing its copy of the descriptor leaves
+    // the parent's liveness lock alone).
+    Abandon();
+    return absl::OkStatus();
+  }
+  RegionHeader& h = header();
+  absl::Status locked = h.mutex.Lock(&file_);
+  if (os::IsOwnerDead(locked)) {
+    h.panic.store(1, std::memory_order_release);  // we hold it now; finish detaching
+  } else if (HasErrno(locked, EDEADLK)) {
+    // This thread still holds the lock (the caller never unlocked): fine.
+  } else if (!locked.ok()) {
+    Abandon();
+    return os::Annotate(locked, "detach region " + options_.name);
+  }
+  const os::ProcessIdentity me = Me();
+  RepairRefcount(h);
+  absl::Status dropped = DropAttachment(h, me.pid, me.start, options_.name);
+  ReconcileDead(h);
+  const bool marked = (h.flags & kFlagRemoveOnDetach) != 0 || remove_file_on_detach_;
+  const bool last = h.refcount == 0;
+  bool destroy = false;
+  if (marked && last) {
+    // The table says we are the last; the kernel must agree: a joiner that
+    // holds the shared lock but waits for the mutex we hold is not in the
+    // table yet. Refused: it will find the mark, and its detach removes it.
+    absl::StatusOr<bool> alone = live_.Try(file_, os::RangeLock::kExclusive);
+    destroy = alone.ok() && *alone;
+  }
+  if (destroy) {
+    h.magic.store(0, std::memory_order_release);  // anyone who looks later sees no region
+  } else if (last) {
+    os::ReleaseLastUser(map_, sizeof(os::Mutex));
+  }
+  (void)h.mutex.Unlock(&file_);
+  const os::Backend backend = map_.backend();
+  const std::uint64_t sysid = map_.system_id();
+  absl::Status unmapped = map_.Unmap();
+  const std::string context = "detach region " + options_.name;
+  absl::Status removed = absl::OkStatus();
+  if (destroy) {
+    // Still holding exclusive: remove the memory, then the name if it is
+    // still ours (only a remove --force can have taken it meanwhile).
+    if (os::BackendNamed(backend)) removed = os::RemoveSystemMemory(backend, sysid);
+    absl::StatusOr<bool> same = os::IsSameFile(file_, path_);
+    if (same.ok() && *same) {
+      if (absl::Status s = os::Unlink(path_); !s.ok() && !HasErrno(s, ENOENT) && removed.ok()) removed = s;
+    }
+    if (destroyed != nullptr) *destroyed = true;
+  }
+  live_.Forget();
+  absl::Status closed = file_.Close();
+  if (!removed.ok()) return os::Annotate(removed, context);
+  if (!dropped.ok()) return dropped;
+  if (!unmapped.ok()) return os::Annotate(unmapped, context);
+  if (!closed.ok()) return os::Annotate(closed, context);
+  return absl::OkStatus();
+}
+
+}  // namespace osport::region

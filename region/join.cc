@@ -1,0 +1,175 @@
+// Attach, the joiner's side: map what the header says, validate it, take
+// the region lock and record the attachment.
+#include "region/attacher.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "os/config.h"
+#include "os/error.h"
+#include "os/process.h"
+#include "os/thread.h"
+#include "os/time.h"
+#include "region/grow.h"
+#include "region/liveness.h"
+
+namespace osport::region {
+
+using os::HasErrno;
+
+absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* why) {
+  auto abandoned = [&](Found what, std::string reason) {
+    *found = what;
+    *why = std::move(reason);
+    return absl::OkStatus();
+  };
+  absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
+  if (!info.ok()) return info.status();
+  const std::uint64_t fsize = info->size();
+  if (fsize < kHeaderSize) {
+    return abandoned(Found::kAbandoned,
+                     absl::StrFormat("its file has %u bytes and no live creator", fsize));
+  }
+  bool named = false;
+  std::uint64_t map_size = fsize;
+  if (fsize == kHeaderSize) {
+    // A stub: the region lives in system memory named by the header.
+    alignas(8) std::byte buf[kHeaderSize];
+    absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
+    if (!pos.ok()) return pos.status();
+    absl::StatusOr<std::size_t> n = os::Read(r.file_, buf);
+    if (!n.ok()) return n.status();
+    if (*n != kHeaderSize) return abandoned(Found::kAbandoned, "its stub is incomplete and no creator is alive");
+    const auto* stub = reinterpret_cast<const RegionHeader*>(buf);
+    const std::uint32_t magic = stub->magic.load(std::memory_order_relaxed);
+    if (magic == 0) return abandoned(Found::kAbandoned, "its stub was never completed and no creator is alive");
+    if (absl::Status s = CheckMagicAndFormat(magic, stub->format, o_.name); !s.ok()) return s;
+    const auto stub_backend = static_cast<os::Backend>(stub->backend);
+    map_size = stub->size.load(std::memory_order_relaxed);
+    if ((stub->flags & kFlagNamed) == 0 || !os::BackendNamed(stub_backend) ||
+        map_size < 2 * kHeaderSize || map_size % kHeaderSize != 0 ||
+        map_size > os::config::kRegionSizeMax) {
+      return RegionError(RegionErrc::kCorrupt,
+                         absl::StrFormat("region %s: corrupt stub (backend %u, size %u)", o_.name,
+                                         stub->backend, map_size));
+    }
+    absl::StatusOr<os::Mapping> m =
+        os::AttachSystemMemory(stub_backend, r.file_, stub->system_id, map_size);
+    if (!m.ok()) {
+      if (!HasErrno(m.status(), EAGAIN)) return m.status();
+      return abandoned(Found::kMemoryGone, std::string(m.status().message()));
+    }
+    r.map_ = std::move(*m);
+    named = true;
+  } else {
+    absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, fsize, fsize);  // sized just above
+    if (!m.ok()) return m.status();
+    r.map_ = std::move(*m);
+  }
+  // The header is read (magic), then written (lock, count): fault it in
+  // for writing now, in one step, rather than by a read fault and then a
+  // write fault (measured: about a third of a join's time; bench/region).
+  os::PrefaultHint(r.map_, 0, kHeaderSize);
+  RegionHeader& h = r.header();
+  const std::uint32_t magic = h.magic.load(std::memory_order_acquire);
+  if (magic == 0) {
+    if (named && os::config::kZeroOnLastClose) {
+      // The Win95 rule: its last user released the memory.
+      return abandoned(Found::kAbandoned, "its memory was released by its last user (zero on last close)");
+    }
+    return abandoned(Found::kAbandoned, "its header was never completed and no creator is alive");
+  }
+  if (absl::Status s = CheckMagicAndFormat(magic, h.format, o_.name); !s.ok()) return s;
+  if (!named) {
+    // The file may be longer than the header says (a grow that failed or
+    // died before storing its size): map what the header says, never more
+    // than the file holds.
+    const std::uint64_t claimed = h.size.load(std::memory_order_acquire);
+    if (claimed < map_size && claimed >= 2 * kHeaderSize && claimed % kHeaderSize == 0) {
+      (void)r.map_.Unmap();
+      absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, claimed, fsize);
+      if (!m.ok()) return m.status();
+      r.map_ = std::move(*m);
+      map_size = claimed;
+    }
+  }
+  RegionHeader& hh = r.header();
+  if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
+  if (hh.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
+
+  absl::Status locked = hh.mutex.Lock(&r.file_);
+  if (os::IsOwnerDead(locked)) {
+    hh.panic.store(1, std::memory_order_release);
+    if (o_.recover) locked = absl::OkStatus();  // joined to repair it: keep the lock
+  }
+  if (os::IsOwnerDead(locked)) {
+    (void)hh.mutex.Unlock(&r.file_);
+    return RegionError(RegionErrc::kOwnerDied,
+                       absl::StrFormat("region %s: a process died holding the region lock; the "
+                                       "region is now marked panicked (run recovery)",
+                                       o_.name));
+  }
+  if (!locked.ok()) return locked;
+  absl::Status s = JoinLocked(r, map_size, named, retry, why);
+  if (!s.ok() || *retry) (void)hh.mutex.Unlock(&r.file_);
+  return s;
+}
+
+absl::Status Attacher::CheckSize(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why) {
+  const std::uint64_t claimed = r.header().size.load(std::memory_order_acquire);
+  if (claimed == map_size) return absl::OkStatus();
+  if (claimed < 2 * kHeaderSize || claimed % kHeaderSize != 0) {
+    return RegionError(RegionErrc::kCorrupt,
+                       absl::StrFormat("region %s: corrupt header: size %u is impossible", o_.name,
+                                       claimed));
+  }
+  if (named) {
+    return RegionError(RegionErrc::kCorrupt,
+                       absl::StrFormat("region %s: its stub says %u bytes, its memory %u",
+                                       o_.name, map_size, claimed));
+  }
+  absl::StatusOr<os::IoInfo> now = os::GetIoInfo(r.file_);
+  if (!now.ok()) return now.status();
+  if (claimed > now->size()) {
+    return RegionError(RegionErrc::kTruncated,
+                       absl::StrFormat("region %s: header says %u bytes but the file has only %u",
+                                       o_.name, claimed, now->size()));
+  }
+  // Grown after we sized the file (or still growing): size it again.
+  *retry = true;
+  *why = absl::StrFormat("its size changed while joining (header %u, mapped %u)", claimed, map_size);
+  return absl::OkStatus();
+}
+
+absl::Status Attacher::JoinLocked(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why) {
+  RegionHeader& h = r.header();
+  if (h.magic.load(std::memory_order_acquire) != kRegionMagic) {
+    *retry = true;
+    *why = "it was removed while waiting for its lock";
+    return absl::OkStatus();
+  }
+  if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
+  if (h.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
+  if (absl::Status s = CheckFields(h, map_size, o_.name); !s.ok()) return s;
+  if (o_.size != 0 && !o_.size_is_default && RoundRegionSize(o_.size) > map_size) {
+    return RegionError(RegionErrc::kTooSmall,
+                       absl::StrFormat("region %s has %u bytes, fewer than the %u asked for",
+                                       o_.name, map_size, RoundRegionSize(o_.size)));
+  }
+  RepairRefcount(h);
+  ReconcileDead(h);
+  const os::ProcessIdentity me = Me();
+  return AddAttachment(h, me.pid, me.start, o_.name);
+}
+
+absl::Status Attacher::Panicked() {
+  return RegionError(RegionErrc::kRunRecovery,
+                     absl::StrFormat("region %s is panicked: run recovery (attach with "
+                                     "RegionOptions::recover, repair, Region::ClearPanic)",
+                                     o_.name));
+}
+
+}  // namespace osport::region

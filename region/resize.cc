@@ -1,0 +1,85 @@
+// Grow and remap: the seed's __db_rgrow and __db_rremap, made failure-atomic
+// (the header's size is stored last; a failed grow cuts the file back).
+#include "region/region.h"
+
+
+#include "absl/strings/str_format.h"
+#include "os/error.h"
+#include "os/thread.h"
+#include "region/attacher.h"
+
+#include "os/config.h"
+#include "region/grow.h"
+
+namespace osport::region {
+
+absl::Status Region::Grow(std::uint64_t new_size) {
+  if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
+  if (map_.backend() != os::Backend::kFile) {
+    return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
+                             absl::StrFormat("region %s: only file-backed regions can grow (this "
+                                             "one is %s)",
+                                             options_.name, os::BackendName(map_.backend())));
+  }
+  const std::uint64_t target = RoundRegionSize(new_size);
+  if (new_size > os::config::kRegionSizeMax || target > os::config::kRegionSizeMax) {
+    return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                             absl::StrFormat("region %s: %u bytes exceeds the largest region this "
+                                             "build allows, %u (OSPORT_REGIONSIZE_MAX)",
+                                             options_.name, new_size, os::config::kRegionSizeMax));
+  }
+  const std::uint64_t old = map_.size();
+  if (target < old) {
+    return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                             absl::StrFormat("region %s: cannot grow to %u bytes, it has %u",
+                                             options_.name, target, old));
+  }
+  if (target == old) return absl::OkStatus();
+  const os::MutexOwner owner = header().mutex.owner();
+  if (!owner.held || owner.tid != os::CurrentThread().tid) {
+    return os::PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
+                             absl::StrFormat("region %s: Grow needs the region lock held", options_.name));
+  }
+  // The header's size is the region's size: it is stored last, and a grow
+  // that fails cuts the file back, so a failed grow (ENOSPC, ENOMEM) leaves
+  // the region as it was, and one that dies midway leaves the old size
+  // (joiners map what the header says; region/liveness.h).
+  if (absl::Status s = GrowRegionFile(file_, old, target); !s.ok()) {
+    (void)os::Truncate(file_, old);
+    return os::Annotate(s, "grow region " + options_.name);
+  }
+  if (absl::Status s = os::Remap(map_, file_, target); !s.ok()) {
+    (void)os::Truncate(file_, old);  // Remap kept the old view
+    return os::Annotate(s, "grow region " + options_.name);
+  }
+  if (options_.prefault) {
+    if (absl::Status s = os::Prefault(map_, old, target - old); !s.ok()) return s;
+  }
+  header().size.store(target, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+bool Region::NeedsRemap() const {
+  return attached() && header().size.load(std::memory_order_acquire) != map_.size();
+}
+
+absl::Status Region::Remap() {
+  if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
+  const std::uint64_t want = header().size.load(std::memory_order_acquire);
+  if (want == map_.size()) return absl::OkStatus();
+  if (map_.backend() != os::Backend::kFile || want < map_.size() || want % kHeaderSize != 0) {
+    return RegionError(RegionErrc::kCorrupt,
+                       absl::StrFormat("region %s: header size %u cannot replace the mapped %u",
+                                       options_.name, want, map_.size()));
+  }
+  absl::StatusOr<os::IoInfo> info = os::GetIoInfo(file_);
+  if (!info.ok()) return info.status();
+  if (info->size() < want) {
+    return RegionError(RegionErrc::kTruncated,
+                       absl::StrFormat("region %s: header says %u bytes but the file has only %u",
+                                       options_.name, want, info->size()));
+  }
+  return os::Remap(map_, file_, want);
+}
+
+}  // namespace osport::region
