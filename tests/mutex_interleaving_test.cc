@@ -6,7 +6,9 @@
 // wrote its record, and the wake-up of a waiter asleep in the kernel, timed
 // across real processes.
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -66,6 +68,61 @@ class PauseAtLivenessCheck {
   bool resume_ = false;
 };
 thread_local PauseAtLivenessCheck* PauseAtLivenessCheck::t_armed = nullptr;
+
+// Counts the futex calls of the threads that took a role (a small index), and
+// says whether a thread is asleep in the kernel. A hook makes no os calls.
+class FutexCalls {
+ public:
+  static constexpr int kRoles = 4;
+  FutexCalls() { InstallHook(&Hook, this); }
+  ~FutexCalls() { InstallHook(nullptr, nullptr); }
+  // Called by the thread that plays `role`.
+  void TakeRole(int role) {
+    t_owner = this;
+    t_role = role;
+  }
+  int waits(int role) const { return waits_[role].load(); }
+  int wakes(int role) const { return wakes_[role].load(); }
+
+ private:
+  static HookResult Hook(Op op, void* context) {
+    auto* self = static_cast<FutexCalls*>(context);
+    if (t_owner == self) {
+      if (op == Op::kFutexWait) self->waits_[t_role].fetch_add(1);
+      if (op == Op::kFutexWake) self->wakes_[t_role].fetch_add(1);
+    }
+    return {};
+  }
+  static thread_local FutexCalls* t_owner;
+  static thread_local int t_role;
+  std::atomic<int> waits_[kRoles] = {};
+  std::atomic<int> wakes_[kRoles] = {};
+};
+thread_local FutexCalls* FutexCalls::t_owner = nullptr;
+thread_local int FutexCalls::t_role = 0;
+
+// Whether thread `tid` of this process is asleep (state S in
+// /proc/self/task/TID/stat). A thread in Lock that has made its FUTEX_WAIT
+// call (FutexCalls) and is asleep is asleep in that wait: nothing else in
+// Lock blocks.
+bool AsleepInTheKernel(std::uint32_t tid) {
+  std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  std::getline(f, line);
+  const std::size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'S';
+}
+
+// Waits (polling, no sleep) until the thread playing `role` has called
+// FUTEX_WAIT at least `calls` times and is asleep; false after 10 s.
+bool AwaitAsleep(const FutexCalls& calls, int role, int at_least, const std::atomic<std::uint32_t>& tid) {
+  const auto t0 = SteadyClock::now();
+  while (SecondsSince(t0) < 10) {
+    if (calls.waits(role) >= at_least && tid.load() != 0 && AsleepInTheKernel(tid.load())) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
 
 // These interleavings pause a waiter at its liveness check's system call.
 // With the portable thread identity (no gettid or /proc: the generic POSIX
@@ -201,6 +258,118 @@ TEST_P(MutexInterleavingTest, AnAcquisitionWithoutItsRecordIsResolvedWithinTheDe
     cv.notify_all();
   }
   other.join();
+}
+
+// Finding 4: a LockFor that slept in the kernel and leaves without the mutex
+// may have consumed the wake an unlocker meant for another sleeper (the
+// model, ci/model-check, shows the lost wake-up this leaves); so on its way
+// out it makes one FUTEX_WAKE, which reaches the remaining sleeper. A TryLock,
+// which never sleeps, wakes nobody.
+TEST_P(MutexInterleavingTest, ALockForThatSleptAndLeavesWithoutItPassesTheWakeOn) {
+  if (GetParam() != MutexKind::kSpin || !internal::HaveNativeWordWait()) {
+    GTEST_SKIP() << "only the spin kind with a kernel wait has wakes to pass on";
+  }
+  constexpr int kSleeper = 1, kLockFor = 2, kTry = 3;
+  ASSERT_TRUE(mutex().Lock(file()).ok());
+  FutexCalls calls;
+  std::atomic<std::uint32_t> sleeper_tid{0};
+  absl::Status sleeper_status;
+  std::thread sleeper([&] {
+    calls.TakeRole(kSleeper);
+    sleeper_tid = CurrentThread().tid;
+    sleeper_status = mutex().Lock(file());
+    if (sleeper_status.ok()) {
+      EXPECT_TRUE(mutex().Unlock(file()).ok());
+    }
+  });
+  ASSERT_TRUE(AwaitAsleep(calls, kSleeper, 1, sleeper_tid)) << "the sleeper never slept";
+
+  absl::Status lockfor_status;
+  std::thread lockfor([&] {
+    calls.TakeRole(kLockFor);
+    lockfor_status = mutex().LockFor(absl::Milliseconds(30), file());
+  });
+  lockfor.join();
+  EXPECT_EQ(ErrnoOf(lockfor_status), ETIMEDOUT) << lockfor_status;
+  EXPECT_GE(calls.waits(kLockFor), 1) << "the LockFor never slept: nothing to pass on";
+  EXPECT_EQ(calls.wakes(kLockFor), 1) << "a LockFor that slept left without waking the next sleeper";
+
+  std::thread trier([&] {
+    calls.TakeRole(kTry);
+    EXPECT_TRUE(HasErrno(mutex().TryLock(file()), EBUSY));
+  });
+  trier.join();
+  EXPECT_EQ(calls.waits(kTry), 0);
+  EXPECT_EQ(calls.wakes(kTry), 0) << "a TryLock never slept: it has no wake to pass on";
+
+  ASSERT_TRUE(mutex().Unlock(file()).ok());
+  sleeper.join();
+  EXPECT_TRUE(sleeper_status.ok()) << sleeper_status;
+}
+
+// Finding 3: a thread that slept and then takes over a dead owner keeps the
+// waiters bit in the word it writes, so its unlock wakes the other sleeper
+// (dropped, the other sleeper would wait out its re-check interval). Two
+// threads sleep in Lock while the holder lives; the holder's thread ends
+// holding; whichever sleeper takes over must hold a word with the bit, and
+// the other gets the mutex after it.
+TEST_P(MutexInterleavingTest, ASleeperThatTakesOverKeepsTheWaitersBit) {
+  if (GetParam() != MutexKind::kSpin || !internal::HaveNativeWordWait()) {
+    GTEST_SKIP() << "only the spin kind with a kernel wait has a waiters bit";
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  bool holder_locked = false, holder_may_end = false;
+  ThreadIdentity dead;
+  std::thread holder([&] {
+    ASSERT_TRUE(mutex().Lock(file()).ok());
+    std::unique_lock<std::mutex> l(mu);
+    dead = CurrentThread();
+    holder_locked = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return holder_may_end; });
+  });  // ends holding it
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return holder_locked; });
+  }
+
+  FutexCalls calls;
+  std::atomic<std::uint32_t> tids[2] = {{0}, {0}};
+  std::atomic<int> takeovers{0};
+  std::atomic<std::uint32_t> word_of_taker{0};
+  std::atomic<std::uint32_t> taker{0};
+  auto sleeper = [&](int i) {
+    calls.TakeRole(i + 1);
+    tids[i] = CurrentThread().tid;
+    absl::Status s = mutex().Lock(file());
+    if (IsOwnerDead(s)) {
+      ++takeovers;
+      taker = CurrentThread().tid;
+      word_of_taker = MutexAccess::Word(mutex());  // while it holds it
+    } else {
+      EXPECT_TRUE(s.ok()) << s;
+    }
+    EXPECT_TRUE(mutex().Unlock(file()).ok());
+  };
+  std::thread first(sleeper, 0);
+  ASSERT_TRUE(AwaitAsleep(calls, 1, 1, tids[0]));
+  std::thread second(sleeper, 1);
+  ASSERT_TRUE(AwaitAsleep(calls, 2, 1, tids[1]));
+  {
+    std::lock_guard<std::mutex> l(mu);
+    holder_may_end = true;
+    cv.notify_all();
+  }
+  holder.join();
+  first.join();
+  second.join();
+  EXPECT_EQ(takeovers.load(), 1);
+  EXPECT_EQ(word_of_taker.load() & ~MutexAccess::kWaitersBit, taker.load());
+  EXPECT_NE(word_of_taker.load() & MutexAccess::kWaitersBit, 0u)
+      << "a sleeper's takeover dropped the waiters bit";
+  EXPECT_EQ(mutex().stats().owner_deaths, 1u);
+  EXPECT_FALSE(IsThreadAlive(dead).value_or(true));
 }
 
 // args: path. Says "waiting", blocks in Lock, says "got" the moment it has it.
