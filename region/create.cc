@@ -15,15 +15,11 @@
 #include "os/time.h"
 #include "region/grow.h"
 #include "region/liveness.h"
+#include "region/trust_checks.h"
 
 namespace osport::region {
 
 using os::HasErrno;
-
-void UnlinkIfSame(os::File& file, const std::string& path) {
-  absl::StatusOr<bool> same = os::IsSameFile(file, path);
-  if (same.ok() && *same) (void)os::Unlink(path);
-}
 
 absl::Status Attacher::Initialise(Region& r) {
   RegionHeader& h = r.header();
@@ -71,14 +67,14 @@ void Attacher::RemoveStaleMemory(Region& r) {
   const auto backend = static_cast<os::Backend>(stub->backend);
   if ((stub->flags & kFlagNamed) != 0 && os::BackendNamed(backend) &&
       os::BackendSupported(backend)) {
-    (void)os::RemoveSystemMemory(backend, stub->system_id);
+    (void)RemoveRegionMemory(backend, stub->system_id, o_);
   }
 }
 
 absl::Status Attacher::Replace(Region& r) {
   RemoveStaleMemory(r);
   if (!o_.create) {
-    UnlinkIfSame(r.file_, path_);  // we hold exclusive: nobody can replace it meanwhile
+    (void)UnlinkIfSameAt(home_, o_.name, r.file_);  // we hold exclusive: nobody can replace it meanwhile
     return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
                              absl::StrFormat("region %s does not exist (%s was abandoned by a dead "
                                              "creator and is now removed)",

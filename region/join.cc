@@ -15,6 +15,7 @@
 #include "os/time.h"
 #include "region/grow.h"
 #include "region/liveness.h"
+#include "region/trust_checks.h"
 
 namespace osport::region {
 
@@ -57,7 +58,7 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
                                          stub->backend, map_size));
     }
     absl::StatusOr<os::Mapping> m =
-        os::AttachSystemMemory(stub_backend, r.file_, stub->system_id, map_size);
+        AttachRegionMemory(stub_backend, r.file_, stub->system_id, map_size, o_, o_.mode);
     if (!m.ok()) {
       if (!HasErrno(m.status(), EAGAIN)) return m.status();
       return abandoned(Found::kMemoryGone, std::string(m.status().message()));
