@@ -18,6 +18,7 @@
 #include "os/process.h"
 #include "region/options.h"
 #include "region/region.h"
+#include "region/token.h"
 
 namespace osport::region {
 
@@ -89,6 +90,8 @@ class Attacher {
   // The home, opened once per attach without links and checked
   // (region/trust_checks.h); moved into the Region that attaches.
   os::Dir home_;
+  // The token and stub identity of the region being made (region/token.h).
+  Binding binding_;
 };
 
 }  // namespace osport::region

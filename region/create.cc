@@ -15,6 +15,7 @@
 #include "os/time.h"
 #include "region/grow.h"
 #include "region/liveness.h"
+#include "region/token.h"
 #include "region/trust_checks.h"
 
 namespace osport::region {
@@ -40,6 +41,7 @@ absl::Status Attacher::Initialise(Region& r) {
   h.attach_slots = kMaxAttachments;
   h.create_time = static_cast<std::uint64_t>(std::time(nullptr));
   std::memset(h.reserved, 0, sizeof h.reserved);
+  WriteBinding(binding_, h);
   std::memset(static_cast<void*>(h.attachments), 0, sizeof h.attachments);
   if (absl::Status s = AddAttachment(h, me.pid, me.start, o_.name); !s.ok()) return s;
   if (o_.prefault && r.map_.backend() != os::Backend::kFile) {
@@ -67,7 +69,7 @@ void Attacher::RemoveStaleMemory(Region& r) {
   const auto backend = static_cast<os::Backend>(stub->backend);
   if ((stub->flags & kFlagNamed) != 0 && os::BackendNamed(backend) &&
       os::BackendSupported(backend)) {
-    (void)RemoveRegionMemory(backend, stub->system_id, o_);
+    (void)RemoveBoundMemory(r.file_, *stub, o_);  // only memory bound to this stub
   }
 }
 
@@ -88,6 +90,9 @@ absl::Status Attacher::Replace(Region& r) {
 }
 
 absl::Status Attacher::Create(Region& r) {
+  absl::StatusOr<Binding> binding = NewBinding(&r.file_);
+  if (!binding.ok()) return binding.status();
+  binding_ = *binding;
   if (os::BackendNamed(backend_)) {
     absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(backend_, r.file_, size_, o_.mode);
     if (!m.ok()) return m.status();
@@ -122,6 +127,7 @@ absl::Status Attacher::WriteStub(Region& r, bool complete) {
     h->backend = static_cast<std::uint32_t>(backend_);
     h->system_id = r.map_.system_id();
     h->size.store(r.map_.size(), std::memory_order_relaxed);
+    WriteBinding(binding_, *h);
   }
   absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
   if (!pos.ok()) return pos.status();

@@ -5,6 +5,7 @@
 #include "region/errors.h"
 #include "region/header.h"
 #include "region/region.h"
+#include "region/token.h"
 #include "region/trust_checks.h"
 
 namespace osport::region {
@@ -36,7 +37,7 @@ absl::Status ForceRemove(const RegionOptions& o) {
     // initialises the memory.
     const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
     if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0) && (h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) && os::BackendSupported(backend)) {
-      memory = RemoveRegionMemory(backend, h->system_id, o);
+      memory = RemoveBoundMemory(*file, *h, o);  // only memory verified as this stub's
     }
   }
   // Memory whose creator died before the stub recorded it: its name is
@@ -51,10 +52,10 @@ absl::Status ForceRemove(const RegionOptions& o) {
   if (absl::Status s = os::UnlinkAt(*home, o.name); !s.ok() && !os::HasErrno(s, ENOENT)) {
     return os::Annotate(s, "remove region " + o.name);
   }
-  if (os::IsUntrusted(memory)) {
-    // The stub was ours, the memory it names is not: only the stub goes.
-    return os::Annotate(memory, "remove region " + o.name + ": removed its stub but left the memory it "
-                                "names");
+  if (!memory.ok()) {
+    // The stub was ours; the memory it names could not be verified as its
+    // own (another owner, another token): only the stub went.
+    return os::Annotate(memory, "remove region " + o.name + ": removed its stub only");
   }
   return os::Annotate(memory, "remove region " + o.name);
 }

@@ -11,6 +11,7 @@
 #include "os/thread.h"
 #include "region/errors.h"
 #include "region/header.h"
+#include "region/token.h"
 #include "region/trust_checks.h"
 
 namespace osport::region {
@@ -58,6 +59,11 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
     absl::StatusOr<os::Mapping> m = AttachRegionMemory(backend, *file, h->system_id, size, o, o.mode);
     if (m.ok()) {
       live = std::move(*m);
+      if (absl::Status s = CheckBinding(*h, *static_cast<const RegionHeader*>(live.data()), *file, o.name,
+                                        backend, h->system_id);
+          !s.ok()) {
+        return s;
+      }
       std::memcpy(buf, live.data(), kHeaderSize);
     } else if (os::HasErrno(m.status(), EAGAIN)) {
       st.memory_present = false;
