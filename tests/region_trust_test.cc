@@ -9,6 +9,7 @@
 //    beyond the pid range and counts that would wrap are corrupt, named.
 #include <cstddef>
 #include <cstring>
+#include <ostream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -170,6 +171,9 @@ struct Poke {
   int width;
   const char* field;  // what the corrupt error names
 };
+
+// Test names stay stable (ctest lists them): print what is poked, not bytes.
+void PrintTo(const Poke& p, std::ostream* os) { *os << p.what; }
 
 class FieldTest : public TokenTest, public ::testing::WithParamInterface<Poke> {};
 
