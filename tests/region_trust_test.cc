@@ -109,7 +109,14 @@ TEST_F(TokenTest, AStubWhoseTokenWasChangedIsRefused) {
     if (!os::BackendNamed(b)) continue;
     SCOPED_TRACE(os::BackendName(b));
     const RegionOptions a = Options("a", kSize, b);
-    const std::uint64_t id = Make(a, 'a');
+    // The creator stays attached throughout: a Win32 paging-file section
+    // dies with its last handle, and the memory must outlive the look.
+    absl::StatusOr<Region> holder = Region::Attach(a);
+    ASSERT_TRUE(holder.ok()) << holder.status();
+    Track(*holder);
+    static_cast<char*>(holder->data())[0] = 'a';
+    const std::uint64_t id = holder->header().system_id;
+    ASSERT_TRUE(holder->Unlock().ok());
     std::string stub = ReadStub("a");
     stub[offsetof(RegionHeader, token)] ^= 0x5A;
     WriteStub("a", stub);
@@ -118,6 +125,7 @@ TEST_F(TokenTest, AStubWhoseTokenWasChangedIsRefused) {
     stub[offsetof(RegionHeader, token)] ^= 0x5A;  // put it back: the region is whole again
     WriteStub("a", stub);
     ExpectIntact(a, 'a');
+    ASSERT_TRUE(holder->Detach().ok());
     ASSERT_TRUE(Remove(a, true).ok());
     EXPECT_FALSE(testing::SystemMemoryExists(b, id));
   }
