@@ -15,8 +15,8 @@
 #include "os/time.h"
 #include "region/grow.h"
 #include "region/liveness.h"
-#include "region/token.h"
 #include "region/preflight.h"
+#include "region/token.h"
 #include "region/trust_checks.h"
 
 namespace osport::region {
@@ -42,7 +42,9 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
     // (issue 12, F5: never write to a file that is not a region).
     absl::StatusOr<Preflight> pre = PreflightHeader(r.file_, fsize, o_.name);
     if (!pre.ok()) return pre.status();
-    if (!pre->ready) return abandoned(Found::kAbandoned, "its header was never completed and no creator is alive");
+    if (!pre->ready) {
+      return abandoned(Found::kAbandoned, "its header was never completed and no creator is alive");
+    }
   }
   bool named = false;
   std::uint64_t map_size = fsize;

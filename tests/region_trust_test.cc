@@ -94,8 +94,8 @@ TEST_F(TokenTest, AStubNamingAnotherRegionsMemoryIsNeverUsedOrRemoved) {
     ExpectCorrupt(Remove(a, /*force=*/false), "token");
     absl::Status forced = Remove(a, /*force=*/true);
     EXPECT_FALSE(forced.ok());
-    EXPECT_TRUE(absl::StrContains(forced.message(), absl::StrCat("left ", os::BackendName(b), " memory ", b_id)))
-        << forced;
+    const std::string left = absl::StrCat("left ", os::BackendName(b), " memory ", b_id);
+    EXPECT_TRUE(absl::StrContains(forced.message(), left)) << forced;
     EXPECT_FALSE(os::Exists(Path("a")).value());  // only the stub went
     ExpectIntact(other, 'b');
     EXPECT_TRUE(testing::SystemMemoryExists(b, a_id));  // left: nothing verified it
