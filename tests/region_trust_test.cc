@@ -17,6 +17,7 @@
 #include "gsl/span"
 #include "gtest/gtest.h"
 #include "os/error.h"
+#include "os/fault_injection.h"
 #include "os/file.h"
 #include "region/errors.h"
 #include "region/header.h"
@@ -143,6 +144,48 @@ TEST_F(TokenTest, ACopiedStubIsNotTheRegion) {
     EXPECT_TRUE(absl::StrContains(forced.message(), "left")) << forced;
     ExpectIntact(a, 'a');
     ASSERT_TRUE(Remove(a, true).ok());
+  }
+}
+
+// Every open and stat the trust checks add (the home, the file's fstat, the
+// binding's) fails in turn: the attach fails cleanly with that error (or goes
+// on, where the call's failure is tolerated), and leaves nothing behind.
+TEST_F(TokenTest, EachOpenAndStatOfAJoinFailingFailsItCleanly) {
+  for (os::Backend b : testing::SharedBackends()) {
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions o = Options("r", kSize, b);
+    absl::StatusOr<Region> holder = Region::Attach(o);
+    ASSERT_TRUE(holder.ok()) << holder.status();
+    Track(*holder);
+    ASSERT_TRUE(holder->Unlock().ok());
+    for (os::Op op : {os::Op::kOpen, os::Op::kStat}) {
+      std::uint64_t calls = 0;
+      {
+        os::CallCounter counter;
+        absl::StatusOr<Region> r = Region::Attach(o);
+        ASSERT_TRUE(r.ok()) << r.status();
+        calls = counter.calls(op);
+        ASSERT_TRUE(r->Unlock().ok());
+        ASSERT_TRUE(r->Detach().ok());
+      }
+      // The home and the file at least: finding fewer is a failure, not a skip.
+      ASSERT_GE(calls, 2u) << static_cast<int>(op);
+      for (std::uint64_t n = 1; n <= calls; ++n) {
+        SCOPED_TRACE(absl::StrCat("op ", static_cast<int>(op), " call ", n));
+        os::FaultInjector fault(op, n, EIO);
+        absl::StatusOr<Region> r = Region::Attach(o);
+        EXPECT_EQ(fault.fired(), 1u);
+        if (r.ok()) {
+          ASSERT_TRUE(r->Unlock().ok());
+          ASSERT_TRUE(r->Detach().ok());
+        } else {
+          EXPECT_TRUE(os::HasErrno(r.status(), EIO)) << r.status();
+        }
+      }
+    }
+    ExpectIntact(o, 0);  // joinable still, its data untouched
+    ASSERT_TRUE(holder->Detach().ok());
+    ASSERT_TRUE(Remove(o, true).ok());
   }
 }
 
