@@ -31,15 +31,33 @@ absl::Status CheckRegionFile(os::File& file, const RegionOptions& o, std::uint32
 
 absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, bool read_only,
                                         std::uint32_t mode) {
-  absl::StatusOr<os::File> f =
-      os::OpenTrusted(home, o.name, read_only ? std::uint32_t{os::kOpenReadOnly} : 0, mode, o.trust);
-  if (f.ok()) return f;
-  if (os::HasErrno(f.status(), ENOENT) && !os::IsUntrusted(f.status())) {
+  // os::OpenTrusted's steps, with one difference: a file that lost its last
+  // name between our open and our fstat (0 links: a destroyer removed it) is
+  // gone, not untrusted -- NotFound, so an attacher retries.
+  const std::string what = os::JoinPath(home, o.name);
+  auto not_found = [&](absl::string_view how) {
     return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
-                             absl::StrFormat("region %s does not exist (%s)", o.name,
-                                             os::JoinPath(home, o.name)));
+                             absl::StrFormat("region %s does not exist (%s%s)", o.name, what, how));
+  };
+  absl::StatusOr<std::string> caller = os::CurrentUser();
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<os::File> f =
+      os::OpenAt(home, o.name, read_only ? std::uint32_t{os::kOpenReadOnly} : 0);
+  if (!f.ok()) {
+    if (os::HasErrno(f.status(), ENOENT)) return not_found("");
+    if (os::HasErrno(f.status(), ELOOP)) {
+      return os::Annotate(os::UntrustedError(ELOOP, what, "is a symbolic link, not a regular file"),
+                          "region " + o.name);
+    }
+    return os::Annotate(f.status(), "region " + o.name);
   }
-  return os::Annotate(f.status(), "region " + o.name);
+  absl::StatusOr<os::FileInfo> info = os::StatOpenFile(*f);
+  if (!info.ok()) return info.status();
+  if (info->type == os::FileType::kRegular && info->links == 0) return not_found(": removed meanwhile");
+  if (absl::Status s = os::CheckTrustedFile(*info, *caller, mode, o.trust, what); !s.ok()) {
+    return os::Annotate(s, "region " + o.name);
+  }
+  return f;
 }
 
 absl::Status CheckRegionMemory(os::Backend backend, std::uint64_t id, const RegionOptions& o,

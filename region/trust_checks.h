@@ -32,7 +32,8 @@ namespace osport::region {
 
 // Opens the existing region file `options.name` in `home` (read-only or
 // read-write) without blocking and checks it as CheckRegionFile does.
-// NotFound if it does not exist.
+// NotFound if it does not exist, or lost its last name between the open and
+// the check (a destroyer removed it meanwhile: not untrusted, gone).
 [[nodiscard]] absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& options,
                                                       bool read_only, std::uint32_t mode);
 
