@@ -15,6 +15,7 @@
 #include "os/time.h"
 #include "region/grow.h"
 #include "region/liveness.h"
+#include "region/trust_checks.h"
 
 namespace osport::region {
 
@@ -26,12 +27,18 @@ static_assert(os::config::kRegionSizeMax < kLivenessOffset,
 absl::StatusOr<Region> Attacher::Run() {
   if (!os::BackendShared(backend_)) return AttachPrivate();
   deadline_ = absl::Now() + o_.attach_timeout;
+  absl::StatusOr<os::Dir> home = OpenRegionHome(o_);
+  if (!home.ok()) return home.status();
+  home_ = std::move(*home);
   std::string why;
   for (int attempt = 0;; ++attempt) {
     Region r;
     bool retry = false;
     absl::Status s = Once(r, &retry, &why);
-    if (s.ok() && !retry) return r;
+    if (s.ok() && !retry) {
+      r.home_ = std::move(home_);
+      return r;
+    }
     if (!s.ok()) return Named(s);
     if (attempt >= o_.retry.attempts) break;
     // The seed slept 2, 4, 6 s: a growing back-off, bounded by attempts.
@@ -62,12 +69,13 @@ absl::Status Attacher::Named(const absl::Status& s) const {
 
 absl::Status Attacher::OpenFile(Region& r, bool* created, bool* retry, std::string* why) {
   *created = false;
-  const std::uint32_t nofollow = os::kOpenNoFollow;
+  // Every open is relative to the home opened once without links, and an
+  // existing file is checked (owner, type, links, mode) before it is read.
   if (o_.create && !o_.private_region) {
     // Joins outnumber creates: open the region that is most likely there
     // (one open(2), not a failing exclusive create and then an open). Only
     // a missing file goes on to the creator election below, unchanged.
-    absl::StatusOr<os::File> f = os::Open(path_, nofollow);
+    absl::StatusOr<os::File> f = OpenRegionFile(home_, o_, /*read_only=*/false, o_.mode);
     if (f.ok()) {
       r.file_ = std::move(*f);
       return absl::OkStatus();
@@ -76,7 +84,7 @@ absl::Status Attacher::OpenFile(Region& r, bool* created, bool* retry, std::stri
   }
   if (o_.create) {
     absl::StatusOr<os::File> f =
-        os::Open(path_, os::kOpenCreate | os::kOpenExclusive | nofollow, o_.mode);
+        os::OpenAt(home_, o_.name, os::kOpenCreate | os::kOpenExclusive, o_.mode);
     if (f.ok()) {
       r.file_ = std::move(*f);
       *created = true;
@@ -90,17 +98,13 @@ absl::Status Attacher::OpenFile(Region& r, bool* created, bool* retry, std::stri
                                                o_.name, path_));
     }
   }
-  absl::StatusOr<os::File> f = os::Open(path_, nofollow);
+  absl::StatusOr<os::File> f = OpenRegionFile(home_, o_, /*read_only=*/false, o_.mode);
   if (f.ok()) {
     r.file_ = std::move(*f);
     return absl::OkStatus();
   }
   if (HasErrno(f.status(), ENOENT)) {
-    if (absl::Status home = CheckHome(o_); !home.ok()) return home;
-    if (!o_.create) {
-      return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
-                               absl::StrFormat("region %s does not exist (%s)", o_.name, path_));
-    }
+    if (!o_.create) return f.status();
     *retry = true;
     *why = "its file was removed while joining";
     return absl::OkStatus();
@@ -109,15 +113,11 @@ absl::Status Attacher::OpenFile(Region& r, bool* created, bool* retry, std::stri
 }
 
 absl::Status Attacher::Explain(const absl::Status& s) {
-  // The home directory is checked only now that a path through it failed.
-  if (HasErrno(s, ENOENT) || HasErrno(s, ENOTDIR)) {
-    if (absl::Status home = CheckHome(o_); !home.ok()) return home;
-  }
-  if (HasErrno(s, ELOOP)) {
-    return os::PortableError(absl::StatusCode::kInvalidArgument, ELOOP,
-                             absl::StrFormat("region %s: %s is a symbolic link; region files are "
-                                             "never followed through links",
-                                             o_.name, path_));
+  // A link at the region's name is refused by OpenTrusted as untrusted
+  // (ELOOP); its message already says "symbolic link".
+  if (HasErrno(s, ELOOP) && !os::IsUntrusted(s)) {
+    return os::UntrustedError(ELOOP, path_, "is a symbolic link; region files are never followed "
+                                            "through links");
   }
   return s;
 }
@@ -141,7 +141,7 @@ absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
     (void)r.map_.Unmap();
     if (initialising && r.live_.held() == Liveness::Held::kExclusive) {
       if (had_map && os::BackendNamed(mapped)) (void)os::RemoveSystemMemory(mapped, sysid);
-      UnlinkIfSame(r.file_, path_);
+      (void)UnlinkIfSameAt(home_, o_.name, r.file_);
     }
     r.live_.Forget();  // closing the file drops the lock
     (void)r.file_.Close();
@@ -196,7 +196,7 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
       pause_us = std::min<std::uint64_t>(pause_us * 2, 16000);
       continue;  // another joiner is looking too, or attachers hold it
     }
-    absl::StatusOr<bool> same = os::IsSameFile(r.file_, path_);
+    absl::StatusOr<bool> same = SameFileAt(home_, o_.name, r.file_);
     if (!same.ok()) return same.status();
     if (!*same) {
       *retry = true;
@@ -231,7 +231,6 @@ absl::Status Attacher::MemoryGoneUnderAttachers(const std::string& why) const {
 }
 
 absl::StatusOr<Region> Region::Attach(const RegionOptions& options) {
-  // The home directory is looked at only if opening through it fails.
   absl::StatusOr<std::string> path = RegionPathUnchecked(options);
   if (!path.ok()) return path.status();
   absl::StatusOr<os::Backend> backend = ResolveBackend(options);

@@ -12,21 +12,17 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "os/dir.h"
 #include "os/file.h"
 #include "os/map.h"
 #include "os/process.h"
 #include "region/options.h"
 #include "region/region.h"
+#include "region/token.h"
 
 namespace osport::region {
 
 inline os::ProcessIdentity Me() { return os::CurrentProcess(); }
-
-// Removes the region's name, but only if `path` still names the file we
-// opened. Callers hold the file's exclusive liveness lock: every process that
-// removes or replaces a region file holds it, so between this check and the
-// unlink nobody else can have replaced the file (region/liveness.h).
-void UnlinkIfSame(os::File& file, const std::string& path);
 
 // One attach: the state of a single try and the steps of __db_rattach.
 class Attacher {
@@ -91,6 +87,11 @@ class Attacher {
   const os::Backend backend_;
   const std::uint64_t size_;
   absl::Time deadline_;
+  // The home, opened once per attach without links and checked
+  // (region/trust_checks.h); moved into the Region that attaches.
+  os::Dir home_;
+  // The token and stub identity of the region being made (region/token.h).
+  Binding binding_;
 };
 
 }  // namespace osport::region

@@ -15,15 +15,12 @@
 #include "os/time.h"
 #include "region/grow.h"
 #include "region/liveness.h"
+#include "region/token.h"
+#include "region/trust_checks.h"
 
 namespace osport::region {
 
 using os::HasErrno;
-
-void UnlinkIfSame(os::File& file, const std::string& path) {
-  absl::StatusOr<bool> same = os::IsSameFile(file, path);
-  if (same.ok() && *same) (void)os::Unlink(path);
-}
 
 absl::Status Attacher::Initialise(Region& r) {
   RegionHeader& h = r.header();
@@ -44,6 +41,7 @@ absl::Status Attacher::Initialise(Region& r) {
   h.attach_slots = kMaxAttachments;
   h.create_time = static_cast<std::uint64_t>(std::time(nullptr));
   std::memset(h.reserved, 0, sizeof h.reserved);
+  WriteBinding(binding_, h);
   std::memset(static_cast<void*>(h.attachments), 0, sizeof h.attachments);
   if (absl::Status s = AddAttachment(h, me.pid, me.start, o_.name); !s.ok()) return s;
   if (o_.prefault && r.map_.backend() != os::Backend::kFile) {
@@ -71,14 +69,14 @@ void Attacher::RemoveStaleMemory(Region& r) {
   const auto backend = static_cast<os::Backend>(stub->backend);
   if ((stub->flags & kFlagNamed) != 0 && os::BackendNamed(backend) &&
       os::BackendSupported(backend)) {
-    (void)os::RemoveSystemMemory(backend, stub->system_id);
+    (void)RemoveBoundMemory(r.file_, *stub, o_);  // only memory bound to this stub
   }
 }
 
 absl::Status Attacher::Replace(Region& r) {
   RemoveStaleMemory(r);
   if (!o_.create) {
-    UnlinkIfSame(r.file_, path_);  // we hold exclusive: nobody can replace it meanwhile
+    (void)UnlinkIfSameAt(home_, o_.name, r.file_);  // we hold exclusive: nobody can replace it meanwhile
     return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
                              absl::StrFormat("region %s does not exist (%s was abandoned by a dead "
                                              "creator and is now removed)",
@@ -92,6 +90,9 @@ absl::Status Attacher::Replace(Region& r) {
 }
 
 absl::Status Attacher::Create(Region& r) {
+  absl::StatusOr<Binding> binding = NewBinding(&r.file_);
+  if (!binding.ok()) return binding.status();
+  binding_ = *binding;
   if (os::BackendNamed(backend_)) {
     absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(backend_, r.file_, size_, o_.mode);
     if (!m.ok()) return m.status();
@@ -126,6 +127,7 @@ absl::Status Attacher::WriteStub(Region& r, bool complete) {
     h->backend = static_cast<std::uint32_t>(backend_);
     h->system_id = r.map_.system_id();
     h->size.store(r.map_.size(), std::memory_order_relaxed);
+    WriteBinding(binding_, *h);
   }
   absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
   if (!pos.ok()) return pos.status();

@@ -8,6 +8,7 @@
 #include "os/error.h"
 #include "os/thread.h"
 #include "region/attacher.h"
+#include "region/trust_checks.h"
 
 namespace osport::region {
 
@@ -68,14 +69,12 @@ absl::Status Region::DetachAndReport(bool* destroyed) {
     // Still holding exclusive: remove the memory, then the name if it is
     // still ours (only a remove --force can have taken it meanwhile).
     if (os::BackendNamed(backend)) removed = os::RemoveSystemMemory(backend, sysid);
-    absl::StatusOr<bool> same = os::IsSameFile(file_, path_);
-    if (same.ok() && *same) {
-      if (absl::Status s = os::Unlink(path_); !s.ok() && !HasErrno(s, ENOENT) && removed.ok()) removed = s;
-    }
+    if (absl::Status s = UnlinkIfSameAt(home_, options_.name, file_); !s.ok() && removed.ok()) removed = s;
     if (destroyed != nullptr) *destroyed = true;
   }
   live_.Forget();
   absl::Status closed = file_.Close();
+  (void)home_.Close();
   if (!removed.ok()) return os::Annotate(removed, context);
   if (!dropped.ok()) return dropped;
   if (!unmapped.ok()) return os::Annotate(unmapped, context);

@@ -12,6 +12,9 @@
 namespace osport::region {
 
 namespace {
+// The largest pid any platform gives (a signed 32-bit pid_t; Win32 ids are
+// far below).
+constexpr std::uint32_t kMaxPid = 0x7FFFFFFF;
 constexpr std::uint32_t kVersionMajor = 0;
 constexpr std::uint32_t kVersionMinor = 1;
 constexpr std::uint32_t kVersionPatch = 0;
@@ -83,8 +86,27 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
   // The reference count is a cache of the slots (RepairRefcount): a process
   // killed between updating its slot and the count leaves them apart, which
   // is not corruption.
-  for (const Attachment& a : h.attachments) {
-    if (a.pid == 0 && (a.count != 0 || a.start != 0)) return corrupt("a free attachment slot is not empty");
+  // Every pid that will reach a liveness check (kill(pid, 0), OpenProcess)
+  // is within the platform's pid range: a pid_t is a signed int, and a
+  // "pid" above INT32_MAX would reach kill() as a negative number -- a
+  // process group. Counts are bounded so that one more attachment fits.
+  if (h.creator_pid > kMaxPid) {
+    return corrupt(absl::StrFormat("creator_pid %u is beyond the pid range", h.creator_pid));
+  }
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < kMaxAttachments; ++i) {
+    const Attachment& a = h.attachments[i];
+    if (a.pid == 0) {
+      if (a.count != 0 || a.start != 0) return corrupt("a free attachment slot is not empty");
+      continue;
+    }
+    if (a.pid > kMaxPid) {
+      return corrupt(absl::StrFormat("attachments[%u].pid %u is beyond the pid range", i, a.pid));
+    }
+    total += a.count;
+  }
+  if (total >= UINT32_MAX) {
+    return corrupt(absl::StrFormat("attachments: counts add up to %u, beyond the refcount's range", total));
   }
   switch (static_cast<os::Backend>(h.backend)) {
     case os::Backend::kFile:

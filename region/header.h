@@ -15,7 +15,8 @@ namespace osport::region {
 
 inline constexpr std::uint32_t kRegionMagic = 0x4F535052;  // "OSPR"
 // 2: the mutex has a 64-bit lock word with an acquisition generation (issue 15).
-inline constexpr std::uint32_t kLayoutVersion = 2;
+// 3: the token and the stub's identity bind a stub to its memory (issue 12).
+inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kMaxAttachments = 240;
 
@@ -49,7 +50,10 @@ struct RegionHeader {
   std::uint32_t attach_slots;       // 116: kMaxAttachments
   std::uint64_t creator_start;      // 120
   std::uint64_t create_time;        // 128: seconds since the Unix epoch
-  std::uint8_t reserved[120];       // 136: zero; room for later fields
+  std::uint8_t token[16];           // 136: random, in the stub and the memory (region/token.h)
+  std::uint64_t stub_device;        // 152: the stub's identity (device, inode) at creation
+  std::uint64_t stub_inode;         // 160
+  std::uint8_t reserved[88];        // 168: zero; room for later fields
   Attachment attachments[kMaxAttachments];  // 256
 };
 
@@ -62,6 +66,8 @@ static_assert(offsetof(RegionHeader, magic) == 64, "layout");
 static_assert(offsetof(RegionHeader, size) == 80, "layout");
 static_assert(offsetof(RegionHeader, system_id) == 104, "layout");
 static_assert(offsetof(RegionHeader, create_time) == 128, "layout");
+static_assert(offsetof(RegionHeader, token) == 136, "layout");
+static_assert(offsetof(RegionHeader, stub_inode) == 160, "layout");
 static_assert(offsetof(RegionHeader, attachments) == 256, "layout");
 static_assert(sizeof(Attachment) == 16, "layout");
 static_assert(sizeof(RegionHeader) == kHeaderSize, "the header is exactly one 4 KiB page");

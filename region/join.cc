@@ -15,6 +15,9 @@
 #include "os/time.h"
 #include "region/grow.h"
 #include "region/liveness.h"
+#include "region/preflight.h"
+#include "region/token.h"
+#include "region/trust_checks.h"
 
 namespace osport::region {
 
@@ -32,6 +35,16 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
   if (fsize < kHeaderSize) {
     return abandoned(Found::kAbandoned,
                      absl::StrFormat("its file has %u bytes and no live creator", fsize));
+  }
+  if (fsize > kHeaderSize) {
+    // A region file: its header is read and every field checked with an
+    // ordinary read before the file is mapped writable or faulted in
+    // (issue 12, F5: never write to a file that is not a region).
+    absl::StatusOr<Preflight> pre = PreflightHeader(r.file_, fsize, o_.name);
+    if (!pre.ok()) return pre.status();
+    if (!pre->ready) {
+      return abandoned(Found::kAbandoned, "its header was never completed and no creator is alive");
+    }
   }
   bool named = false;
   std::uint64_t map_size = fsize;
@@ -57,13 +70,19 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
                                          stub->backend, map_size));
     }
     absl::StatusOr<os::Mapping> m =
-        os::AttachSystemMemory(stub_backend, r.file_, stub->system_id, map_size);
+        AttachRegionMemory(stub_backend, r.file_, stub->system_id, map_size, o_, o_.mode);
     if (!m.ok()) {
       if (!HasErrno(m.status(), EAGAIN)) return m.status();
       return abandoned(Found::kMemoryGone, std::string(m.status().message()));
     }
     r.map_ = std::move(*m);
     named = true;
+    // Nothing is read as a header, let alone written, before the memory is
+    // known to be this stub's (region/token.h).
+    if (absl::Status s = CheckBinding(*stub, r.header(), r.file_, o_.name, stub_backend, stub->system_id);
+        !s.ok()) {
+      return s;
+    }
   } else {
     absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, fsize, fsize);  // sized just above
     if (!m.ok()) return m.status();

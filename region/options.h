@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "os/map.h"
+#include "os/trust.h"
 
 namespace osport::region {
 
@@ -56,6 +57,12 @@ struct RegionOptions {
   // returns it locked even when it finds a dead lock holder, its Lock()
   // ignores the panic, and Region::ClearPanic() marks it consistent again.
   bool recover = false;
+  // Whom to trust besides the caller (issue 12, os/trust.h): owners of
+  // region files, stubs and system memory (trusted_owners, "1000" or a SID),
+  // and whether a sticky home others can write (/tmp) is acceptable
+  // (allow_sticky_shared_home). Everything else another user owns is refused
+  // with the untrusted error, never joined, mapped or removed.
+  os::TrustPolicy trust;
 };
 
 // The backing file's path, or InvalidArgument naming what is wrong with the

@@ -16,7 +16,8 @@ Region::~Region() {
 
 Region::Region(Region&& other) noexcept
     : options_(std::move(other.options_)), path_(std::move(other.path_)),
-      file_(std::move(other.file_)), map_(std::move(other.map_)), live_(other.live_),
+      home_(std::move(other.home_)), file_(std::move(other.file_)), map_(std::move(other.map_)),
+      live_(other.live_),
       owner_pid_(other.owner_pid_), created_(other.created_),
       remove_file_on_detach_(other.remove_file_on_detach_) {
   other.live_.Forget();
@@ -27,6 +28,7 @@ Region& Region::operator=(Region&& other) noexcept {
     if (attached()) (void)Detach();
     options_ = std::move(other.options_);
     path_ = std::move(other.path_);
+    home_ = std::move(other.home_);
     file_ = std::move(other.file_);
     map_ = std::move(other.map_);
     live_ = other.live_;
@@ -89,6 +91,7 @@ void Region::Abandon() {
   (void)map_.Unmap();
   live_.Forget();  // closing the file drops the kernel's lock
   (void)file_.Close();
+  (void)home_.Close();
 }
 
 bool Region::Inherited() const { return owner_pid_ != 0 && owner_pid_ != Me().pid; }

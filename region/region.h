@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "os/dir.h"
 #include "os/file.h"
 #include "os/map.h"
 #include "region/errors.h"
@@ -109,6 +110,7 @@ class Region {
 
   RegionOptions options_;
   std::string path_;
+  os::Dir home_;                // the home, opened once without links (region/trust_checks.h)
   os::File file_;
   os::Mapping map_;
   Liveness live_;               // this attachment's hold on the liveness byte

@@ -5,6 +5,8 @@
 #include "region/errors.h"
 #include "region/header.h"
 #include "region/region.h"
+#include "region/token.h"
+#include "region/trust_checks.h"
 
 namespace osport::region {
 namespace {
@@ -12,17 +14,15 @@ namespace {
 // Force: never attach. Read the stub (if the file is one) to find system
 // memory, remove that, then the file. A corrupt stub still loses its file:
 // force exists for regions nothing else can remove.
-absl::Status ForceRemove(const RegionOptions& o, const std::string& path) {
-  absl::StatusOr<os::File> file = os::Open(path, os::kOpenReadOnly | os::kOpenNoFollow);
+absl::Status ForceRemove(const RegionOptions& o) {
+  absl::StatusOr<os::Dir> home = OpenRegionHome(o);
+  if (!home.ok()) return home.status();
+  // Any mode: removing is about whose file it is. Another user's file, a
+  // link, a FIFO or a file with other links is refused, never removed.
+  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, /*read_only=*/true, 0777);
   if (!file.ok()) {
-    if (os::HasErrno(file.status(), ENOENT)) return absl::OkStatus();
-    if (os::HasErrno(file.status(), ELOOP)) {
-      return os::PortableError(absl::StatusCode::kInvalidArgument, ELOOP,
-                               absl::StrFormat("region %s: %s is a symbolic link; refusing to remove "
-                                               "through it",
-                                               o.name, path));
-    }
-    return os::Annotate(file.status(), "remove region " + o.name);
+    if (os::HasErrno(file.status(), ENOENT) && !os::IsUntrusted(file.status())) return absl::OkStatus();
+    return os::Annotate(file.status(), "remove");
   }
   absl::StatusOr<os::IoInfo> info = os::GetIoInfo(*file);
   if (!info.ok()) return info.status();
@@ -37,7 +37,7 @@ absl::Status ForceRemove(const RegionOptions& o, const std::string& path) {
     // initialises the memory.
     const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
     if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0) && (h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) && os::BackendSupported(backend)) {
-      memory = os::RemoveSystemMemory(backend, h->system_id);
+      memory = RemoveBoundMemory(*file, *h, o);  // only memory verified as this stub's
     }
   }
   // Memory whose creator died before the stub recorded it: its name is
@@ -49,8 +49,13 @@ absl::Status ForceRemove(const RegionOptions& o, const std::string& path) {
   }
   // Close before unlinking: Win32 will not remove an open file's name.
   (void)file->Close();
-  if (absl::Status s = os::Unlink(path); !s.ok() && !os::HasErrno(s, ENOENT)) {
+  if (absl::Status s = os::UnlinkAt(*home, o.name); !s.ok() && !os::HasErrno(s, ENOENT)) {
     return os::Annotate(s, "remove region " + o.name);
+  }
+  if (!memory.ok()) {
+    // The stub was ours; the memory it names could not be verified as its
+    // own (another owner, another token): only the stub went.
+    return os::Annotate(memory, "remove region " + o.name + ": removed its stub only");
   }
   return os::Annotate(memory, "remove region " + o.name);
 }
@@ -61,16 +66,18 @@ absl::Status Remove(const RegionOptions& options, bool force) {
   RegionOptions o = options;
   o.create = false;
   o.size_is_default = true;
-  absl::StatusOr<std::string> path = RegionPath(o);
-  if (!path.ok()) return path.status();
-  if (force) return ForceRemove(o, *path);
-  absl::StatusOr<bool> existed = os::Exists(*path);
+  if (absl::Status s = ValidateOptions(o); !s.ok()) return s;
+  if (force) return ForceRemove(o);
+  bool existed = false;
+  if (absl::StatusOr<os::Dir> home = OpenRegionHome(o); home.ok()) {
+    existed = os::StatAt(*home, o.name).ok();
+  }
   absl::StatusOr<Region> r = Region::Attach(o);
   if (!r.ok()) {
     // A stub whose memory is gone (a reboot; a Win32 section or, under the
     // Win95 rule, memory released by its last user) is removed by the join's
     // retry path: then there is nothing left to remove, which is success.
-    if (r.status().code() == absl::StatusCode::kNotFound && existed.ok() && *existed) {
+    if (r.status().code() == absl::StatusCode::kNotFound && existed) {
       return absl::OkStatus();
     }
     return r.status();

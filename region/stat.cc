@@ -11,26 +11,22 @@
 #include "os/thread.h"
 #include "region/errors.h"
 #include "region/header.h"
+#include "region/token.h"
+#include "region/trust_checks.h"
 
 namespace osport::region {
 
 absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   RegionOptions o = options;
   o.create = false;
-  absl::StatusOr<std::string> path = RegionPath(o);
+  absl::StatusOr<std::string> path = RegionPathUnchecked(o);
   if (!path.ok()) return path.status();
-  absl::StatusOr<os::File> file = os::Open(*path, os::kOpenReadOnly | os::kOpenNoFollow);
-  if (!file.ok()) {
-    if (os::HasErrno(file.status(), ENOENT)) {
-      return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
-                               absl::StrFormat("region %s does not exist (%s)", o.name, *path));
-    }
-    if (os::HasErrno(file.status(), ELOOP)) {
-      return os::PortableError(absl::StatusCode::kInvalidArgument, ELOOP,
-                               absl::StrFormat("region %s: %s is a symbolic link; refusing", o.name, *path));
-    }
-    return os::Annotate(file.status(), "stat region " + o.name);
-  }
+  absl::StatusOr<os::Dir> home = OpenRegionHome(o);
+  if (!home.ok()) return home.status();
+  // Opened without blocking and checked before it is read (a FIFO, a link,
+  // another user's file or one with other links is untrusted).
+  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, /*read_only=*/true, o.mode);
+  if (!file.ok()) return file.status();
   absl::StatusOr<os::IoInfo> info = os::GetIoInfo(*file);
   if (!info.ok()) return info.status();
 
@@ -60,9 +56,14 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
     if (!os::BackendNamed(backend) || size < 2 * kHeaderSize) {
       return RegionError(RegionErrc::kCorrupt, absl::StrFormat("region %s: corrupt stub", o.name));
     }
-    absl::StatusOr<os::Mapping> m = os::AttachSystemMemory(backend, *file, h->system_id, size);
+    absl::StatusOr<os::Mapping> m = AttachRegionMemory(backend, *file, h->system_id, size, o, o.mode);
     if (m.ok()) {
       live = std::move(*m);
+      if (absl::Status s = CheckBinding(*h, *static_cast<const RegionHeader*>(live.data()), *file, o.name,
+                                        backend, h->system_id);
+          !s.ok()) {
+        return s;
+      }
       std::memcpy(buf, live.data(), kHeaderSize);
     } else if (os::HasErrno(m.status(), EAGAIN)) {
       st.memory_present = false;

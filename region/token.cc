@@ -1,0 +1,101 @@
+// Implements region/token.h.
+#include "region/token.h"
+
+#include <cstring>
+#include <random>
+
+#include "absl/strings/str_format.h"
+#include "os/config.h"
+#include "os/dir.h"
+#include "os/error.h"
+#include "region/errors.h"
+#include "region/trust_checks.h"
+
+namespace osport::region {
+
+namespace {
+
+bool AllZero(const std::uint8_t (&t)[16]) {
+  for (std::uint8_t b : t) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+absl::Status Mismatch(absl::string_view name, os::Backend backend, std::uint64_t id,
+                      absl::string_view field) {
+  return RegionError(RegionErrc::kCorrupt,
+                     absl::StrFormat("region %s: corrupt stub: %s: %s memory %u does not belong to "
+                                     "this stub (its id was changed, or reused); it is neither used "
+                                     "nor removed",
+                                     name, field, os::BackendName(backend), id));
+}
+
+}  // namespace
+
+absl::StatusOr<Binding> NewBinding(os::File* stub) {
+  Binding b;
+  std::random_device rd;
+  for (std::size_t i = 0; i < sizeof b.token; i += 4) {
+    const std::uint32_t word = rd();
+    std::memcpy(b.token + i, &word, 4);
+  }
+  if (AllZero(b.token)) b.token[0] = 1;  // 0 means "never written"
+  if (stub != nullptr) {
+    absl::StatusOr<os::FileInfo> info = os::StatOpenFile(*stub);
+    if (!info.ok()) return info.status();
+    b.stub_device = info->device;
+    b.stub_inode = info->inode;
+  }
+  return b;
+}
+
+void WriteBinding(const Binding& b, RegionHeader& h) {
+  std::memcpy(h.token, b.token, sizeof h.token);
+  h.stub_device = b.stub_device;
+  h.stub_inode = b.stub_inode;
+}
+
+absl::Status CheckBinding(const RegionHeader& stub_header, const RegionHeader& memory, os::File& stub,
+                          absl::string_view name, os::Backend backend, std::uint64_t id) {
+  if (memory.magic.load(std::memory_order_acquire) == 0 && AllZero(memory.token)) {
+    return absl::OkStatus();  // never written: abandoned by its creator
+  }
+  if (AllZero(stub_header.token)) return Mismatch(name, backend, id, "the stub has no token");
+  if (std::memcmp(stub_header.token, memory.token, sizeof memory.token) != 0) {
+    return Mismatch(name, backend, id, "token");
+  }
+  absl::StatusOr<os::FileInfo> info = os::StatOpenFile(stub);
+  if (!info.ok()) return info.status();
+  if (memory.stub_device != info->device || memory.stub_inode != info->inode) {
+    return Mismatch(name, backend, id, "stub identity (the memory was made for another stub file)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& h, const RegionOptions& o) {
+  const auto backend = static_cast<os::Backend>(h.backend);
+  const std::uint64_t id = h.system_id;
+  const std::uint64_t size = h.size.load(std::memory_order_relaxed);
+  if (!os::BackendNamed(backend) || !os::BackendSupported(backend)) return absl::OkStatus();
+  auto left = [&](const absl::Status& why) {
+    return os::Annotate(why, absl::StrFormat("left %s memory %u in place", os::BackendName(backend), id));
+  };
+  if (size < 2 * kHeaderSize || size % kHeaderSize != 0 || size > os::config::kRegionSizeMax) {
+    return left(RegionError(RegionErrc::kCorrupt,
+                            absl::StrFormat("region %s: corrupt stub: size %u", o.name, size)));
+  }
+  // Any mode: removing is about whose memory it is.
+  absl::StatusOr<os::Mapping> m = AttachRegionMemory(backend, stub, id, size, o, 0777);
+  if (!m.ok()) {
+    if (os::HasErrno(m.status(), EAGAIN) && !os::IsUntrusted(m.status())) return absl::OkStatus();
+    return left(m.status());
+  }
+  absl::Status bound = CheckBinding(h, *static_cast<const RegionHeader*>(m->data()), stub, o.name,
+                                    backend, id);
+  (void)m->Unmap();
+  if (!bound.ok()) return left(bound);
+  return os::RemoveSystemMemory(backend, id);
+}
+
+}  // namespace osport::region

@@ -1,0 +1,54 @@
+// Binding a stub to its system memory (issue 12, F1): a random region token
+// and the stub's identity (device, inode) are written into both the stub and
+// the live header when a region is made. Memory is used or removed only
+// after it has been attached and its header matches the stub that names it,
+// so a stub whose id was changed (by mistake or by someone) -- naming another
+// region's memory, or memory osport never made -- is refused, never joined
+// and never removed. Internal to region/: create.cc writes the binding,
+// join.cc, stat.cc and remove.cc check it.
+#ifndef OSPORT_REGION_TOKEN_H_
+#define OSPORT_REGION_TOKEN_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "os/file.h"
+#include "os/map.h"
+#include "region/header.h"
+#include "region/options.h"
+
+namespace osport::region {
+
+// What binds a stub and its memory.
+struct Binding {
+  std::uint8_t token[16] = {};
+  std::uint64_t stub_device = 0;
+  std::uint64_t stub_inode = 0;
+};
+
+// A new random token and the identity of `stub` (nullptr: private memory,
+// no stub: identity 0).
+[[nodiscard]] absl::StatusOr<Binding> NewBinding(os::File* stub);
+// Writes the binding into a header (the stub's or the memory's).
+void WriteBinding(const Binding& b, RegionHeader& h);
+
+// Whether the memory header `memory` (of `backend` memory `id`) belongs to
+// the stub file `stub` whose header is `stub_header`: the same token, and the
+// identity it records is the stub's. Memory whose header was never written
+// (magic and token 0: its creator died first) matches any stub. kCorrupt
+// naming the field and the memory otherwise.
+[[nodiscard]] absl::Status CheckBinding(const RegionHeader& stub_header, const RegionHeader& memory,
+                                        os::File& stub, absl::string_view name, os::Backend backend,
+                                        std::uint64_t id);
+
+// Removes the memory `stub_header` names, only if it is the caller's (or a
+// trusted owner's: trust_checks.h) and its header matches the stub
+// (CheckBinding), attached and detached again to look. Memory already gone
+// is OK. Otherwise the memory is left and the error says which, and why.
+[[nodiscard]] absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& stub_header,
+                                             const RegionOptions& options);
+
+}  // namespace osport::region
+
+#endif  // OSPORT_REGION_TOKEN_H_

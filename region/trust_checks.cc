@@ -1,0 +1,104 @@
+// Implements region/trust_checks.h on os/dir.h and os/trust.h.
+#include "region/trust_checks.h"
+
+#include <cerrno>
+
+#include "absl/strings/str_format.h"
+#include "os/error.h"
+#include "os/trust.h"
+
+namespace osport::region {
+
+absl::StatusOr<os::Dir> OpenRegionHome(const RegionOptions& o) {
+  absl::StatusOr<os::Dir> home = os::OpenTrustedHome(o.home, o.trust);
+  if (home.ok()) return home;
+  const absl::Status& s = home.status();
+  if (!os::IsUntrusted(s) && (os::HasErrno(s, ENOENT) || os::HasErrno(s, ENOTDIR))) {
+    return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+                             absl::StrFormat("region home \"%s\" is not a directory", o.home));
+  }
+  return os::Annotate(s, "region " + o.name);
+}
+
+absl::Status CheckRegionFile(os::File& file, const RegionOptions& o, std::uint32_t mode,
+                             const std::string& what) {
+  absl::StatusOr<std::string> caller = os::CurrentUser();
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<os::FileInfo> info = os::StatOpenFile(file);
+  if (!info.ok()) return info.status();
+  return os::Annotate(os::CheckTrustedFile(*info, *caller, mode, o.trust, what), "region " + o.name);
+}
+
+absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, bool read_only,
+                                        std::uint32_t mode) {
+  // os::OpenTrusted's steps, with one difference: a file that lost its last
+  // name between our open and our fstat (0 links: a destroyer removed it) is
+  // gone, not untrusted -- NotFound, so an attacher retries.
+  const std::string what = os::JoinPath(home, o.name);
+  auto not_found = [&](absl::string_view how) {
+    return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+                             absl::StrFormat("region %s does not exist (%s%s)", o.name, what, how));
+  };
+  absl::StatusOr<std::string> caller = os::CurrentUser();
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<os::File> f =
+      os::OpenAt(home, o.name, read_only ? std::uint32_t{os::kOpenReadOnly} : 0);
+  if (!f.ok()) {
+    if (os::HasErrno(f.status(), ENOENT)) return not_found("");
+    if (os::HasErrno(f.status(), ELOOP)) {
+      return os::Annotate(os::UntrustedError(ELOOP, what, "is a symbolic link, not a regular file"),
+                          "region " + o.name);
+    }
+    return os::Annotate(f.status(), "region " + o.name);
+  }
+  absl::StatusOr<os::FileInfo> info = os::StatOpenFile(*f);
+  if (!info.ok()) return info.status();
+  if (info->type == os::FileType::kRegular && info->links == 0) return not_found(": removed meanwhile");
+  if (absl::Status s = os::CheckTrustedFile(*info, *caller, mode, o.trust, what); !s.ok()) {
+    return os::Annotate(s, "region " + o.name);
+  }
+  return f;
+}
+
+absl::Status CheckRegionMemory(os::Backend backend, std::uint64_t id, const RegionOptions& o,
+                               std::uint32_t mode) {
+  if (backend != os::Backend::kSysV && backend != os::Backend::kPosixShm) return absl::OkStatus();
+  return os::Annotate(os::CheckTrustedSystemMemory(backend, id, mode, o.trust), "region " + o.name);
+}
+
+absl::StatusOr<os::Mapping> AttachRegionMemory(os::Backend backend, os::File& stub, std::uint64_t id,
+                                               std::uint64_t size, const RegionOptions& o,
+                                               std::uint32_t mode) {
+  if (absl::Status s = CheckRegionMemory(backend, id, o, mode); !s.ok()) return s;
+  return os::AttachSystemMemory(backend, stub, id, size);
+}
+
+absl::Status RemoveRegionMemory(os::Backend backend, std::uint64_t id, const RegionOptions& o) {
+  // Any mode: removing is about whose memory it is, not how open it is.
+  absl::Status s = CheckRegionMemory(backend, id, o, 0777);
+  if (os::HasErrno(s, EAGAIN) && !os::IsUntrusted(s)) return absl::OkStatus();  // gone already
+  if (!s.ok()) return s;
+  return os::RemoveSystemMemory(backend, id);
+}
+
+absl::StatusOr<bool> SameFileAt(os::Dir& home, const std::string& name, os::File& file) {
+  absl::StatusOr<os::FileInfo> at = os::StatAt(home, name);
+  if (!at.ok()) {
+    if (os::HasErrno(at.status(), ENOENT)) return false;
+    return at.status();
+  }
+  absl::StatusOr<os::FileInfo> open = os::StatOpenFile(file);
+  if (!open.ok()) return open.status();
+  return at->device == open->device && at->inode == open->inode;
+}
+
+absl::Status UnlinkIfSameAt(os::Dir& home, const std::string& name, os::File& file) {
+  absl::StatusOr<bool> same = SameFileAt(home, name, file);
+  if (!same.ok()) return same.status();
+  if (!*same) return absl::OkStatus();
+  absl::Status s = os::UnlinkAt(home, name);
+  if (os::HasErrno(s, ENOENT)) return absl::OkStatus();
+  return s;
+}
+
+}  // namespace osport::region

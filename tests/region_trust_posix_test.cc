@@ -1,0 +1,256 @@
+// The trust boundary wired into region/ (issue 12) on POSIX: each finding of
+// the security review, through Region::Attach, Stat and Remove -- symbolic
+// links in the home's path (F3), homes others can write, FIFOs (F4), hard
+// links (F5), wider modes, and files and system memory another user owns
+// (F2, F1). Second-user cases need root (chown to uid 65534) and say why
+// they skip otherwise.
+#include <fcntl.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "os/error.h"
+#include "os/posix/shm_name.h"
+#include "os/trust.h"
+#include "region/region.h"
+#include "region/stat.h"
+#include "tests/support/region_fixture.h"
+
+namespace osport::region {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uid_t kOtherUid = 65534;
+
+void ExpectUntrusted(const absl::Status& s, absl::string_view needle, int err = EACCES) {
+  EXPECT_TRUE(os::IsUntrusted(s)) << s;
+  EXPECT_EQ(os::ErrnoOf(s), err) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), needle)) << "want \"" << needle << "\" in " << s;
+}
+
+class RegionTrustTest : public testing::RegionTest {
+ protected:
+  static constexpr std::uint64_t kSize = 64 * 1024;
+
+  // Attaches, unlocks and detaches once: a region `name` now exists.
+  void Make(const RegionOptions& o) {
+    absl::StatusOr<Region> r = Region::Attach(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    Track(*r);
+    ASSERT_TRUE(r->Unlock().ok());
+    ASSERT_TRUE(r->Detach().ok());
+  }
+  // The three entry points on `o`, each expected untrusted with `needle`.
+  void ExpectAllRefused(const RegionOptions& o, absl::string_view needle, int err = EACCES) {
+    ExpectUntrusted(Region::Attach(o).status(), needle, err);
+    ExpectUntrusted(Stat(o).status(), needle, err);
+    ExpectUntrusted(Remove(o, /*force=*/true), needle, err);
+    ExpectUntrusted(Remove(o, /*force=*/false), needle, err);
+  }
+  // chown needs root that can name uid 65534 (not a namespace mapping only 0).
+  static bool CanChown(const std::string& path) {
+    return ::geteuid() == 0 && ::lchown(path.c_str(), kOtherUid, kOtherUid) == 0;
+  }
+};
+
+#define SKIP_UNLESS_CHOWN(path)                                                              \
+  do {                                                                                       \
+    if (!CanChown(path)) {                                                                   \
+      GTEST_SKIP() << "needs root that can give a file to uid 65534 (plays the other user); " \
+                      "CI runs it as root";                                                  \
+    }                                                                                        \
+  } while (0)
+
+// --- F3: the home is walked without links --------------------------------------
+
+TEST_F(RegionTrustTest, SymlinkedHomeIsRefusedAndNothingIsWrittenThere) {
+  fs::create_directory(Path("real"));
+  fs::create_directory_symlink(Path("real"), Path("link"));
+  RegionOptions o = Options("r", kSize);
+  o.home = Path("link");
+  ExpectAllRefused(o, "link", ELOOP);
+  EXPECT_TRUE(fs::is_empty(Path("real")));
+  fs::remove(Path("link"));
+  fs::remove(Path("real"));
+}
+
+TEST_F(RegionTrustTest, SymlinkInAnEarlierComponentIsRefused) {
+  fs::create_directories(Path("real/sub"));
+  fs::create_directory_symlink(Path("real"), Path("link"));
+  RegionOptions o = Options("r", kSize);
+  o.home = Path("link") + "/sub";
+  ExpectAllRefused(o, "link", ELOOP);
+  EXPECT_TRUE(fs::is_empty(Path("real/sub")));
+  fs::remove(Path("link"));
+  fs::remove_all(Path("real"));
+}
+
+TEST_F(RegionTrustTest, AHomeOthersCanWriteIsRefusedUnlessStickyAndAllowed) {
+  fs::create_directory(Path("shared"));
+  RegionOptions o = Options("r", kSize);
+  o.home = Path("shared");
+  ASSERT_EQ(::chmod(o.home.c_str(), 0777), 0);
+  ExpectUntrusted(Region::Attach(o).status(), "other users can write");
+  o.trust.allow_sticky_shared_home = true;  // not sticky: still refused
+  ExpectUntrusted(Region::Attach(o).status(), "other users can write");
+  ASSERT_EQ(::chmod(o.home.c_str(), 01777), 0);
+  o.trust.allow_sticky_shared_home = false;
+  ExpectUntrusted(Stat(o).status(), "sticky");
+  o.trust.allow_sticky_shared_home = true;
+  Make(o);
+  EXPECT_TRUE(Stat(o).ok());
+  EXPECT_TRUE(Remove(o, true).ok());
+  EXPECT_TRUE(fs::is_empty(o.home));
+  fs::remove(o.home);
+}
+
+// The region file itself as a link is untrusted too (ELOOP), and its target
+// is never opened.
+TEST_F(RegionTrustTest, ALinkAtTheRegionNameIsRefused) {
+  Make(Options("target", kSize));
+  fs::create_symlink(Path("target"), Path("r"));
+  ExpectAllRefused(Options("r", kSize), "symbolic link", ELOOP);
+  EXPECT_TRUE(fs::exists(Path("target")));
+  fs::remove(Path("r"));
+  ASSERT_TRUE(Remove(Options("target", kSize), true).ok());
+}
+
+// --- F4: a FIFO never hangs -------------------------------------------------------
+
+TEST_F(RegionTrustTest, AFifoAtTheRegionPathIsRefusedAtOnce) {
+  ASSERT_EQ(::mkfifo(Path("r").c_str(), 0600), 0);
+  ExpectAllRefused(Options("r", kSize), "fifo");
+  EXPECT_TRUE(fs::is_fifo(Path("r")));  // never removed either
+  fs::remove(Path("r"));
+}
+
+// --- F5: a hard link to someone's file is never mapped or written --------------
+
+TEST_F(RegionTrustTest, AFileWithAnotherLinkIsNeverOpenedForUse) {
+  fs::create_directory(Path("elsewhere"));
+  {
+    std::FILE* f = std::fopen(Path("elsewhere/notes").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::string data(20 * 1024, 'n');
+    std::fwrite(data.data(), 1, data.size(), f);
+    std::fclose(f);
+  }
+  fs::create_hard_link(Path("elsewhere/notes"), Path("hl"));
+  struct stat before;
+  ASSERT_EQ(::stat(Path("hl").c_str(), &before), 0);
+  ExpectAllRefused(Options("hl", kSize), "2 links");
+  struct stat after;
+  ASSERT_EQ(::stat(Path("hl").c_str(), &after), 0);
+  EXPECT_EQ(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+  EXPECT_EQ(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
+  EXPECT_EQ(before.st_size, after.st_size);
+  EXPECT_TRUE(fs::exists(Path("hl")));
+  fs::remove(Path("hl"));
+  fs::remove_all(Path("elsewhere"));
+}
+
+// --- modes: a region others may write is joined only by a caller asking for it --
+
+TEST_F(RegionTrustTest, ARegionWithWiderWriteBitsThanAskedIsRefused) {
+  for (os::Backend b : testing::SharedBackends()) {
+    SCOPED_TRACE(os::BackendName(b));
+    RegionOptions wide = Options("r", kSize, b);
+    wide.mode = 0666;
+    Make(wide);
+    RegionOptions narrow = Options("r", kSize, b);  // 0600
+    ExpectUntrusted(Region::Attach(narrow).status(), "write bits");
+    ExpectUntrusted(Stat(narrow).status(), "write bits");
+    absl::StatusOr<Region> r = Region::Attach(wide);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->created());
+    ASSERT_TRUE(r->Unlock().ok());
+    ASSERT_TRUE(r->Detach().ok());
+    ASSERT_TRUE(Remove(narrow, true).ok());  // removing asks only whose it is
+  }
+}
+
+// --- F2 / F1: another user's file and memory ---------------------------------------
+
+TEST_F(RegionTrustTest, AnotherUsersRegionFileIsRefusedUnlessTrusted) {
+  RegionOptions o = Options("app", kSize);
+  o.mode = 0666;
+  Make(o);
+  SKIP_UNLESS_CHOWN(Path("app"));
+  ExpectAllRefused(o, "owned by uid 65534");
+  EXPECT_TRUE(fs::exists(Path("app")));
+  o.trust.trusted_owners = {"65534"};
+  absl::StatusOr<Region> r = Region::Attach(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->created());
+  ASSERT_TRUE(r->Unlock().ok());
+  ASSERT_TRUE(r->Detach().ok());
+  ASSERT_TRUE(Remove(o, true).ok());
+}
+
+TEST_F(RegionTrustTest, AnotherUsersHomeIsRefused) {
+  fs::create_directory(Path("theirs"));
+  SKIP_UNLESS_CHOWN(Path("theirs"));
+  RegionOptions o = Options("r", kSize);
+  o.home = Path("theirs");
+  ExpectUntrusted(Region::Attach(o).status(), "owned by uid 65534");
+  EXPECT_TRUE(fs::is_empty(o.home));
+  fs::remove(o.home);
+}
+
+// Memory whose owner is not the caller is never mapped or removed; the stub
+// is the caller's own.
+TEST_F(RegionTrustTest, SystemMemoryAnotherUserOwnsIsNeverMappedOrRemoved) {
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!os::BackendNamed(b)) continue;
+    SCOPED_TRACE(os::BackendName(b));
+    RegionOptions o = Options("r", kSize, b);
+    Make(o);
+    absl::StatusOr<RegionStat> st = Stat(o);
+    ASSERT_TRUE(st.ok()) << st.status();
+    const std::uint64_t id = st->system_id;
+    if (::geteuid() != 0) {
+      ASSERT_TRUE(Remove(o, true).ok());
+      GTEST_SKIP() << "needs root to give system memory to uid 65534; CI runs it as root";
+    }
+    auto give = [&](uid_t uid) {
+      if (b == os::Backend::kSysV) {
+        struct shmid_ds ds;
+        ASSERT_EQ(::shmctl(static_cast<int>(id), IPC_STAT, &ds), 0);
+        ds.shm_perm.uid = uid;
+        ASSERT_EQ(::shmctl(static_cast<int>(id), IPC_SET, &ds), 0);
+      } else {
+        const int fd = ::shm_open(os::posix::ShmName(id).c_str(), O_RDWR, 0);
+        ASSERT_GE(fd, 0);
+        const int rc = ::fchown(fd, uid, uid);
+        ::close(fd);
+        if (rc != 0) GTEST_SKIP() << "cannot chown a shm object here (errno " << errno << ")";
+      }
+    };
+    give(kOtherUid);
+    if (::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure()) break;
+    ExpectUntrusted(Region::Attach(o).status(), "uid 65534");
+    ExpectUntrusted(Stat(o).status(), "uid 65534");
+    absl::Status forced = Remove(o, true);
+    ExpectUntrusted(forced, "uid 65534");
+    EXPECT_TRUE(absl::StrContains(forced.message(), absl::StrCat(id))) << forced;
+    EXPECT_TRUE(testing::SystemMemoryExists(b, id)) << "another user's memory was removed";
+    // Force removes only the stub, and says which memory it left.
+    EXPECT_FALSE(fs::exists(Path("r")));
+    give(0);
+    ASSERT_TRUE(os::RemoveSystemMemory(b, id).ok());
+  }
+}
+
+}  // namespace
+}  // namespace osport::region

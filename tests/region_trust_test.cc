@@ -1,0 +1,267 @@
+// The trust boundary in region/ on every platform (issue 12):
+//  - the binding of a stub to its system memory (F1; region/token.h): a stub
+//    whose id was changed to name another region's memory, whose token
+//    differs, or that was copied to another file is refused by attach, stat
+//    and remove; the memory it names is neither used nor removed, and remove
+//    --force removes only the stub and says which memory it left;
+//  - validate before map (F5) and every header field before it drives an
+//    action: a file that is not a region is never mapped or written; pids
+//    beyond the pid range and counts that would wrap are corrupt, named.
+#include <cstddef>
+#include <cstring>
+#include <ostream>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gsl/span"
+#include "gtest/gtest.h"
+#include "os/error.h"
+#include "os/fault_injection.h"
+#include "os/file.h"
+#include "region/errors.h"
+#include "region/header.h"
+#include "region/region.h"
+#include "region/stat.h"
+#include "tests/support/region_fixture.h"
+
+namespace osport::region {
+namespace {
+
+constexpr std::uint64_t kSize = 64 * 1024;
+
+class TokenTest : public testing::RegionTest {
+ protected:
+  // Creates `name` with one byte of data, returns its memory id.
+  std::uint64_t Make(const RegionOptions& o, char data) {
+    absl::StatusOr<Region> r = Region::Attach(o);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return 0;
+    Track(*r);
+    static_cast<char*>(r->data())[0] = data;
+    const std::uint64_t id = r->header().system_id;
+    EXPECT_TRUE(r->Unlock().ok());
+    EXPECT_TRUE(r->Detach().ok());
+    return id;
+  }
+  std::string ReadStub(const std::string& name) {
+    absl::StatusOr<os::File> f = os::Open(Path(name), os::kOpenReadOnly);
+    EXPECT_TRUE(f.ok()) << f.status();
+    std::string bytes(kHeaderSize, '\0');
+    absl::StatusOr<std::size_t> n =
+        os::Read(*f, gsl::span<std::byte>(reinterpret_cast<std::byte*>(bytes.data()), bytes.size()));
+    EXPECT_TRUE(n.ok() && *n == kHeaderSize);
+    return bytes;
+  }
+  void WriteStub(const std::string& name, const std::string& bytes, bool create = false) {
+    absl::StatusOr<os::File> f =
+        os::Open(Path(name), create ? os::kOpenCreate | os::kOpenExclusive : 0u);
+    ASSERT_TRUE(f.ok()) << f.status();
+    ASSERT_TRUE(os::Write(*f, gsl::span<const std::byte>(
+                                  reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()))
+                    .ok());
+  }
+  static void ExpectCorrupt(const absl::Status& s, absl::string_view field) {
+    EXPECT_EQ(RegionErrcOf(s), RegionErrc::kCorrupt) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), field)) << "want \"" << field << "\" in " << s;
+  }
+  // The region `o` still holds `data` (its memory was neither used nor removed).
+  static void ExpectIntact(const RegionOptions& o, char data) {
+    absl::StatusOr<Region> r = Region::Attach(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->created());
+    EXPECT_EQ(static_cast<char*>(r->data())[0], data);
+    ASSERT_TRUE(r->Unlock().ok());
+    ASSERT_TRUE(r->Detach().ok());
+  }
+};
+
+// Backends whose stub id chooses the memory (SysV shmid, POSIX shm id).
+bool IdSelectsMemory(os::Backend b) { return b == os::Backend::kSysV || b == os::Backend::kPosixShm; }
+
+TEST_F(TokenTest, AStubNamingAnotherRegionsMemoryIsNeverUsedOrRemoved) {
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!IdSelectsMemory(b)) continue;
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions a = Options("a", kSize, b), other = Options("b", kSize, b);
+    const std::uint64_t a_id = Make(a, 'a');
+    const std::uint64_t b_id = Make(other, 'b');
+    ASSERT_NE(a_id, b_id);
+    std::string stub = ReadStub("a");
+    std::memcpy(&stub[offsetof(RegionHeader, system_id)], &b_id, sizeof b_id);
+    WriteStub("a", stub);
+    ExpectCorrupt(Region::Attach(a).status(), "token");
+    ExpectCorrupt(Stat(a).status(), "token");
+    ExpectCorrupt(Remove(a, /*force=*/false), "token");
+    absl::Status forced = Remove(a, /*force=*/true);
+    EXPECT_FALSE(forced.ok());
+    const std::string left = absl::StrCat("left ", os::BackendName(b), " memory ", b_id);
+    EXPECT_TRUE(absl::StrContains(forced.message(), left)) << forced;
+    EXPECT_FALSE(os::Exists(Path("a")).value());  // only the stub went
+    ExpectIntact(other, 'b');
+    EXPECT_TRUE(testing::SystemMemoryExists(b, a_id));  // left: nothing verified it
+    ASSERT_TRUE(os::RemoveSystemMemory(b, a_id).ok());
+    ASSERT_TRUE(Remove(other, true).ok());
+  }
+}
+
+TEST_F(TokenTest, AStubWhoseTokenWasChangedIsRefused) {
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!os::BackendNamed(b)) continue;
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions a = Options("a", kSize, b);
+    // The creator stays attached throughout: a Win32 paging-file section
+    // dies with its last handle, and the memory must outlive the look.
+    absl::StatusOr<Region> holder = Region::Attach(a);
+    ASSERT_TRUE(holder.ok()) << holder.status();
+    Track(*holder);
+    static_cast<char*>(holder->data())[0] = 'a';
+    const std::uint64_t id = holder->header().system_id;
+    ASSERT_TRUE(holder->Unlock().ok());
+    std::string stub = ReadStub("a");
+    stub[offsetof(RegionHeader, token)] ^= 0x5A;
+    WriteStub("a", stub);
+    ExpectCorrupt(Region::Attach(a).status(), "token");
+    ExpectCorrupt(Stat(a).status(), "token");
+    stub[offsetof(RegionHeader, token)] ^= 0x5A;  // put it back: the region is whole again
+    WriteStub("a", stub);
+    ExpectIntact(a, 'a');
+    ASSERT_TRUE(holder->Detach().ok());
+    ASSERT_TRUE(Remove(a, true).ok());
+    EXPECT_FALSE(testing::SystemMemoryExists(b, id));
+  }
+}
+
+TEST_F(TokenTest, ACopiedStubIsNotTheRegion) {
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!IdSelectsMemory(b)) continue;
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions a = Options("a", kSize, b), copy = Options("copy", kSize, b);
+    Make(a, 'a');
+    WriteStub("copy", ReadStub("a"), /*create=*/true);
+    ExpectCorrupt(Region::Attach(copy).status(), "stub identity");
+    absl::Status forced = Remove(copy, true);
+    EXPECT_TRUE(absl::StrContains(forced.message(), "left")) << forced;
+    ExpectIntact(a, 'a');
+    ASSERT_TRUE(Remove(a, true).ok());
+  }
+}
+
+// Every open and stat the trust checks add (the home, the file's fstat, the
+// binding's) fails in turn: the attach fails cleanly with that error (or goes
+// on, where the call's failure is tolerated), and leaves nothing behind.
+TEST_F(TokenTest, EachOpenAndStatOfAJoinFailingFailsItCleanly) {
+  for (os::Backend b : testing::SharedBackends()) {
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions o = Options("r", kSize, b);
+    absl::StatusOr<Region> holder = Region::Attach(o);
+    ASSERT_TRUE(holder.ok()) << holder.status();
+    Track(*holder);
+    ASSERT_TRUE(holder->Unlock().ok());
+    for (os::Op op : {os::Op::kOpen, os::Op::kStat}) {
+      std::uint64_t calls = 0;
+      {
+        os::CallCounter counter;
+        absl::StatusOr<Region> r = Region::Attach(o);
+        ASSERT_TRUE(r.ok()) << r.status();
+        calls = counter.calls(op);
+        ASSERT_TRUE(r->Unlock().ok());
+        ASSERT_TRUE(r->Detach().ok());
+      }
+      // The home and the file at least: finding fewer is a failure, not a skip.
+      ASSERT_GE(calls, 2u) << static_cast<int>(op);
+      for (std::uint64_t n = 1; n <= calls; ++n) {
+        SCOPED_TRACE(absl::StrCat("op ", static_cast<int>(op), " call ", n));
+        os::FaultInjector fault(op, n, EIO);
+        absl::StatusOr<Region> r = Region::Attach(o);
+        EXPECT_EQ(fault.fired(), 1u);
+        if (r.ok()) {
+          ASSERT_TRUE(r->Unlock().ok());
+          ASSERT_TRUE(r->Detach().ok());
+        } else {
+          EXPECT_TRUE(os::HasErrno(r.status(), EIO)) << r.status();
+        }
+      }
+    }
+    ExpectIntact(o, 0);  // joinable still, its data untouched
+    ASSERT_TRUE(holder->Detach().ok());
+    ASSERT_TRUE(Remove(o, true).ok());
+  }
+}
+
+// --- validate before map, and every field --------------------------------------
+
+TEST_F(TokenTest, AFileThatIsNotARegionIsNeverMappedOrWritten) {
+  const std::string junk(20 * 1024, 'j');
+  WriteStub("notes", junk, /*create=*/true);
+  for (bool create : {true, false}) {
+    RegionOptions o = Options("notes", kSize);
+    o.create = create;
+    absl::StatusOr<Region> r = Region::Attach(o);
+    ASSERT_FALSE(r.ok());
+    ExpectCorrupt(r.status(), "not an osport region");
+  }
+  ExpectCorrupt(Stat(Options("notes", kSize)).status(), "not an osport region");
+  absl::StatusOr<os::File> f = os::Open(Path("notes"), os::kOpenReadOnly);
+  ASSERT_TRUE(f.ok());
+  std::string now(junk.size() + 1, '\0');
+  absl::StatusOr<std::size_t> n =
+      os::Read(*f, gsl::span<std::byte>(reinterpret_cast<std::byte*>(now.data()), now.size()));
+  ASSERT_TRUE(n.ok());
+  now.resize(*n);
+  EXPECT_EQ(now, junk);  // not a byte written, not a byte added
+  ASSERT_TRUE(f->Close().ok());
+  ASSERT_TRUE(os::Unlink(Path("notes")).ok());
+}
+
+// A region file whose header is poked at `offset` with `value` (`width` bytes).
+struct Poke {
+  const char* what;
+  std::size_t offset;
+  std::uint64_t value;
+  int width;
+  const char* field;  // what the corrupt error names
+};
+
+// Test names stay stable (ctest lists them): print what is poked, not bytes.
+void PrintTo(const Poke& p, std::ostream* os) { *os << p.what; }
+
+class FieldTest : public TokenTest, public ::testing::WithParamInterface<Poke> {};
+
+TEST_P(FieldTest, AFieldOutOfRangeIsCorruptAndNamed) {
+  const Poke& p = GetParam();
+  const RegionOptions o = Options("r", kSize);
+  Make(o, 'r');
+  {
+    absl::StatusOr<os::File> f = os::Open(Path("r"), 0);
+    ASSERT_TRUE(f.ok()) << f.status();
+    ASSERT_TRUE(os::Seek(*f, 0, 0, p.offset, false, os::Whence::kSet).ok());
+    ASSERT_TRUE(os::Write(*f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&p.value),
+                                                         static_cast<std::size_t>(p.width)))
+                    .ok());
+  }
+  absl::StatusOr<Region> r = Region::Attach(o);
+  ASSERT_FALSE(r.ok()) << p.what;
+  ExpectCorrupt(r.status(), p.field);
+  ExpectCorrupt(Stat(o).status(), p.field);
+  ASSERT_TRUE(Remove(o, true).ok());
+}
+
+constexpr std::size_t kSlot0 = offsetof(RegionHeader, attachments);
+INSTANTIATE_TEST_SUITE_P(
+    Fields, FieldTest,
+    ::testing::Values(
+        Poke{"creator pid beyond the pid range", offsetof(RegionHeader, creator_pid), 0x80000001u, 4,
+             "creator_pid"},
+        // Slot 0: pid 0x80000001 (a negative pid_t: a process group to kill()), count 1.
+        Poke{"attachment pid beyond the pid range", kSlot0, 0x0000000180000001ull, 8,
+             "attachments[0].pid"},
+        // Slot 0: pid 1, count UINT32_MAX: one more attachment would wrap.
+        Poke{"attachment count at the 32-bit maximum", kSlot0, 0xFFFFFFFF00000001ull, 8,
+             "counts add up"},
+        Poke{"unknown flag", offsetof(RegionHeader, flags), 0x80u, 4, "unknown flags"},
+        Poke{"unknown backend", offsetof(RegionHeader, backend), 99u, 4, "unknown backend"}),
+    [](const ::testing::TestParamInfo<Poke>& param) { return std::to_string(param.index); });
+
+}  // namespace
+}  // namespace osport::region
