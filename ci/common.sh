@@ -305,10 +305,9 @@ run_ctest() {
 
 OSPORT_CTEST_ARGS=()
 
-# configure_build_test DIR [cmake args...] -- the common tail of a cell:
-# fresh build dir, warnings as errors, benchmarks off, ctest. Extra ctest
-# arguments can be given in the OSPORT_CTEST_ARGS array.
-configure_build_test() {
+# configure_build DIR [cmake args...] -- fresh build dir, warnings as
+# errors, tests built, benchmarks off (an argument may turn them on); builds.
+configure_build() {
   local dir="$1"
   shift
   [ "${OSPORT_KEEP_BUILD:-0}" = 1 ] || rm -rf "$dir"
@@ -320,6 +319,14 @@ configure_build_test() {
     -DOSPORT_TEST_CONSUMERS=OFF "${OSPORT_LAUNCHER[@]}" "$@"
   log "build $dir"
   timed build cmake --build "$dir" -j "$OSPORT_JOBS"
+}
+
+# configure_build_test DIR [cmake args...] -- the common tail of a cell:
+# configure_build, then ctest. Extra ctest arguments can be given in the
+# OSPORT_CTEST_ARGS array.
+configure_build_test() {
+  local dir="$1"
+  configure_build "$@"
   log "test $dir"
   timed test run_ctest "$dir" "${OSPORT_CTEST_ARGS[@]}"
 }
