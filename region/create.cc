@@ -43,6 +43,7 @@ absl::Status Attacher::Initialise(Region& r) {
   h.creator_start = me.start;
   h.attach_slots = kMaxAttachments;
   h.create_time = static_cast<std::uint64_t>(std::time(nullptr));
+  h.grow_target.store(0, std::memory_order_relaxed);
   std::memset(h.reserved, 0, sizeof h.reserved);
   std::memset(static_cast<void*>(h.attachments), 0, sizeof h.attachments);
   if (absl::Status s = AddAttachment(h, me.pid, me.start, o_.name); !s.ok()) return s;

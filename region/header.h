@@ -49,7 +49,13 @@ struct RegionHeader {
   std::uint32_t attach_slots;       // 116: kMaxAttachments
   std::uint64_t creator_start;      // 120
   std::uint64_t create_time;        // 128: seconds since the Unix epoch
-  std::uint8_t reserved[120];       // 136: zero; room for later fields
+  // 136: a grow's target size while it is under way, 0 otherwise; set and
+  // cleared under the region lock (Region::Grow), so a non-zero value seen
+  // by a later lock holder means the grower died (SettleDeadGrow). Was
+  // reserved (zero) before: older builds of this layout version never set
+  // it and ignore it, so kLayoutVersion stays.
+  std::atomic<std::uint64_t> grow_target;
+  std::uint8_t reserved[112];       // 144: zero; room for later fields
   Attachment attachments[kMaxAttachments];  // 256
 };
 
@@ -62,6 +68,7 @@ static_assert(offsetof(RegionHeader, magic) == 64, "layout");
 static_assert(offsetof(RegionHeader, size) == 80, "layout");
 static_assert(offsetof(RegionHeader, system_id) == 104, "layout");
 static_assert(offsetof(RegionHeader, create_time) == 128, "layout");
+static_assert(offsetof(RegionHeader, grow_target) == 136, "layout");
 static_assert(offsetof(RegionHeader, attachments) == 256, "layout");
 static_assert(sizeof(Attachment) == 16, "layout");
 static_assert(sizeof(RegionHeader) == kHeaderSize, "the header is exactly one 4 KiB page");

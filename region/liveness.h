@@ -31,7 +31,10 @@
 //     (file of any size without a complete header, a stub without magic,
 //     memory without magic) was ABANDONED by a dead creator (or destroyed).
 //     Valid: map the size the header says (never more than the file holds),
-//     take the region mutex, check again, record the attachment. Done.
+//     take the region mutex -- waiting at most until the attach deadline
+//     (Mutex::LockFor), so neither a live holder nor a lock word whose owner
+//     cannot be confirmed keeps Attach for ever (kNotReady naming the
+//     holder) -- check again, record the attachment. Done.
 //  4. Abandoned: release shared, try exclusive (back off and go to 2 if
 //     refused: another joiner is looking too). Granted: no one is attached.
 //     If the path no longer names this file it was destroyed: reopen (1).
@@ -43,6 +46,17 @@
 //     the Win95 rule): as 4 -- with exclusive it is replaced; while other
 //     processes still hold shared it is refused (kBusy), never silently
 //     recreated under them.
+//
+// Statuses, one meaning per event:
+//   kOwnerDied    (os::IsOwnerDead agrees) the previous holder died and YOU
+//                 HOLD the lock now: repair, or Panic(). Only Region::Lock
+//                 (and its timed/try forms) return it.
+//   kRunRecovery  the region is panicked and the lock is NOT held. Attach
+//                 returns it for a region already panicked and when it is
+//                 the one that found a dead holder (it marks the panic,
+//                 releases the lock; the message says a process died). An
+//                 Attach with RegionOptions::recover instead returns the
+//                 region locked, panicked() true, to repair and ClearPanic().
 //
 // Detach: under the region mutex drop our attachment slot (the refcount is a
 // cache of the slots, repaired from them when they disagree, so a kill
