@@ -6,8 +6,11 @@
 #include <cstring>
 #include <ctime>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "os/config.h"
 #include "os/error.h"
 #include "os/process.h"
@@ -15,6 +18,7 @@
 #include "os/time.h"
 #include "region/grow.h"
 #include "region/liveness.h"
+#include "region/stub_slots.h"
 #include "region/trust_checks.h"
 
 namespace osport::region {
@@ -188,8 +192,14 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
     absl::StatusOr<bool> alone = r.live_.Try(r.file_, os::RangeLock::kExclusive);
     if (!alone.ok()) return alone.status();
     if (!*alone) {
+      if (found == Found::kMemoryGone) {
+        // Attachers whose slots the stub keeps are alive and hold shared:
+        // refuse now, naming them. Else it may be a joiner looking too.
+        const std::vector<std::uint32_t> pids = LiveStubAttachers(r.file_, Me());
+        if (!pids.empty()) return MemoryGoneUnderAttachers(*why, pids);
+      }
       if (absl::Now() >= deadline_) {
-        if (found == Found::kMemoryGone) return MemoryGoneUnderAttachers(*why);
+        if (found == Found::kMemoryGone) return MemoryGoneUnderAttachers(*why, {});
         return TimedOut(*why + "; other processes hold it");
       }
       if (absl::Status sl = os::Sleep(0, pause_us); !sl.ok()) return sl;
@@ -222,12 +232,18 @@ absl::Status Attacher::Downgrade(Region& r) {
   return absl::OkStatus();
 }
 
-absl::Status Attacher::MemoryGoneUnderAttachers(const std::string& why) const {
+absl::Status Attacher::MemoryGoneUnderAttachers(const std::string& why,
+                                                const std::vector<std::uint32_t>& pids) const {
+  // The pids come from the stub's slots: the kernel will not say who holds
+  // an OFD or LockFileEx lock (region/stub_slots.h).
+  const std::string who =
+      pids.empty() ? std::string("other processes (not named in the stub)")
+                   : absl::StrCat(pids.size() == 1 ? "process " : "processes ", absl::StrJoin(pids, ", "));
   return RegionError(RegionErrc::kBusy,
-                     absl::StrFormat("region %s: its memory is gone (%s) but other processes still "
-                                     "hold it attached (their liveness locks on %s are held); "
-                                     "refusing to create a new region under them",
-                                     o_.name, why, path_));
+                     absl::StrFormat("region %s: its memory is gone (%s) but %s still hold it "
+                                     "attached (their liveness locks on %s are held); refusing to "
+                                     "create a new region under them",
+                                     o_.name, why, who, path_));
 }
 
 absl::StatusOr<Region> Region::Attach(const RegionOptions& options) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -55,7 +56,9 @@ class Attacher {
   // platform converts locks; Win32 releases and takes shared, waiting out
   // anyone who took exclusive in between: they find a valid header).
   absl::Status Downgrade(Region& r);
-  absl::Status MemoryGoneUnderAttachers(const std::string& why) const;
+  // Step 5 refused: names the live attachers the stub's slots list.
+  absl::Status MemoryGoneUnderAttachers(const std::string& why,
+                                        const std::vector<std::uint32_t>& pids) const;
 
   // create.cc
   // Fills a new region's header, locked, magic last.
@@ -79,6 +82,8 @@ class Attacher {
   absl::Status Join(Region& r, Found* found, bool* retry, std::string* why);
   // The size checks of a join: the header never claims more than exists.
   absl::Status CheckSize(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why);
+  // The region mutex, waited for until the attach deadline (never for ever).
+  absl::Status LockBounded(Region& r);
   absl::Status JoinLocked(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why);
   absl::Status Panicked();
 

@@ -40,6 +40,7 @@ absl::Status Attacher::Initialise(Region& r) {
   h.creator_start = me.start;
   h.attach_slots = kMaxAttachments;
   h.create_time = static_cast<std::uint64_t>(std::time(nullptr));
+  h.grow_target.store(0, std::memory_order_relaxed);
   std::memset(h.reserved, 0, sizeof h.reserved);
   WriteBinding(binding_, h);
   std::memset(static_cast<void*>(h.attachments), 0, sizeof h.attachments);

@@ -8,6 +8,7 @@
 #include "os/error.h"
 #include "os/thread.h"
 #include "region/attacher.h"
+#include "region/stub_slots.h"
 #include "region/trust_checks.h"
 
 namespace osport::region {
@@ -42,6 +43,7 @@ absl::Status Region::DetachAndReport(bool* destroyed) {
   }
   const os::ProcessIdentity me = Me();
   RepairRefcount(h);
+  const int slot = FindSlot(h, me);
   absl::Status dropped = DropAttachment(h, me.pid, me.start, options_.name);
   ReconcileDead(h);
   const bool marked = (h.flags & kFlagRemoveOnDetach) != 0 || remove_file_on_detach_;
@@ -53,6 +55,9 @@ absl::Status Region::DetachAndReport(bool* destroyed) {
     // table yet. Refused: it will find the mark, and its detach removes it.
     absl::StatusOr<bool> alone = live_.Try(file_, os::RangeLock::kExclusive);
     destroy = alone.ok() && *alone;
+  }
+  if (!destroy && (h.flags & kFlagNamed) != 0 && slot >= 0 && h.attachments[slot].pid == 0) {
+    (void)CopySlotToStub(file_, h, slot);  // the stub's copy of our slot (region/stub_slots.h)
   }
   if (destroy) {
     h.magic.store(0, std::memory_order_release);  // anyone who looks later sees no region

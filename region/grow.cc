@@ -27,4 +27,13 @@ absl::Status WriteZeros(os::File& file, std::uint64_t from, std::uint64_t to) {
   return absl::OkStatus();
 }
 
+bool SettleDeadGrow(RegionHeader& h, os::File& file) {
+  if (h.grow_target.load(std::memory_order_acquire) == 0) return false;
+  const std::uint64_t size = h.size.load(std::memory_order_acquire);
+  absl::StatusOr<os::IoInfo> info = os::GetIoInfo(file);
+  if (info.ok() && info->size() > size) (void)os::Truncate(file, size);
+  h.grow_target.store(0, std::memory_order_release);
+  return true;
+}
+
 }  // namespace osport::region

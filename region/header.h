@@ -53,7 +53,11 @@ struct RegionHeader {
   std::uint8_t token[16];           // 136: random, in the stub and the memory (region/token.h)
   std::uint64_t stub_device;        // 152: the stub's identity (device, inode) at creation
   std::uint64_t stub_inode;         // 160
-  std::uint8_t reserved[88];        // 168: zero; room for later fields
+  // 168: a grow's target size while it is under way, 0 otherwise; set and
+  // cleared under the region lock (Region::Grow), so a non-zero value seen
+  // by a later lock holder means the grower died (SettleDeadGrow).
+  std::atomic<std::uint64_t> grow_target;
+  std::uint8_t reserved[80];        // 176: zero; room for later fields
   Attachment attachments[kMaxAttachments];  // 256
 };
 
@@ -68,6 +72,7 @@ static_assert(offsetof(RegionHeader, system_id) == 104, "layout");
 static_assert(offsetof(RegionHeader, create_time) == 128, "layout");
 static_assert(offsetof(RegionHeader, token) == 136, "layout");
 static_assert(offsetof(RegionHeader, stub_inode) == 160, "layout");
+static_assert(offsetof(RegionHeader, grow_target) == 168, "layout");
 static_assert(offsetof(RegionHeader, attachments) == 256, "layout");
 static_assert(sizeof(Attachment) == 16, "layout");
 static_assert(sizeof(RegionHeader) == kHeaderSize, "the header is exactly one 4 KiB page");

@@ -16,6 +16,7 @@
 #include "region/grow.h"
 #include "region/liveness.h"
 #include "region/preflight.h"
+#include "region/stub_slots.h"
 #include "region/token.h"
 #include "region/trust_checks.h"
 
@@ -119,22 +120,51 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
   if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
   if (hh.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
 
-  absl::Status locked = hh.mutex.Lock(&r.file_);
-  if (os::IsOwnerDead(locked)) {
-    hh.panic.store(1, std::memory_order_release);
-    if (o_.recover) locked = absl::OkStatus();  // joined to repair it: keep the lock
+  absl::Status locked = LockBounded(r);
+  if (locked.ok() || os::IsOwnerDead(locked)) {
+    // Holding the lock: a grow target still recorded is a dead grower's
+    // (its death is the owner death just reported, or was reported to an
+    // attached process's Lock, which decided about the data). Settle the
+    // size: no data is lost by it, so it does not panic by itself.
+    (void)SettleDeadGrow(hh, r.file_);
   }
   if (os::IsOwnerDead(locked)) {
-    (void)hh.mutex.Unlock(&r.file_);
-    return RegionError(RegionErrc::kOwnerDied,
-                       absl::StrFormat("region %s: a process died holding the region lock; the "
-                                       "region is now marked panicked (run recovery)",
-                                       o_.name));
+    // One status, one meaning (region/liveness.h, "Statuses"): a dead holder
+    // found by Attach panics the region. A recovering joiner keeps the lock
+    // and gets the region (panicked() says so); any other joiner gets
+    // kRunRecovery with the lock NOT held, like every attached process's
+    // next Lock. kOwnerDied always means "you hold the lock" (Region::Lock).
+    hh.panic.store(1, std::memory_order_release);
+    if (o_.recover) {
+      locked = absl::OkStatus();
+    } else {
+      (void)hh.mutex.Unlock(&r.file_);
+      return RegionError(RegionErrc::kRunRecovery,
+                         absl::StrFormat("region %s: a process died holding the region lock; the "
+                                         "region is now panicked and the lock is not held: run "
+                                         "recovery (attach with RegionOptions::recover, repair, "
+                                         "Region::ClearPanic)",
+                                         o_.name));
+    }
   }
   if (!locked.ok()) return locked;
   absl::Status s = JoinLocked(r, map_size, named, retry, why);
   if (!s.ok() || *retry) (void)hh.mutex.Unlock(&r.file_);
   return s;
+}
+
+absl::Status Attacher::LockBounded(Region& r) {
+  // Never a wait for ever: a holder that stays alive past the attach
+  // deadline, or a lock word whose owner cannot be confirmed (record
+  // mismatch, id reused, owner record unwritten; os/mutex.h resolves those
+  // within 2 s once it can tell), ends in kNotReady naming the holder.
+  const absl::Duration left = std::max(deadline_ - absl::Now(), absl::ZeroDuration());
+  absl::Status s = r.header().mutex.LockFor(left, &r.file_);
+  if (!os::HasErrno(s, ETIMEDOUT)) return s;
+  const os::MutexOwner owner = r.header().mutex.owner();
+  return TimedOut(absl::StrFormat("the region lock is held (pid %u, thread %u%s): %s", owner.pid,
+                                  owner.tid, owner.pid == 0 ? ", owner record not written" : "",
+                                  s.message()));
 }
 
 absl::Status Attacher::CheckSize(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why) {
@@ -181,7 +211,15 @@ absl::Status Attacher::JoinLocked(Region& r, std::uint64_t map_size, bool named,
   RepairRefcount(h);
   ReconcileDead(h);
   const os::ProcessIdentity me = Me();
-  return AddAttachment(h, me.pid, me.start, o_.name);
+  if (absl::Status s = AddAttachment(h, me.pid, me.start, o_.name); !s.ok()) return s;
+  if (named) {
+    // Name ourselves in the stub too, where our pid outlives the memory
+    // (region/stub_slots.h). Diagnostic only: a failure costs the pid in
+    // a later "memory gone under attachers" message, nothing else.
+    const int slot = FindSlot(h, me);
+    if (slot >= 0 && h.attachments[slot].count == 1) (void)CopySlotToStub(r.file_, h, slot);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Attacher::Panicked() {

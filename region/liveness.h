@@ -31,7 +31,10 @@
 //     (file of any size without a complete header, a stub without magic,
 //     memory without magic) was ABANDONED by a dead creator (or destroyed).
 //     Valid: map the size the header says (never more than the file holds),
-//     take the region mutex, check again, record the attachment. Done.
+//     take the region mutex -- waiting at most until the attach deadline
+//     (Mutex::LockFor), so neither a live holder nor a lock word whose owner
+//     cannot be confirmed keeps Attach for ever (kNotReady naming the
+//     holder) -- check again, record the attachment. Done.
 //  4. Abandoned: release shared, try exclusive (back off and go to 2 if
 //     refused: another joiner is looking too). Granted: no one is attached.
 //     If the path no longer names this file it was destroyed: reopen (1).
@@ -42,7 +45,20 @@
 //  5. Memory gone behind a valid stub (a reboot, ipcrm, systemd RemoveIPC,
 //     the Win95 rule): as 4 -- with exclusive it is replaced; while other
 //     processes still hold shared it is refused (kBusy), never silently
-//     recreated under them.
+//     recreated under them, naming their pids from the stub's copy of the
+//     attachment slots (region/stub_slots.h: the kernel does not say who
+//     holds an OFD or LockFileEx lock).
+//
+// Statuses, one meaning per event:
+//   kOwnerDied    (os::IsOwnerDead agrees) the previous holder died and YOU
+//                 HOLD the lock now: repair, or Panic(). Only Region::Lock
+//                 (and its timed/try forms) return it.
+//   kRunRecovery  the region is panicked and the lock is NOT held. Attach
+//                 returns it for a region already panicked and when it is
+//                 the one that found a dead holder (it marks the panic,
+//                 releases the lock; the message says a process died). An
+//                 Attach with RegionOptions::recover instead returns the
+//                 region locked, panicked() true, to repair and ClearPanic().
 //
 // Detach: under the region mutex drop our attachment slot (the refcount is a
 // cache of the slots, repaired from them when they disagree, so a kill
@@ -56,10 +72,14 @@
 // Detach only unmaps and closes (an OFD lock shared with the parent is not
 // released by a close while the parent keeps its descriptor).
 //
-// Grow: under the region mutex extend the file, remap, then store the new
-// size in the header; on failure the file is cut back to the old size. A
-// joiner maps what the header says, so a grower that died midway leaves a
-// region of the old size (and, if it held the lock, an owner death).
+// Grow: under the region mutex record the target (header grow_target),
+// extend the file, remap, store the new size in the header, clear the
+// target; on failure the file is cut back to the old size and the target
+// cleared. A joiner maps what the header says. A grower that dies midway
+// holds the lock: the next joiner that takes it gets the owner death (the
+// region panics: kRunRecovery, or locked for a recovering joiner) and,
+// finding the target left, cuts the file back to the header's size -- the
+// old or the new one -- and clears it (SettleDeadGrow).
 #ifndef OSPORT_REGION_LIVENESS_H_
 #define OSPORT_REGION_LIVENESS_H_
 

@@ -24,8 +24,9 @@ namespace osport::region {
 //
 // Locking: the region lock is the header's mutex. Attach returns with it
 // held; the caller initialises its data if created(), then Unlock()s. Grow
-// requires it held. A process that dies holding it makes the next locker
-// get kOwnerDied (and Attach marks the region panicked).
+// requires it held. A process that dies holding it makes the next Lock()
+// get kOwnerDied -- held -- and the next Attach mark the region panicked
+// (kRunRecovery, not held). One status, one meaning: region/liveness.h.
 class Region {
  public:
   // Creates or joins the region described by `options` and returns it
@@ -33,9 +34,13 @@ class Region {
   // InvalidArgument (options), NotFound (no region and !create), and the
   // RegionErrc kinds: kCorrupt / kIncompatible / kTruncated (a header that
   // cannot be trusted: never mapped past the file's end), kRunRecovery
-  // (panicked), kOwnerDied (a process died holding the lock: the region is
-  // now marked panicked), kTooSmall, kFull, kNotReady (still not ready after
-  // the retry policy ran out).
+  // (panicked, the lock NOT held -- also when this Attach found a process
+  // dead holding the lock and marked the region panicked; with
+  // RegionOptions::recover it returns the region locked instead, panicked()
+  // true), kTooSmall, kFull, kNotReady (still not ready after the retry
+  // policy ran out, or the region lock still held by a live process, or
+  // by an owner that cannot be confirmed, at RegionOptions::attach_timeout).
+  // Attach never returns kOwnerDied: that status always means "held".
   [[nodiscard]] static absl::StatusOr<Region> Attach(const RegionOptions& options);
 
   Region() = default;

@@ -40,22 +40,30 @@ absl::Status Region::Grow(std::uint64_t new_size) {
     return os::PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
                              absl::StrFormat("region %s: Grow needs the region lock held", options_.name));
   }
-  // The header's size is the region's size: it is stored last, and a grow
-  // that fails cuts the file back, so a failed grow (ENOSPC, ENOMEM) leaves
-  // the region as it was, and one that dies midway leaves the old size
-  // (joiners map what the header says; region/liveness.h).
-  if (absl::Status s = GrowRegionFile(file_, old, target); !s.ok()) {
-    (void)os::Truncate(file_, old);
+  // The target is recorded under the lock before the file is touched; the
+  // header's size is stored last, then the target cleared. A failed grow
+  // (ENOSPC, ENOMEM) cuts the file back and leaves the region as it was; a
+  // grower that dies midway dies holding the lock: the next joiner gets the
+  // owner death (the region panics) and settles the grow to the header's
+  // size, old or new (SettleDeadGrow; region/liveness.h).
+  RegionHeader& h = header();
+  h.grow_target.store(target, std::memory_order_release);
+  auto fail = [&](const absl::Status& s) {
+    (void)os::Truncate(file_, old);  // Remap keeps the old view on failure
+    h.grow_target.store(0, std::memory_order_release);
     return os::Annotate(s, "grow region " + options_.name);
-  }
-  if (absl::Status s = os::Remap(map_, file_, target); !s.ok()) {
-    (void)os::Truncate(file_, old);  // Remap kept the old view
-    return os::Annotate(s, "grow region " + options_.name);
-  }
+  };
+  if (absl::Status s = GrowRegionFile(file_, old, target); !s.ok()) return fail(s);
+  if (absl::Status s = os::Remap(map_, file_, target); !s.ok()) return fail(s);
+  RegionHeader& grown = header();  // the mapping may have moved
   if (options_.prefault) {
-    if (absl::Status s = os::Prefault(map_, old, target - old); !s.ok()) return s;
+    if (absl::Status s = os::Prefault(map_, old, target - old); !s.ok()) {
+      grown.grow_target.store(0, std::memory_order_release);
+      return s;
+    }
   }
-  header().size.store(target, std::memory_order_release);
+  grown.size.store(target, std::memory_order_release);
+  grown.grow_target.store(0, std::memory_order_release);
   return absl::OkStatus();
 }
 
