@@ -100,7 +100,7 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
   if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
   if (hh.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
 
-  absl::Status locked = hh.mutex.Lock(&r.file_);
+  absl::Status locked = hh.mutex.LockFor(std::max(deadline_ - absl::Now(), absl::ZeroDuration()), &r.file_);
   if (os::IsOwnerDead(locked)) {
     hh.panic.store(1, std::memory_order_release);
     if (o_.recover) locked = absl::OkStatus();  // joined to repair it: keep the lock
@@ -112,6 +112,7 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
                                        "region is now marked panicked (run recovery)",
                                        o_.name));
   }
+  if (os::HasErrno(locked, ETIMEDOUT)) return WithRegionErrc(locked, RegionErrc::kTimedOut, "region " + o_.name + ": its lock was not free within the attach timeout");
   if (!locked.ok()) return locked;
   absl::Status s = JoinLocked(r, map_size, named, retry, why);
   if (!s.ok() || *retry) (void)hh.mutex.Unlock(&r.file_);
