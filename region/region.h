@@ -49,7 +49,8 @@ class Region {
   // cannot be trusted: never mapped past the file's end), kRunRecovery
   // (panicked), kOwnerDied (a process died holding the lock: the region is
   // now marked panicked), kTooSmall, kFull, kNotReady (still not ready after
-  // the retry policy ran out).
+  // the retry policy ran out), kTimedOut (the region lock was not free
+  // within options.attach_timeout; nothing is held).
   [[nodiscard]] static absl::StatusOr<Region> Attach(const RegionOptions& options);
 
   Region() = default;
