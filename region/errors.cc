@@ -27,6 +27,7 @@ Traits TraitsOf(RegionErrc errc) {
     case RegionErrc::kNotReady: return {absl::StatusCode::kUnavailable, EAGAIN};
     case RegionErrc::kTooSmall: return {absl::StatusCode::kFailedPrecondition, EINVAL};
     case RegionErrc::kFull: return {absl::StatusCode::kResourceExhausted, EMFILE};
+    case RegionErrc::kTimedOut: return {absl::StatusCode::kDeadlineExceeded, ETIMEDOUT};
     case RegionErrc::kNone: break;
   }
   return {absl::StatusCode::kUnknown, 0};
@@ -46,6 +47,7 @@ absl::string_view RegionErrcName(RegionErrc errc) {
     case RegionErrc::kNotReady: return "not_ready";
     case RegionErrc::kTooSmall: return "too_small";
     case RegionErrc::kFull: return "full";
+    case RegionErrc::kTimedOut: return "timed_out";
   }
   return "unknown";
 }
@@ -57,13 +59,20 @@ absl::Status RegionError(RegionErrc errc, absl::string_view message) {
   return s;
 }
 
+absl::Status WithRegionErrc(const absl::Status& status, RegionErrc errc, absl::string_view message) {
+  absl::Status s = os::Annotate(status, message);
+  s.SetPayload(kPayload, absl::Cord(RegionErrcName(errc)));
+  return s;
+}
+
 RegionErrc RegionErrcOf(const absl::Status& status) {
   if (status.ok()) return RegionErrc::kNone;
   absl::optional<absl::Cord> p = status.GetPayload(kPayload);
   if (!p.has_value()) return RegionErrc::kNone;
   for (RegionErrc e : {RegionErrc::kCorrupt, RegionErrc::kIncompatible, RegionErrc::kTruncated,
                        RegionErrc::kRunRecovery, RegionErrc::kOwnerDied, RegionErrc::kBusy,
-                       RegionErrc::kNotReady, RegionErrc::kTooSmall, RegionErrc::kFull}) {
+                       RegionErrc::kNotReady, RegionErrc::kTooSmall, RegionErrc::kFull,
+                       RegionErrc::kTimedOut}) {
     if (*p == RegionErrcName(e)) return e;
   }
   return RegionErrc::kNone;

@@ -22,20 +22,32 @@ enum class RegionErrc : std::uint8_t {
   kNotReady,      // still being created or removed after every retry (Unavailable, EAGAIN)
   kTooSmall,      // an existing region is smaller than a size the caller insists on
   kFull,          // the attachment table has no free slot (ResourceExhausted)
+  kTimedOut,      // the region lock was not free in time: TryLock (Unavailable, EBUSY),
+                  // LockFor and a bounded remove (DeadlineExceeded, ETIMEDOUT); NOT held
 };
 
 // "corrupt", "incompatible"... for messages and the tool's JSON.
 [[nodiscard]] absl::string_view RegionErrcName(RegionErrc errc);
 
 // The status for `errc`: the absl code listed above, a portable errno where
-// one fits, and `message` (which should name the region).
+// one fits, and `message` (which should name the region). kTimedOut is
+// DeadlineExceeded + ETIMEDOUT here; TryLock's refusal keeps the mutex's
+// Unavailable + EBUSY (WithRegionErrc below).
 [[nodiscard]] absl::Status RegionError(RegionErrc errc, absl::string_view message);
+
+// `status` (an os/ status: its code and errno are kept) with the RegionErrc
+// payload `errc` and `message` in front of its own.
+[[nodiscard]] absl::Status WithRegionErrc(const absl::Status& status, RegionErrc errc,
+                                          absl::string_view message);
 
 // The RegionErrc carried by `status`, kNone for OK or other statuses.
 [[nodiscard]] RegionErrc RegionErrcOf(const absl::Status& status);
 
 [[nodiscard]] inline bool IsRunRecovery(const absl::Status& s) {
   return RegionErrcOf(s) == RegionErrc::kRunRecovery;
+}
+[[nodiscard]] inline bool IsTimedOut(const absl::Status& s) {
+  return RegionErrcOf(s) == RegionErrc::kTimedOut;
 }
 
 }  // namespace osport::region

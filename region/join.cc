@@ -157,14 +157,17 @@ absl::Status Attacher::LockBounded(Region& r) {
   // Never a wait for ever: a holder that stays alive past the attach
   // deadline, or a lock word whose owner cannot be confirmed (record
   // mismatch, id reused, owner record unwritten; os/mutex.h resolves those
-  // within 2 s once it can tell), ends in kNotReady naming the holder.
+  // within 2 s once it can tell), ends in kTimedOut naming the holder.
   const absl::Duration left = std::max(deadline_ - absl::Now(), absl::ZeroDuration());
   absl::Status s = r.header().mutex.LockFor(left, &r.file_);
   if (!os::HasErrno(s, ETIMEDOUT)) return s;
   const os::MutexOwner owner = r.header().mutex.owner();
-  return TimedOut(absl::StrFormat("the region lock is held (pid %u, thread %u%s): %s", owner.pid,
-                                  owner.tid, owner.pid == 0 ? ", owner record not written" : "",
-                                  s.message()));
+  return RegionError(
+      RegionErrc::kTimedOut,
+      absl::StrFormat("region %s: its lock was not free within the attach timeout (%s); nothing is "
+                      "held: the region lock is held (pid %u, thread %u%s): %s",
+                      o_.name, absl::FormatDuration(o_.attach_timeout), owner.pid, owner.tid,
+                      owner.pid == 0 ? ", owner record not written" : "", s.message()));
 }
 
 absl::Status Attacher::CheckSize(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why) {

@@ -33,7 +33,7 @@
 //     Valid: map the size the header says (never more than the file holds),
 //     take the region mutex -- waiting at most until the attach deadline
 //     (Mutex::LockFor), so neither a live holder nor a lock word whose owner
-//     cannot be confirmed keeps Attach for ever (kNotReady naming the
+//     cannot be confirmed keeps Attach for ever (kTimedOut naming the
 //     holder) -- check again, record the attachment. Done.
 //  4. Abandoned: release shared, try exclusive (back off and go to 2 if
 //     refused: another joiner is looking too). Granted: no one is attached.

@@ -1,6 +1,8 @@
 // A Region's life between attach and detach: moves, the region lock, panic.
 #include "region/region.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -44,9 +46,57 @@ void* Region::data() const { return static_cast<std::byte*>(map_.data()) + kHead
 
 std::uint64_t Region::data_size() const { return map_.size() - kHeaderSize; }
 
-absl::Status Region::Lock() {
-  if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
-  absl::Status s = header().mutex.Lock(&file_);
+absl::string_view RemoveOutcomeName(RemoveOutcome outcome) {
+  return outcome == RemoveOutcome::kRemoved ? "removed" : "marked";
+}
+
+absl::Status Region::NotAttached(absl::string_view op) const {
+  return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
+                           absl::StrFormat("region %s: %s: not attached",
+                                           options_.name.empty() ? "(unnamed)" : options_.name, op));
+}
+
+bool Region::LockHeld() const {
+  if (!attached()) return false;
+  const os::MutexOwner owner = header().mutex.owner();
+  return owner.held && owner.tid == os::CurrentThread().tid;
+}
+
+absl::Status Region::NeedLock(absl::string_view op) const {
+  if (!attached()) return NotAttached(op);
+  if (LockHeld()) return absl::OkStatus();
+  return os::PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
+                           absl::StrFormat("region %s: %s needs the region lock held", options_.name, op));
+}
+
+absl::Status Region::CheckFits(std::size_t size, std::size_t align) const {
+  if (!attached()) return NotAttached("As<T>");
+  if (size > data_size()) {
+    return os::PortableError(absl::StatusCode::kOutOfRange, ERANGE,
+                             absl::StrFormat("region %s: As<T>: T needs %u bytes, the data area has %u",
+                                             options_.name, size, data_size()));
+  }
+  if (reinterpret_cast<std::uintptr_t>(data()) % align != 0) {
+    return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
+                             absl::StrFormat("region %s: As<T>: T needs %u-byte alignment, the data "
+                                             "area is not aligned for it",
+                                             options_.name, align));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Region::Lock() { return LockWith(LockWait::kForever, absl::ZeroDuration(), "Lock"); }
+
+absl::Status Region::TryLock() { return LockWith(LockWait::kNever, absl::ZeroDuration(), "TryLock"); }
+
+absl::Status Region::LockFor(absl::Duration timeout) { return LockWith(LockWait::kFor, timeout, "LockFor"); }
+
+absl::Status Region::LockWith(LockWait wait, absl::Duration timeout, absl::string_view op) {
+  if (!attached()) return NotAttached(op);
+  os::Mutex& m = header().mutex;
+  absl::Status s = wait == LockWait::kForever ? m.Lock(&file_)
+                   : wait == LockWait::kNever ? m.TryLock(&file_)
+                                              : m.LockFor(timeout, &file_);
   if (os::IsOwnerDead(s)) {
     // One status, one meaning: the lock is held and the data may be half
     // updated (os::IsOwnerDead and RegionErrcOf agree).
@@ -55,10 +105,22 @@ absl::Status Region::Lock() {
                                        "you hold it now: repair the data, or Panic()",
                                        options_.name));
   }
-  if (!s.ok()) return s;
+  if ((wait == LockWait::kNever && os::HasErrno(s, EBUSY)) || (wait == LockWait::kFor && os::HasErrno(s, ETIMEDOUT))) {
+    // Busy or timed out: distinct from every error, and NOT held.
+    const os::MutexOwner owner = m.owner();
+    return WithRegionErrc(
+        s, RegionErrc::kTimedOut,
+        wait == LockWait::kNever
+            ? absl::StrFormat("region %s: TryLock: the region lock is held (pid %u); not acquired",
+                              options_.name, owner.pid)
+            : absl::StrFormat("region %s: LockFor(%s): the region lock was not free in time (held "
+                              "by pid %u); not acquired",
+                              options_.name, absl::FormatDuration(timeout), owner.pid));
+  }
+  if (!s.ok()) return os::Annotate(s, absl::StrFormat("region %s: %s", options_.name, op));
   if (header().panic.load(std::memory_order_acquire) != 0 && !options_.recover) {
     // Every attached process hears of a panic on its next Lock.
-    (void)header().mutex.Unlock(&file_);
+    (void)m.Unlock(&file_);
     return RegionError(RegionErrc::kRunRecovery,
                        absl::StrFormat("region %s is panicked: the lock is not held; attach with "
                                        "RegionOptions::recover to repair it and ClearPanic()",
@@ -68,19 +130,20 @@ absl::Status Region::Lock() {
 }
 
 absl::Status Region::ClearPanic() {
-  if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
-  const os::MutexOwner owner = header().mutex.owner();
-  if (!owner.held || owner.tid != os::CurrentThread().tid) {
-    return os::PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
-                             absl::StrFormat("region %s: ClearPanic needs the region lock held", options_.name));
-  }
+  if (absl::Status s = NeedLock("ClearPanic"); !s.ok()) return s;
   header().panic.store(0, std::memory_order_release);
   return absl::OkStatus();
 }
 
+absl::Status Region::MarkForRemoval() {
+  if (absl::Status s = NeedLock("MarkForRemoval"); !s.ok()) return s;
+  header().flags |= kFlagRemoveOnDetach;
+  return absl::OkStatus();
+}
+
 absl::Status Region::Unlock() {
-  if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
-  return header().mutex.Unlock(&file_);
+  if (!attached()) return NotAttached("Unlock");
+  return os::Annotate(header().mutex.Unlock(&file_), absl::StrFormat("region %s: Unlock", options_.name));
 }
 
 void Region::Panic() {

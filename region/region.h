@@ -4,12 +4,16 @@
 #ifndef OSPORT_REGION_REGION_H_
 #define OSPORT_REGION_REGION_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "os/dir.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "os/file.h"
 #include "os/map.h"
 #include "region/errors.h"
@@ -19,6 +23,14 @@
 
 namespace osport::region {
 
+// What a successful Remove did (see Remove below).
+enum class RemoveOutcome : std::uint8_t {
+  kRemoved,  // the region is gone (or there was nothing to remove)
+  kMarked,   // others are attached: the last of them to detach removes it
+};
+// "removed", "marked".
+[[nodiscard]] absl::string_view RemoveOutcomeName(RemoveOutcome outcome);
+
 // An attached region. Move-only. Destroying an attached Region detaches it
 // (ignoring errors); call Detach() where the outcome matters.
 //
@@ -27,6 +39,9 @@ namespace osport::region {
 // requires it held. A process that dies holding it makes the next Lock()
 // get kOwnerDied -- held -- and the next Attach mark the region panicked
 // (kRunRecovery, not held). One status, one meaning: region/liveness.h.
+// RegionLock (region/lock_guard.h) holds it for a scope.
+//
+// Errors: every status a Region method returns names the region.
 class Region {
  public:
   // Creates or joins the region described by `options` and returns it
@@ -38,8 +53,9 @@ class Region {
   // dead holding the lock and marked the region panicked; with
   // RegionOptions::recover it returns the region locked instead, panicked()
   // true), kTooSmall, kFull, kNotReady (still not ready after the retry
-  // policy ran out, or the region lock still held by a live process, or
-  // by an owner that cannot be confirmed, at RegionOptions::attach_timeout).
+  // policy ran out), kTimedOut (the region lock still held by a live
+  // process, or by an owner that cannot be confirmed, at
+  // RegionOptions::attach_timeout; nothing is held).
   // Attach never returns kOwnerDied: that status always means "held".
   [[nodiscard]] static absl::StatusOr<Region> Attach(const RegionOptions& options);
 
@@ -60,6 +76,21 @@ class Region {
   // until Grow/Remap/Detach.
   [[nodiscard]] void* data() const;
   [[nodiscard]] std::uint64_t data_size() const;
+
+  // The data area as a T: checks that T fits in data_size() and that data()
+  // is aligned for T (OutOfRange / InvalidArgument naming the region;
+  // FailedPrecondition when not attached). T must be trivially copyable and
+  // standard layout: other processes see its bytes, never its constructor.
+  // The pointer is valid until Grow/Remap/Detach (the mapping may move:
+  // call As<T>() again after them); access it with the region lock held.
+  template <typename T>
+  [[nodiscard]] absl::StatusOr<T*> As() const {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T>,
+                  "Region::As<T>: T lives in shared memory; it must be trivially copyable and "
+                  "standard layout (no pointers into one process, no virtual functions)");
+    if (absl::Status s = CheckFits(sizeof(T), alignof(T)); !s.ok()) return s;
+    return static_cast<T*>(data());
+  }
   // The whole mapping, header included.
   [[nodiscard]] std::uint64_t size() const { return map_.size(); }
   [[nodiscard]] RegionHeader& header() const { return *static_cast<RegionHeader*>(map_.data()); }
@@ -70,7 +101,15 @@ class Region {
   // lock is NOT held -- every attached process hears it on its next Lock --
   // unless this Region was attached with RegionOptions::recover.
   [[nodiscard]] absl::Status Lock();
+  // As Lock, but never waits for a live holder: kTimedOut (Unavailable,
+  // EBUSY) while another thread holds it; NOT held then.
+  [[nodiscard]] absl::Status TryLock();
+  // As Lock, but waits at most `timeout` (a few ms late at worst): kTimedOut
+  // (DeadlineExceeded, ETIMEDOUT) when it runs out; NOT held then.
+  [[nodiscard]] absl::Status LockFor(absl::Duration timeout);
   [[nodiscard]] absl::Status Unlock();
+  // Whether the calling thread holds the region lock.
+  [[nodiscard]] bool LockHeld() const;
 
   // Decrements the reference count (dropping dead processes' attachments),
   // and if this was the last attachment of a region marked for removal,
@@ -104,10 +143,27 @@ class Region {
     return attached() && header().panic.load(std::memory_order_acquire) != 0;
   }
 
+  // Marks the region for removal, with the lock HELD (FailedPrecondition
+  // otherwise): the last process to detach destroys it (system memory and
+  // file); until then it stays usable, and everyone's Detach returns OK.
+  // What a non-force Remove does from a handle.
+  [[nodiscard]] absl::Status MarkForRemoval();
+  [[nodiscard]] bool marked_for_removal() const {
+    return attached() && (header().flags & kFlagRemoveOnDetach) != 0;
+  }
+
  private:
   friend class Attacher;
-  friend absl::Status Remove(const RegionOptions& options, bool force);
+  friend absl::StatusOr<RemoveOutcome> Remove(const RegionOptions& options, bool force);
   void Abandon();  // unmaps and closes without touching the header
+  // The statuses of Lock/TryLock/LockFor from the mutex's, naming the region.
+  enum class LockWait : std::uint8_t { kForever, kNever, kFor };
+  [[nodiscard]] absl::Status LockWith(LockWait wait, absl::Duration timeout, absl::string_view op);
+  // FailedPrecondition "region NAME: OP: not attached".
+  [[nodiscard]] absl::Status NotAttached(absl::string_view op) const;
+  // FailedPrecondition (EPERM) unless this thread holds the lock.
+  [[nodiscard]] absl::Status NeedLock(absl::string_view op) const;
+  [[nodiscard]] absl::Status CheckFits(std::size_t size, std::size_t align) const;
   // Detach that says whether it destroyed the region.
   [[nodiscard]] absl::Status DetachAndReport(bool* destroyed);
   // Whether this object was inherited across fork() (not made here).
@@ -125,15 +181,18 @@ class Region {
 };
 
 // Removes the region named by `options` (home + name).
-//   force == false: joins it and marks it for removal on its last detach,
-//     then detaches: OK if this was the last attachment (removed now), kBusy
-//     while others are attached -- meaning MARKED: the region stays usable
-//     and the last of them removes it, their Detach returning OK. NotFound
-//     if it does not exist (an abandoned half-created file is removed).
+//   force == false: joins it (waiting at most options.attach_timeout for the
+//     region lock: then kTimedOut, or kNotReady for a region being created,
+//     and NOTHING was marked), marks it for removal, detaches. kRemoved if
+//     this was the last attachment (removed now); kMarked while others are
+//     attached -- not an error: the region stays usable, the last of them
+//     to detach removes it, and their Detach returns OK. NotFound if it does
+//     not exist (an abandoned half-created file is removed: kRemoved).
 //   force == true: never attaches (a dead process may have left it locked or
 //     corrupt): removes its system memory if the stub names some, and the
-//     file. OK if there was nothing to remove. A symbolic link is refused.
-[[nodiscard]] absl::Status Remove(const RegionOptions& options, bool force);
+//     file. kRemoved, also when there was nothing to remove. A symbolic link
+//     is refused.
+[[nodiscard]] absl::StatusOr<RemoveOutcome> Remove(const RegionOptions& options, bool force);
 
 }  // namespace osport::region
 

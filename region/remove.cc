@@ -62,38 +62,41 @@ absl::Status ForceRemove(const RegionOptions& o) {
 
 }  // namespace
 
-absl::Status Remove(const RegionOptions& options, bool force) {
+absl::StatusOr<RemoveOutcome> Remove(const RegionOptions& options, bool force) {
   RegionOptions o = options;
   o.create = false;
   o.size_is_default = true;
   if (absl::Status s = ValidateOptions(o); !s.ok()) return s;
-  if (force) return ForceRemove(o);
+  if (force) {
+    if (absl::Status s = ForceRemove(o); !s.ok()) return s;
+    return RemoveOutcome::kRemoved;
+  }
   bool existed = false;
   if (absl::StatusOr<os::Dir> home = OpenRegionHome(o); home.ok()) {
     existed = os::StatAt(*home, o.name).ok();
   }
+  // Attach takes the region lock within o.attach_timeout or fails with
+  // kTimedOut before anything is marked.
   absl::StatusOr<Region> r = Region::Attach(o);
   if (!r.ok()) {
     // A stub whose memory is gone (a reboot; a Win32 section or, under the
     // Win95 rule, memory released by its last user) is removed by the join's
     // retry path: then there is nothing left to remove, which is success.
     if (r.status().code() == absl::StatusCode::kNotFound && existed) {
-      return absl::OkStatus();
+      return RemoveOutcome::kRemoved;
+    }
+    if (IsTimedOut(r.status())) {
+      return os::Annotate(r.status(), absl::StrFormat("remove region %s: gave up after %s; nothing was marked",
+                                                      o.name, absl::FormatDuration(o.attach_timeout)));
     }
     return r.status();
   }
-  r->header().flags |= kFlagRemoveOnDetach;
-  const std::uint32_t others = r->header().refcount - 1;
-  if (absl::Status s = r->Unlock(); !s.ok()) return s;
+  absl::Status s = r->MarkForRemoval();
+  if (absl::Status u = r->Unlock(); s.ok()) s = u;
   bool destroyed = false;
-  if (absl::Status s = r->DetachAndReport(&destroyed); !s.ok()) return s;
-  if (!destroyed) {
-    return RegionError(RegionErrc::kBusy,
-                       absl::StrFormat("region %s is marked for removal but %u other attachment(s) "
-                                       "remain; the last to detach removes it",
-                                       o.name, others));
-  }
-  return absl::OkStatus();
+  if (absl::Status d = r->DetachAndReport(&destroyed); s.ok()) s = d;
+  if (!s.ok()) return os::Annotate(s, "remove region " + o.name);
+  return destroyed ? RemoveOutcome::kRemoved : RemoveOutcome::kMarked;
 }
 
 }  // namespace osport::region

@@ -14,7 +14,7 @@
 namespace osport::region {
 
 absl::Status Region::Grow(std::uint64_t new_size) {
-  if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
+  if (!attached()) return NotAttached("Grow");
   if (map_.backend() != os::Backend::kFile) {
     return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
                              absl::StrFormat("region %s: only file-backed regions can grow (this "
@@ -35,11 +35,7 @@ absl::Status Region::Grow(std::uint64_t new_size) {
                                              options_.name, target, old));
   }
   if (target == old) return absl::OkStatus();
-  const os::MutexOwner owner = header().mutex.owner();
-  if (!owner.held || owner.tid != os::CurrentThread().tid) {
-    return os::PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
-                             absl::StrFormat("region %s: Grow needs the region lock held", options_.name));
-  }
+  if (absl::Status s = NeedLock("Grow"); !s.ok()) return s;
   // The target is recorded under the lock before the file is touched; the
   // header's size is stored last, then the target cleared. A failed grow
   // (ENOSPC, ENOMEM) cuts the file back and leaves the region as it was; a
@@ -59,7 +55,7 @@ absl::Status Region::Grow(std::uint64_t new_size) {
   if (options_.prefault) {
     if (absl::Status s = os::Prefault(map_, old, target - old); !s.ok()) {
       grown.grow_target.store(0, std::memory_order_release);
-      return s;
+      return os::Annotate(s, "grow region " + options_.name);
     }
   }
   grown.size.store(target, std::memory_order_release);
@@ -72,7 +68,7 @@ bool Region::NeedsRemap() const {
 }
 
 absl::Status Region::Remap() {
-  if (!attached()) return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL, "region is not attached");
+  if (!attached()) return NotAttached("Remap");
   const std::uint64_t want = header().size.load(std::memory_order_acquire);
   if (want == map_.size()) return absl::OkStatus();
   if (map_.backend() != os::Backend::kFile || want < map_.size() || want % kHeaderSize != 0) {
@@ -81,13 +77,13 @@ absl::Status Region::Remap() {
                                        options_.name, want, map_.size()));
   }
   absl::StatusOr<os::IoInfo> info = os::GetIoInfo(file_);
-  if (!info.ok()) return info.status();
+  if (!info.ok()) return os::Annotate(info.status(), "remap region " + options_.name);
   if (info->size() < want) {
     return RegionError(RegionErrc::kTruncated,
                        absl::StrFormat("region %s: header says %u bytes but the file has only %u",
                                        options_.name, want, info->size()));
   }
-  return os::Remap(map_, file_, want);
+  return os::Annotate(os::Remap(map_, file_, want), "remap region " + options_.name);
 }
 
 }  // namespace osport::region

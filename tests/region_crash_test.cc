@@ -91,9 +91,9 @@ TEST_P(CrashTest, AKilledAttacherIsReconciledAndTheLastDetachStillRemoves) {
   }
   EXPECT_EQ(dead, 2);
 
-  // Non-force remove: the dead are reconciled, so only we remain: Busy
+  // Non-force remove: the dead are reconciled, so only we remain: marked
   // because we are attached; our detach is the last and removes it.
-  EXPECT_EQ(RegionErrcOf(Remove(Opts(), false)), RegionErrc::kBusy);
+  EXPECT_EQ(Remove(Opts(), false).value_or(RemoveOutcome::kRemoved), RemoveOutcome::kMarked);
   ASSERT_TRUE(a->Detach().ok());
   EXPECT_FALSE(os::Exists(Path("r")).value());
 }
@@ -108,7 +108,7 @@ TEST_P(CrashTest, AfterACrashNonForceRemoveWorks) {
   ASSERT_TRUE(st.ok()) << st.status();
   Track(st->backend, st->system_id);
   EXPECT_EQ(st->live_refcount, 0u);
-  ASSERT_TRUE(Remove(Opts(), false).ok());  // the dead attachment does not count
+  EXPECT_EQ(Remove(Opts(), false).value_or(RemoveOutcome::kMarked), RemoveOutcome::kRemoved);  // the dead attachment does not count
   EXPECT_FALSE(os::Exists(Path("r")).value());
 }
 

@@ -32,7 +32,7 @@ class DeadlineTest : public testing::RegionTest, public ::testing::WithParamInte
 };
 
 // A live process holds the region lock; a joiner with a short attach timeout
-// gets kNotReady naming the holder (instead of waiting for ever), and joins
+// gets kTimedOut naming the holder (instead of waiting for ever), and joins
 // as soon as the holder lets go.
 TEST_P(DeadlineTest, AttachWaitsForALiveLockHolderOnlyUntilItsTimeout) {
   absl::StatusOr<os::Child> w = testing::StartRegionWorker(Opts());
@@ -44,7 +44,7 @@ TEST_P(DeadlineTest, AttachWaitsForALiveLockHolderOnlyUntilItsTimeout) {
   o.attach_timeout = absl::Milliseconds(300);
   absl::StatusOr<Region> r = Region::Attach(o);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(RegionErrcOf(r.status()), RegionErrc::kNotReady) << r.status();
+  EXPECT_EQ(RegionErrcOf(r.status()), RegionErrc::kTimedOut) << r.status();
   EXPECT_NE(r.status().message().find(absl::StrCat("pid ", w->pid())), absl::string_view::npos)
       << r.status();
   EXPECT_NE(r.status().message().find("region lock is held"), absl::string_view::npos) << r.status();
@@ -64,7 +64,7 @@ TEST_P(DeadlineTest, AttachWaitsForALiveLockHolderOnlyUntilItsTimeout) {
 // A lock word that names a live thread which never wrote its owner record
 // (an owner that died between taking the word and writing the record, its
 // id then reused): Attach does not wait for ever. Within a short timeout it
-// is kNotReady; with room for the mutex's bounded judgement (2 s) it is
+// is kTimedOut; with room for the mutex's bounded judgement (2 s) it is
 // resolved as an owner death: the region is panicked, the lock not held.
 TEST_P(DeadlineTest, ALockWordWhoseOwnerCannotBeConfirmedIsResolvedInBoundedTime) {
   absl::StatusOr<Region> a = Region::Attach(Opts());
@@ -83,7 +83,7 @@ TEST_P(DeadlineTest, ALockWordWhoseOwnerCannotBeConfirmedIsResolvedInBoundedTime
   RegionOptions quick = Opts();
   quick.attach_timeout = absl::Milliseconds(200);
   absl::StatusOr<Region> r = Region::Attach(quick);
-  EXPECT_EQ(RegionErrcOf(r.status()), RegionErrc::kNotReady) << r.status();
+  EXPECT_EQ(RegionErrcOf(r.status()), RegionErrc::kTimedOut) << r.status();
 
   RegionOptions patient = Opts();
   patient.attach_timeout = absl::Seconds(10);

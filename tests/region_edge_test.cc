@@ -188,7 +188,7 @@ TEST_F(HostileFileTest, SymbolicLinksAreRefused) {
   }
   for (absl::Status s : {Region::Attach(QuickOptions(*this, "link")).status(),
                          Stat(QuickOptions(*this, "link")).status(),
-                         Remove(QuickOptions(*this, "link"), true)}) {
+                         Remove(QuickOptions(*this, "link"), true).status()}) {
     // Untrusted (issue 12): PermissionDenied with ELOOP, naming the link.
     EXPECT_TRUE(os::IsUntrusted(s)) << s;
     EXPECT_EQ(os::ErrnoOf(s), ELOOP) << s;
@@ -265,7 +265,7 @@ TEST_P(ManyTest, SixteenProcessesAttachLockIncrementDetach200Times) {
   ASSERT_TRUE(keeper->Lock().ok());
   EXPECT_EQ(*static_cast<std::uint64_t*>(keeper->data()), std::uint64_t{kProcs} * kRounds);
   EXPECT_EQ(keeper->header().refcount, 1u);  // only the keeper
-  keeper->header().flags |= kFlagRemoveOnDetach;
+  ASSERT_TRUE(keeper->MarkForRemoval().ok());
   ASSERT_TRUE(keeper->Unlock().ok());
   ASSERT_TRUE(keeper->Detach().ok());  // the last one removes it
   EXPECT_FALSE(os::Exists(Path("many")).value());
@@ -326,7 +326,7 @@ TEST_P(FaultTest, ADetachThatCannotRemoveSaysSo) {
   absl::StatusOr<Region> a = Region::Attach(o);
   ASSERT_TRUE(a.ok()) << a.status();
   Track(*a);
-  a->header().flags |= kFlagRemoveOnDetach;
+  ASSERT_TRUE(a->MarkForRemoval().ok());
   ASSERT_TRUE(a->Unlock().ok());
   {
     os::FaultInjector fault(os::Op::kUnlink, 1, EACCES);

@@ -45,7 +45,7 @@ TEST_P(ForkTest, AChildsDetachOfAnInheritedRegionLeavesTheParentsAttachment) {
   // marking and detaching removes the region now, as the last attacher.
   EXPECT_EQ(r->header().refcount, before);
   ASSERT_TRUE(r->Lock().ok());
-  r->header().flags |= kFlagRemoveOnDetach;
+  ASSERT_TRUE(r->MarkForRemoval().ok());
   ASSERT_TRUE(r->Unlock().ok());
   ASSERT_TRUE(r->Detach().ok());
   EXPECT_FALSE(os::Exists(Path("r")).value());

@@ -84,7 +84,7 @@ OSPORT_TEST_HELPER(StepCrasher) {
   } else if (step == "detach") {
     s = r->Detach();
   } else if (step == "remove") {
-    s = Remove(o, false);
+    s = Remove(o, false).status();
   }
   os::InstallHook(nullptr, nullptr);
   const std::uint64_t calls = g_calls.load();
@@ -159,7 +159,7 @@ class LifecycleCrashTest : public testing::RegionTest,
     ASSERT_TRUE(r->Detach().ok());
     // NotFound is right too: a remover killed after marking the region
     // leaves the mark, and our detach, the last, removed it.
-    absl::Status removed = Remove(Opts(), false);
+    absl::Status removed = Remove(Opts(), false).status();
     ASSERT_TRUE(removed.ok() || removed.code() == absl::StatusCode::kNotFound) << removed;
     EXPECT_FALSE(os::Exists(Path("r")).value()) << where;
     EXPECT_EQ(testing::LedgerLeftovers(), std::vector<std::string>{}) << where << ": system memory left behind";
@@ -282,7 +282,7 @@ TEST_P(JoinDuringCreateTest, AJoinerArrivingAtEveryStepOfCreationSucceeds) {
     EXPECT_EQ(creator->ReadLine().value_or("").rfind("done", 0), 0u) << line;
     EXPECT_EQ(creator->Wait().value(), 0) << line;
     ++covered;
-    absl::Status removed = Remove(o, false);
+    absl::Status removed = Remove(o, false).status();
     ASSERT_TRUE(removed.ok()) << line << ": " << removed;
     EXPECT_FALSE(os::Exists(Path("r")).value()) << line;
     EXPECT_EQ(testing::LedgerLeftovers(), std::vector<std::string>{}) << line << ": system memory left behind";
@@ -426,7 +426,7 @@ TEST_P(RecoveryTest, AKilledHolderIsRecoveredKeepingTheDataAndEveryoneIsTold) {
   EXPECT_EQ(w2->Wait().value(), 0);
   ASSERT_TRUE(c->Detach().ok());
   ASSERT_TRUE(a->Lock().ok());
-  a->header().flags |= kFlagRemoveOnDetach;
+  ASSERT_TRUE(a->MarkForRemoval().ok());
   ASSERT_TRUE(a->Unlock().ok());
   ASSERT_TRUE(a->Detach().ok());
   EXPECT_FALSE(os::Exists(Path("r")).value());
@@ -438,13 +438,13 @@ INSTANTIATE_TEST_SUITE_P(Backends, RecoveryTest, ::testing::ValuesIn(testing::Sh
                          });
 
 // args: home name backend size n. Removes (non-force) n times; replies
-// "ok" if every outcome was removed, marked (kBusy) or not there.
+// "ok" if every outcome was removed, marked or not there.
 OSPORT_TEST_HELPER(RemoverLoop) {
   const RegionOptions o = HelperOptions(args);
   const int n = std::stoi(args[4]);
   for (int i = 0; i < n; ++i) {
-    absl::Status s = Remove(o, false);
-    if (!s.ok() && RegionErrcOf(s) != RegionErrc::kBusy && s.code() != absl::StatusCode::kNotFound) {
+    absl::Status s = Remove(o, false).status();
+    if (!s.ok() && s.code() != absl::StatusCode::kNotFound) {
       testing::TellParent(absl::StrCat("err ", s.ToString()));
       return 1;
     }
@@ -478,7 +478,7 @@ TEST_P(RemoveRaceTest, AttachersAndARemoverInLoopsLeaveNothingBehind) {
     EXPECT_EQ(testing::Ask(w, "exit"), "");
     EXPECT_EQ(w.Wait().value(), 0);
   }
-  absl::Status last = Remove(o, false);
+  absl::Status last = Remove(o, false).status();
   EXPECT_TRUE(last.ok() || last.code() == absl::StatusCode::kNotFound) << last;
   EXPECT_FALSE(os::Exists(Path("r")).value());
   EXPECT_EQ(testing::LedgerLeftovers(), std::vector<std::string>{}) << "system memory left behind";

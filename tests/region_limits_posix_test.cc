@@ -81,7 +81,7 @@ std::string CheckUnchanged(Region& r, const std::string& home, std::uint64_t old
   if (absl::Status s = j->Grow(2 * old); !s.ok()) return absl::StrCat("smaller grow: ", s.ToString());
   if (!j->Unlock().ok() || !j->Detach().ok()) return "detach joiner";
   if (!r.Remap().ok() || !r.Detach().ok()) return "remap/detach";
-  if (absl::Status s = Remove(LimitOptions(home), false); !s.ok()) return absl::StrCat("remove: ", s.ToString());
+  if (absl::Status s = Remove(LimitOptions(home), false).status(); !s.ok()) return absl::StrCat("remove: ", s.ToString());
   return "";
 }
 

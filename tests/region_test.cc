@@ -63,9 +63,10 @@ TEST_P(BackendTest, CreateJoinDetachRemoveInOneProcess) {
   EXPECT_FALSE(st->owner.held);
 
   ASSERT_TRUE(b->Detach().ok());
-  // Non-force remove while `a` is attached: marked, Busy.
-  absl::Status busy = Remove(Opts(), false);
-  EXPECT_EQ(RegionErrcOf(busy), RegionErrc::kBusy) << busy;
+  // Non-force remove while `a` is attached: marked (not an error).
+  absl::StatusOr<RemoveOutcome> marked = Remove(Opts(), false);
+  ASSERT_TRUE(marked.ok()) << marked.status();
+  EXPECT_EQ(*marked, RemoveOutcome::kMarked);
   EXPECT_TRUE(os::Exists(Path("r")).value());
   // The last detach of a marked region removes it.
   ASSERT_TRUE(a->Detach().ok());
@@ -111,8 +112,8 @@ TEST_P(BackendTest, SecondProcessJoinsAndSeesWrites) {
   EXPECT_EQ(Ask(*w, "detach"), "ok");
   EXPECT_EQ(Ask(*w, "exit"), "");
   EXPECT_EQ(w->Wait().value(), 0);
-  // `a` is still attached: marked, Busy; our detach then removes it.
-  EXPECT_EQ(RegionErrcOf(Remove(Opts(), false)), RegionErrc::kBusy);
+  // `a` is still attached: marked; our detach then removes it.
+  EXPECT_EQ(Remove(Opts(), false).value_or(RemoveOutcome::kRemoved), RemoveOutcome::kMarked);
   EXPECT_TRUE(os::Exists(Path("r")).value());
   ASSERT_TRUE(a->Detach().ok());
   EXPECT_FALSE(os::Exists(Path("r")).value());
@@ -186,7 +187,7 @@ TEST_P(BackendTest, PanicMakesEveryLaterAttachRunRecovery) {
   absl::StatusOr<RegionStat> st = Stat(Opts());
   ASSERT_TRUE(st.ok());
   EXPECT_TRUE(st->panic);
-  EXPECT_TRUE(IsRunRecovery(Remove(Opts(), false)));
+  EXPECT_TRUE(IsRunRecovery(Remove(Opts(), false).status()));
   ASSERT_TRUE(Remove(Opts(), true).ok());
   ASSERT_TRUE(a->Detach().ok());
 }
@@ -196,7 +197,7 @@ TEST_P(BackendTest, JoiningWithoutCreateNeedsAnExistingRegion) {
   o.create = false;
   absl::StatusOr<Region> r = Region::Attach(o);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
-  EXPECT_EQ(Remove(Opts(), false).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Remove(Opts(), false).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(Stat(Opts()).status().code(), absl::StatusCode::kNotFound);
 }
 

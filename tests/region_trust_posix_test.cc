@@ -55,8 +55,8 @@ class RegionTrustTest : public testing::RegionTest {
   void ExpectAllRefused(const RegionOptions& o, absl::string_view needle, int err = EACCES) {
     ExpectUntrusted(Region::Attach(o).status(), needle, err);
     ExpectUntrusted(Stat(o).status(), needle, err);
-    ExpectUntrusted(Remove(o, /*force=*/true), needle, err);
-    ExpectUntrusted(Remove(o, /*force=*/false), needle, err);
+    ExpectUntrusted(Remove(o, /*force=*/true).status(), needle, err);
+    ExpectUntrusted(Remove(o, /*force=*/false).status(), needle, err);
   }
   // chown needs root that can name uid 65534 (not a namespace mapping only 0).
   static bool CanChown(const std::string& path) {
@@ -241,7 +241,7 @@ TEST_F(RegionTrustTest, SystemMemoryAnotherUserOwnsIsNeverMappedOrRemoved) {
     if (::testing::Test::IsSkipped() || ::testing::Test::HasFatalFailure()) break;
     ExpectUntrusted(Region::Attach(o).status(), "uid 65534");
     ExpectUntrusted(Stat(o).status(), "uid 65534");
-    absl::Status forced = Remove(o, true);
+    absl::Status forced = Remove(o, true).status();
     ExpectUntrusted(forced, "uid 65534");
     EXPECT_TRUE(absl::StrContains(forced.message(), absl::StrCat(id))) << forced;
     EXPECT_TRUE(testing::SystemMemoryExists(b, id)) << "another user's memory was removed";

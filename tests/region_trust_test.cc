@@ -92,8 +92,8 @@ TEST_F(TokenTest, AStubNamingAnotherRegionsMemoryIsNeverUsedOrRemoved) {
     WriteStub("a", stub);
     ExpectCorrupt(Region::Attach(a).status(), "token");
     ExpectCorrupt(Stat(a).status(), "token");
-    ExpectCorrupt(Remove(a, /*force=*/false), "token");
-    absl::Status forced = Remove(a, /*force=*/true);
+    ExpectCorrupt(Remove(a, /*force=*/false).status(), "token");
+    absl::Status forced = Remove(a, /*force=*/true).status();
     EXPECT_FALSE(forced.ok());
     const std::string left = absl::StrCat("left ", os::BackendName(b), " memory ", b_id);
     EXPECT_TRUE(absl::StrContains(forced.message(), left)) << forced;
@@ -140,7 +140,7 @@ TEST_F(TokenTest, ACopiedStubIsNotTheRegion) {
     Make(a, 'a');
     WriteStub("copy", ReadStub("a"), /*create=*/true);
     ExpectCorrupt(Region::Attach(copy).status(), "stub identity");
-    absl::Status forced = Remove(copy, true);
+    absl::Status forced = Remove(copy, true).status();
     EXPECT_TRUE(absl::StrContains(forced.message(), "left")) << forced;
     ExpectIntact(a, 'a');
     ASSERT_TRUE(Remove(a, true).ok());

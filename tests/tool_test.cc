@@ -63,12 +63,19 @@ TEST_F(ToolTest, CreateStatGrowLockPanicRemove) {
 
   r = Osport({"remove", "r", "--json"});  // non-force: attaching a panicked region fails
   EXPECT_EQ(r.code, 1);
-  r = Osport({"remove", "r", "--force"});
+  EXPECT_EQ(r.json()["error"], "run_recovery") << r.out;
+  r = Osport({"recover", "r", "--json"});  // keeps the data, clears the panic
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.json()["cleared"], true) << r.out;
+  r = Osport({"remove", "r", "--json"});
   EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.json()["outcome"], "removed") << r.out;
   EXPECT_FALSE(std::filesystem::exists(Path("r")));
+  r = Osport({"remove", "r", "--force"});  // nothing left: still fine
+  EXPECT_EQ(r.code, 0) << r.out;
 }
 
-TEST_F(ToolTest, RemoveWithoutForceFailsWhileAttachedElsewhere) {
+TEST_F(ToolTest, RemoveWithoutForceMarksARegionAttachedElsewhere) {
   ASSERT_EQ(Osport({"create", "a", "--size=64KiB"}).code, 0);
   region::RegionOptions o;
   o.home = dir();
@@ -77,10 +84,17 @@ TEST_F(ToolTest, RemoveWithoutForceFailsWhileAttachedElsewhere) {
   absl::StatusOr<os::Child> worker = testing::StartRegionWorker(o);
   ASSERT_TRUE(worker.ok()) << worker.status();
   ASSERT_EQ(testing::Ask(*worker, "attach"), "ok created=0");
-  ToolRun busy = Osport({"remove", "a", "--json"});
-  EXPECT_EQ(busy.code, 1);
-  EXPECT_TRUE(absl::StrContains(busy.out, "\"error\":\"busy\"")) << busy.out;
+  // Not an error: marked, and the region stays usable.
+  ToolRun marked = Osport({"remove", "a", "--json"});
+  EXPECT_EQ(marked.code, 0) << marked.out;
+  EXPECT_EQ(marked.json()["ok"], true) << marked.out;
+  EXPECT_EQ(marked.json()["outcome"], "marked") << marked.out;
   EXPECT_TRUE(std::filesystem::exists(Path("a")));
+  marked = Osport({"remove", "a"});
+  EXPECT_EQ(marked.code, 0) << marked.out;
+  EXPECT_TRUE(absl::StrContains(marked.out, "the last to detach removes it")) << marked.out;
+  EXPECT_EQ(testing::Ask(*worker, "lock"), "ok");
+  EXPECT_EQ(testing::Ask(*worker, "unlock"), "ok");
   // Marked for removal: the other process's detach, the last, removes it.
   EXPECT_EQ(testing::Ask(*worker, "detach"), "ok");
   worker->CloseInput();

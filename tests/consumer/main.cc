@@ -30,7 +30,10 @@ int main() {
   }
   const std::span<char> data(static_cast<char*>(r->data()), r->data_size());
   std::strcpy(data.data(), "hello from a C++20 consumer");
-  r->header().flags |= osport::region::kFlagRemoveOnDetach;
+  if (absl::Status s = r->MarkForRemoval(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
   if (absl::Status s = r->Unlock(); !s.ok()) {
     std::fprintf(stderr, "unlock: %s\n", std::string(s.message()).c_str());
     return 1;

@@ -1,7 +1,9 @@
 // Command-line parsing and the help texts of the osport tool.
 #include "tools/osport/args.h"
 
+#include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
@@ -16,7 +18,13 @@ namespace {
 // The tool's own flags; Abseil's built-in ones (--flagfile, --fromenv...)
 // are not part of its interface.
 constexpr const char* kFlags[] = {"home", "json", "size", "backend", "mode", "prefault",
-                                  "force", "hold", "workers", "rounds", "keep", "timeout"};
+                                  "force", "hold", "workers", "rounds", "keep", "timeout",
+                                  "dry_run"};
+
+std::set<std::string>& Given() {
+  static std::set<std::string>* given = new std::set<std::string>;
+  return *given;
+}
 
 bool IsToolFlag(absl::string_view name) {
   for (const char* f : kFlags) {
@@ -45,13 +53,18 @@ commands:
   list          the osport regions in --home, one line each (other files are named as such)
   grow NAME     grow a file-backed region: --size=32MiB
   panic NAME    mark a region panicked (every attach: run recovery)
+  recover NAME  clear a region's panic after a process died holding its lock [--dry-run]
   remove NAME   remove a region (see 'osport help remove'); --force for dead, locked or corrupt ones
   lock NAME     take the region lock and hold it: --hold=10s (Ctrl-C releases it)
   demo          the multi-process demo: --workers=4 --rounds=5000000 [--backend=file|sysv|posix]
                 [--keep] [--timeout=10m]
 
-Every command takes --home=DIR (default: the current directory) and --json
-(one JSON object per answer, errors included; see docs/tool-json.md).
+Every command takes --home=DIR (default: the current directory), --json
+(one JSON object per answer, errors included; see docs/tool-json.md) and
+--timeout=DURATION: how long to wait for a region another process is
+creating or removing and for its lock (default 15s; demo: the bound of the
+whole run, default 10m). A negative, zero or absurd (over 168h) duration is
+a usage error.
 Exit status: 0 success, 1 the operation failed (one line naming the command,
 the region and the cause), 2 a usage error, 128+N when signal N ended `lock`.
 )";
@@ -88,10 +101,22 @@ Marks region NAME panicked: every later attach gets run_recovery.
     {"remove", R"(usage: osport remove NAME [--force]
 
 Removes region NAME. Without --force it joins the region and marks it for
-removal: removed now if nothing else is attached, otherwise the answer is
-busy and the last process to detach removes it. --force never attaches: it
-removes the memory the stub names and the file, even for a dead, locked or
-corrupt region. Both refuse files that are not osport regions or stubs.
+removal: "removed" if nothing else is attached; otherwise "marked": the
+region stays usable, the last process to detach removes it, and the answer
+is still a success (exit 0). It waits for the region lock at most --timeout
+(default 15s), saying so when another process holds it; then it fails with
+timed_out and marks nothing. --force never attaches: it removes the memory
+the stub names and the file, even for a dead, locked or corrupt region. Both
+refuse files that are not osport regions or stubs.
+)"},
+    {"recover", R"(usage: osport recover NAME [--dry-run]
+
+Joins region NAME for recovery (a panicked region, or one whose lock holder
+died: taken over), reports what it found -- panicked or not, a dead lock
+holder, dead attachments -- and clears the panic so that every process's
+next lock works again, keeping the data. osport cannot check your data's
+invariants: repair them first (or accept them). --dry-run reports and
+changes nothing (a dead lock holder still marks the region panicked).
 )"},
     {"lock", R"(usage: osport lock NAME [--hold=10s]
 
@@ -130,6 +155,8 @@ const char* CommandHelp(const std::string& command) {
 
 bool IsCommand(const std::string& command) { return *CommandHelp(command) != '\0'; }
 
+bool FlagGiven(const std::string& name) { return Given().count(name) != 0; }
+
 bool ArgvWantsJson(int argc, char** argv) {
   bool json = false;
   for (int i = 1; i < argc; ++i) {
@@ -165,13 +192,18 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv, CommandLine*
       continue;
     }
     absl::string_view body = arg.substr(arg[1] == '-' ? 2 : 1);
-    absl::string_view name = body, value;
+    std::string dashed(body), value_text;
+    absl::string_view value;
     bool has_value = false;
-    if (const std::size_t eq = body.find('='); eq != absl::string_view::npos) {
-      name = body.substr(0, eq);
-      value = body.substr(eq + 1);
+    if (const std::size_t eq = dashed.find('='); eq != std::string::npos) {
+      value_text = dashed.substr(eq + 1);
+      dashed.resize(eq);
+      value = value_text;
       has_value = true;
     }
+    // --dry-run and --dry_run alike.
+    std::replace(dashed.begin(), dashed.end(), '-', '_');
+    const absl::string_view name = dashed;
     absl::CommandLineFlag* flag = IsToolFlag(name) ? absl::FindCommandLineFlag(name) : nullptr;
     std::string owned;
     if (flag == nullptr && absl::StartsWith(name, "no") && !has_value) {
@@ -199,6 +231,7 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv, CommandLine*
     if (!flag->ParseFrom(value, &error)) {
       return Bad(absl::StrCat("bad value '", value, "' for --", name, ": ", error));
     }
+    Given().insert(std::string(flag->Name()));
   }
   if (!positional.empty()) {
     cl.operands.assign(positional.begin() + 1, positional.end());

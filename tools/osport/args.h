@@ -33,6 +33,10 @@ const char* OverviewHelp();
 const char* CommandHelp(const std::string& command);
 bool IsCommand(const std::string& command);
 
+// Whether flag `name` ("timeout") was given on the command line (parsed by
+// ParseCommandLine), as opposed to keeping its default.
+bool FlagGiven(const std::string& name);
+
 }  // namespace osport::tool
 
 #endif  // OSPORT_TOOLS_OSPORT_ARGS_H_

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "os/error.h"
 #include "region/errors.h"
+#include "tools/osport/args.h"
 #include "tools/osport/names.h"
 
 ABSL_FLAG(std::string, home, ".", "directory the regions live in");
@@ -23,7 +24,10 @@ ABSL_FLAG(bool, force, false, "remove: never attach; works on dead, locked or co
 ABSL_FLAG(absl::Duration, hold, absl::Seconds(10), "lock: how long to hold the region lock");
 ABSL_FLAG(int, workers, 4, "demo: worker processes (2-16)");
 ABSL_FLAG(int, rounds, 5000000, "demo: lock/increment/unlock rounds per worker");
-ABSL_FLAG(absl::Duration, timeout, absl::Minutes(10), "demo: give up (kill the workers, clean up) after this long");
+ABSL_FLAG(absl::Duration, timeout, absl::Minutes(10),
+          "how long to wait for a region being created or removed and for its lock (default 15s); "
+          "demo: give up (kill the workers, clean up) after this long (default 10m)");
+ABSL_FLAG(bool, dry_run, false, "recover: report what it finds, change nothing");
 ABSL_FLAG(bool, keep, false, "demo: keep the region and its home for `osport stat`");
 
 namespace osport::tool {
@@ -118,6 +122,9 @@ region::RegionOptions OptionsFor(const std::string& name) {
   o.prefault = absl::GetFlag(FLAGS_prefault);
   o.retry.attempts = 3;
   o.retry.backoff = absl::Milliseconds(200);
+  // --timeout bounds every wait of the attach, the region lock's included
+  // (RegionOptions' default otherwise).
+  if (FlagGiven("timeout")) o.attach_timeout = absl::GetFlag(FLAGS_timeout);
   return o;
 }
 

@@ -26,6 +26,7 @@ ABSL_DECLARE_FLAG(int, workers);
 ABSL_DECLARE_FLAG(int, rounds);
 ABSL_DECLARE_FLAG(absl::Duration, timeout);
 ABSL_DECLARE_FLAG(bool, keep);
+ABSL_DECLARE_FLAG(bool, dry_run);
 
 namespace osport::tool {
 

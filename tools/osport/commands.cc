@@ -309,15 +309,60 @@ int RemoveCommand(const std::string& name) {
   if (probe->exists && !probe->symlink && !probe->osport) {
     return FailWith("remove", name, kNotARegion, NotARegion(name, *probe));
   }
-  absl::Status s = region::Remove(o, force);
-  if (!s.ok()) {
-    if (region::RegionErrcOf(s) == region::RegionErrc::kBusy) {
-      s = os::Annotate(s, "still attached elsewhere; it will be removed by the last detach (or use --force)");
+  if (!force && !WantJson()) {
+    // Say so before waiting for another process's lock (JSON stays one object).
+    absl::StatusOr<region::RegionStat> st = region::Stat(o);
+    if (st.ok() && st->owner.held) {
+      std::fprintf(stderr, "osport remove %s: the region lock is held by pid %u; waiting up to %s\n",
+                   EscapeText(name).c_str(), st->owner.pid, absl::FormatDuration(o.attach_timeout).c_str());
     }
-    return Fail("remove", name, s);
   }
-  PrintOk("remove", name, absl::StrCat("removed region ", EscapeText(name), force ? " (forced)" : ""),
-          {{"force", force}});
+  absl::StatusOr<region::RemoveOutcome> out = region::Remove(o, force);
+  if (!out.ok()) return Fail("remove", name, out.status());
+  const bool marked = *out == region::RemoveOutcome::kMarked;
+  PrintOk("remove", name,
+          marked ? absl::StrCat("marked region ", EscapeText(name),
+                                " for removal: other processes are attached; the last to detach removes it")
+                 : absl::StrCat("removed region ", EscapeText(name), force ? " (forced)" : ""),
+          {{"outcome", std::string(region::RemoveOutcomeName(*out))}, {"force", force}});
+  return 0;
+}
+
+int RecoverCommand(const std::string& name) {
+  region::RegionOptions o = OptionsFor(name);
+  if (int code = RefuseNonRegular("recover", o); code >= 0) return code;
+  const bool dry = absl::GetFlag(FLAGS_dry_run);
+  // What there is to find, read before joining (Stat never attaches).
+  absl::StatusOr<region::RegionStat> st = region::Stat(o);
+  if (!st.ok()) return Fail("recover", name, st.status());
+  const bool dead_holder = st->owner.held && !st->owner_alive;
+  std::uint32_t dead_attachments = 0;
+  for (const region::AttachmentStat& a : st->attachments) dead_attachments += a.alive ? 0 : 1;
+  o.recover = true;
+  absl::StatusOr<region::Region> r = region::Region::Attach(o);
+  if (!r.ok()) return Fail("recover", name, r.status());
+  // Attach with `recover` returns it locked even after a dead holder (whom
+  // it reports by marking the region panicked).
+  const bool panicked = r->panicked();
+  absl::Status s = absl::OkStatus();
+  if (panicked && !dry) s = r->ClearPanic();
+  if (absl::Status u = r->Unlock(); s.ok()) s = u;
+  if (absl::Status d = r->Detach(); s.ok()) s = d;
+  if (!s.ok()) return Fail("recover", name, s);
+  const bool cleared = panicked && !dry;
+  std::string found = panicked ? "was panicked" : "was not panicked";
+  if (dead_holder) absl::StrAppend(&found, "; the lock holder (pid ", st->owner.pid, ") had died");
+  if (dead_attachments > 0) absl::StrAppend(&found, "; ", dead_attachments, " dead attachment(s)");
+  const std::string did = !panicked ? "nothing to recover"
+                          : dry     ? "--dry-run: left panicked"
+                                    : "panic cleared: every process's next lock works again (osport "
+                                      "did not check your data)";
+  PrintOk("recover", name, absl::StrCat("region ", EscapeText(name), " ", found, ": ", did),
+          {{"panicked", panicked},
+           {"dead_lock_holder", dead_holder ? Json(st->owner.pid) : Json(nullptr)},
+           {"dead_attachments", dead_attachments},
+           {"cleared", cleared},
+           {"dry_run", dry}});
   return 0;
 }
 

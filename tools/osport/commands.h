@@ -13,6 +13,7 @@ int List();
 int Grow(const std::string& name);
 int PanicCommand(const std::string& name);
 int RemoveCommand(const std::string& name);
+int RecoverCommand(const std::string& name);
 int LockCommand(const std::string& name);
 // The multi-process demo and its worker (started by the demo, not by users).
 int Demo(const std::string& self);

@@ -349,7 +349,7 @@ bool DemoRun::Check() {
   if (failed_ || !keep_) {
     if (region::Stat(o).status().code() != absl::StatusCode::kNotFound) {
       cleaned_up_ = true;
-      if (absl::Status s = region::Remove(o, /*force=*/true); !s.ok()) {
+      if (absl::Status s = region::Remove(o, /*force=*/true).status(); !s.ok()) {
         Say(absl::StrCat("  cannot remove the demo region: ", s.message()));
       }
     }

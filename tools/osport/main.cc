@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   if (cmd == "grow") return Grow(name);
   if (cmd == "panic") return PanicCommand(name);
   if (cmd == "remove") return RemoveCommand(name);
+  if (cmd == "recover") return RecoverCommand(name);
   if (cmd == "lock") return LockCommand(name);
   return Usage("", absl::StrCat("unknown command '", cmd, "'"));
 }

@@ -1,0 +1,317 @@
+// The Region API a user touches: TryLock/LockFor, the RegionLock guard,
+// As<T>, MarkForRemoval, bounded non-force Remove and its outcome, and every
+// error naming its region. Holders are real processes (RegionWorker).
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "os/error.h"
+#include "region/errors.h"
+#include "region/lock_guard.h"
+#include "region/region.h"
+#include "region/stat.h"
+#include "tests/support/region_fixture.h"
+#include "tests/support/region_worker.h"
+
+namespace osport::region {
+namespace {
+
+using testing::Ask;
+constexpr std::uint64_t kSize = 64 * 1024;
+
+static_assert(!std::is_copy_constructible_v<RegionLock> && !std::is_copy_assignable_v<RegionLock>);
+static_assert(std::is_nothrow_move_constructible_v<RegionLock> && std::is_nothrow_move_assignable_v<RegionLock>);
+
+struct Counters {
+  std::uint64_t a;
+  std::uint64_t b;
+};
+
+class RegionApiTest : public testing::RegionTest {
+ protected:
+  RegionOptions Opts() const { return Options("api-region", kSize); }
+
+  // The tests detach without removing; the scratch home must end empty.
+  void TearDown() override {
+    EXPECT_TRUE(Remove(Opts(), /*force=*/true).ok());
+    testing::RegionTest::TearDown();
+  }
+
+  // Attaches (creating) and unlocks: the usual state of an attached process.
+  Region Attached() {
+    absl::StatusOr<Region> r = Region::Attach(Opts());
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return Region();
+    Track(*r);
+    EXPECT_TRUE(r->Unlock().ok());
+    return std::move(*r);
+  }
+
+  // A worker process attached and holding the region lock.
+  os::Child Holder() {
+    os::Child w = testing::StartRegionWorker(Opts()).value();
+    EXPECT_EQ(Ask(w, "attach"), "ok created=0");
+    EXPECT_EQ(Ask(w, "lock"), "ok");
+    return w;
+  }
+
+  static void Finish(os::Child& w) {
+    EXPECT_EQ(Ask(w, "unlock"), "ok");
+    EXPECT_EQ(Ask(w, "detach"), "ok");
+    EXPECT_EQ(Ask(w, "exit"), "");
+    EXPECT_EQ(w.Wait().value(), 0);
+  }
+
+  static void Killed(os::Child& w) {
+    ASSERT_TRUE(w.Kill().ok());
+    ASSERT_NE(w.Wait().value(), 0);
+  }
+
+  static bool Names(const absl::Status& s) { return absl::StrContains(s.message(), "api-region"); }
+};
+
+TEST_F(RegionApiTest, TryLockAndLockForDoNotWaitForALiveHolder) {
+  Region r = Attached();
+  os::Child w = Holder();
+  absl::Status busy = r.TryLock();
+  EXPECT_TRUE(IsTimedOut(busy)) << busy;
+  EXPECT_EQ(busy.code(), absl::StatusCode::kUnavailable) << busy;
+  EXPECT_TRUE(os::HasErrno(busy, EBUSY)) << busy;
+  EXPECT_TRUE(Names(busy)) << busy;
+  EXPECT_FALSE(os::IsOwnerDead(busy));
+  EXPECT_FALSE(r.LockHeld());
+
+  absl::Status late = r.LockFor(absl::Milliseconds(30));
+  EXPECT_TRUE(IsTimedOut(late)) << late;
+  EXPECT_EQ(late.code(), absl::StatusCode::kDeadlineExceeded) << late;
+  EXPECT_TRUE(os::HasErrno(late, ETIMEDOUT)) << late;
+  EXPECT_TRUE(Names(late)) << late;
+  EXPECT_FALSE(r.LockHeld());
+
+  Finish(w);
+  ASSERT_TRUE(r.TryLock().ok());
+  EXPECT_TRUE(r.LockHeld());
+  ASSERT_TRUE(r.Unlock().ok());
+  ASSERT_TRUE(r.LockFor(absl::Seconds(5)).ok());
+  EXPECT_TRUE(r.LockHeld());
+  ASSERT_TRUE(r.Unlock().ok());
+  ASSERT_TRUE(r.Detach().ok());
+}
+
+TEST_F(RegionApiTest, TryLockAndLockForTakeOverFromADeadHolder) {
+  Region r = Attached();
+  for (bool try_lock : {true, false}) {
+    os::Child w = Holder();
+    Killed(w);
+    absl::Status s = try_lock ? r.TryLock() : r.LockFor(absl::Seconds(5));
+    // The same status as Lock's: held now, data suspect.
+    EXPECT_EQ(RegionErrcOf(s), RegionErrc::kOwnerDied) << s;
+    EXPECT_TRUE(os::IsOwnerDead(s)) << s;
+    EXPECT_TRUE(Names(s)) << s;
+    EXPECT_TRUE(r.LockHeld());
+    ASSERT_TRUE(r.Unlock().ok());
+  }
+  ASSERT_TRUE(r.Detach().ok());
+}
+
+TEST_F(RegionApiTest, TryLockAndLockForReportAPanicWithoutHoldingTheLock) {
+  Region r = Attached();
+  ASSERT_TRUE(r.Lock().ok());
+  r.Panic();
+  ASSERT_TRUE(r.Unlock().ok());
+  for (const absl::Status& s : {r.TryLock(), r.LockFor(absl::Seconds(5))}) {
+    EXPECT_TRUE(IsRunRecovery(s)) << s;
+    EXPECT_FALSE(r.LockHeld());
+  }
+  absl::StatusOr<RegionLock> g = RegionLock::TryAcquire(r);
+  EXPECT_TRUE(IsRunRecovery(g.status())) << g.status();
+  EXPECT_FALSE(r.LockHeld());
+  ASSERT_TRUE(r.Detach().ok());
+}
+
+TEST_F(RegionApiTest, TheGuardUnlocksOnScopeExitAndMovesOwnership) {
+  absl::StatusOr<Region> r = Region::Attach(Opts());
+  ASSERT_TRUE(r.ok()) << r.status();
+  Track(*r);
+  {
+    absl::StatusOr<RegionLock> adopted = RegionLock::Adopt(*r);  // Attach returned it locked
+    ASSERT_TRUE(adopted.ok()) << adopted.status();
+    EXPECT_TRUE(adopted->owns_lock());
+    EXPECT_FALSE(adopted->previous_owner_died());
+    EXPECT_FALSE(adopted->panicked());
+    RegionLock moved = std::move(*adopted);
+    EXPECT_FALSE(adopted->owns_lock());
+    EXPECT_TRUE(moved.owns_lock());
+    EXPECT_EQ(&moved.region(), &*r);
+    EXPECT_TRUE(r->LockHeld());
+  }
+  EXPECT_FALSE(r->LockHeld());
+  absl::StatusOr<RegionLock> none = RegionLock::Adopt(*r);
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Names(none.status())) << none.status();
+
+  absl::StatusOr<RegionLock> g = RegionLock::Acquire(*r);
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_TRUE(r->LockHeld());
+  ASSERT_TRUE(g->Unlock().ok());
+  EXPECT_FALSE(g->owns_lock());
+  EXPECT_FALSE(r->LockHeld());
+  EXPECT_EQ(g->Unlock().code(), absl::StatusCode::kFailedPrecondition);  // once only
+  ASSERT_TRUE(r->Detach().ok());
+}
+
+TEST_F(RegionApiTest, TheGuardSaysThePreviousOwnerDiedAndHoldsTheLock) {
+  Region r = Attached();
+  os::Child w = Holder();
+  absl::StatusOr<RegionLock> busy = RegionLock::TryAcquire(r);
+  EXPECT_TRUE(IsTimedOut(busy.status())) << busy.status();
+  absl::StatusOr<RegionLock> late = RegionLock::Acquire(r, absl::Milliseconds(30));
+  EXPECT_TRUE(IsTimedOut(late.status())) << late.status();
+  EXPECT_FALSE(r.LockHeld());
+  Killed(w);
+  {
+    absl::StatusOr<RegionLock> g = RegionLock::Acquire(r, absl::Seconds(5));
+    ASSERT_TRUE(g.ok()) << g.status();
+    EXPECT_TRUE(g->previous_owner_died());
+    EXPECT_TRUE(r.LockHeld());
+  }
+  EXPECT_FALSE(r.LockHeld());
+  ASSERT_TRUE(r.Detach().ok());
+}
+
+TEST_F(RegionApiTest, TheGuardOfARecoveringAttachSeesThePanicUntilCleared) {
+  Region r = Attached();
+  ASSERT_TRUE(r.Lock().ok());
+  r.Panic();
+  ASSERT_TRUE(r.Unlock().ok());
+  RegionOptions o = Opts();
+  o.recover = true;
+  absl::StatusOr<Region> fixer = Region::Attach(o);
+  ASSERT_TRUE(fixer.ok()) << fixer.status();
+  {
+    absl::StatusOr<RegionLock> g = RegionLock::Adopt(*fixer);
+    ASSERT_TRUE(g.ok()) << g.status();
+    EXPECT_TRUE(g->panicked());
+    ASSERT_TRUE(g->region().ClearPanic().ok());
+    EXPECT_FALSE(g->panicked());
+  }
+  ASSERT_TRUE(r.Lock().ok());  // everyone's Lock works again
+  ASSERT_TRUE(r.Unlock().ok());
+  ASSERT_TRUE(fixer->Detach().ok());
+  ASSERT_TRUE(r.Detach().ok());
+}
+
+TEST_F(RegionApiTest, AsChecksSizeAndAlignment) {
+  Region r = Attached();
+  absl::StatusOr<Counters*> c = r.As<Counters>();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(static_cast<void*>(*c), r.data());
+  (*c)->a = 5;
+  EXPECT_EQ(*static_cast<std::uint64_t*>(r.data()), 5u);
+
+  struct Big {
+    char bytes[kSize];  // the header takes some of the region
+  };
+  absl::StatusOr<Big*> big = r.As<Big>();
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kOutOfRange) << big.status();
+  EXPECT_TRUE(Names(big.status())) << big.status();
+
+  // The data area starts one header (4 KiB) into a page-aligned mapping: it
+  // is 8 KiB-aligned exactly when the mapping is not.
+  struct alignas(8192) Wide {
+    char c;
+  };
+  absl::StatusOr<Wide*> wide = r.As<Wide>();
+  const bool aligned = reinterpret_cast<std::uintptr_t>(r.data()) % 8192 == 0;
+  EXPECT_EQ(wide.ok(), aligned) << wide.status();
+  if (!aligned) {
+    EXPECT_EQ(wide.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(Names(wide.status())) << wide.status();
+  }
+  ASSERT_TRUE(r.Detach().ok());
+  EXPECT_EQ(r.As<Counters>().status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RegionApiTest, MarkForRemovalNeedsTheLockAndNeverFailsAnotherDetach) {
+  Region r = Attached();
+  absl::Status unlocked = r.MarkForRemoval();
+  EXPECT_EQ(unlocked.code(), absl::StatusCode::kFailedPrecondition) << unlocked;
+  EXPECT_TRUE(Names(unlocked)) << unlocked;
+  EXPECT_FALSE(r.marked_for_removal());
+
+  os::Child w = testing::StartRegionWorker(Opts()).value();
+  EXPECT_EQ(Ask(w, "attach"), "ok created=0");
+  ASSERT_TRUE(r.Lock().ok());
+  ASSERT_TRUE(r.MarkForRemoval().ok());
+  EXPECT_TRUE(r.marked_for_removal());
+  ASSERT_TRUE(r.Unlock().ok());
+  // The other process keeps using it, and its routine detach is OK.
+  EXPECT_EQ(Ask(w, "lock"), "ok");
+  EXPECT_EQ(Ask(w, "unlock"), "ok");
+  EXPECT_EQ(Ask(w, "detach"), "ok");
+  EXPECT_EQ(Ask(w, "exit"), "");
+  EXPECT_EQ(w.Wait().value(), 0);
+  EXPECT_TRUE(os::Exists(Path("api-region")).value());
+  ASSERT_TRUE(r.Detach().ok());  // the last: removes it
+  EXPECT_FALSE(os::Exists(Path("api-region")).value());
+}
+
+TEST_F(RegionApiTest, ANonForceRemoveOfARegionInUseIsMarkedNotAnError) {
+  Region r = Attached();
+  absl::StatusOr<RemoveOutcome> out = Remove(Opts(), false);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, RemoveOutcome::kMarked);
+  EXPECT_EQ(RemoveOutcomeName(*out), "marked");
+  EXPECT_TRUE(r.marked_for_removal());
+  ASSERT_TRUE(r.Lock().ok());  // still usable
+  ASSERT_TRUE(r.Unlock().ok());
+  ASSERT_TRUE(r.Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("api-region")).value());
+  // Alone: removed at once.
+  (void)Attached().Detach();
+  out = Remove(Opts(), false);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, RemoveOutcome::kRemoved);
+  EXPECT_EQ(RemoveOutcomeName(*out), "removed");
+  EXPECT_FALSE(os::Exists(Path("api-region")).value());
+}
+
+TEST_F(RegionApiTest, ANonForceRemoveWaitsForTheLockOnlyUntilItsDeadline) {
+  Region r = Attached();
+  os::Child w = Holder();
+  RegionOptions o = Opts();
+  o.attach_timeout = absl::Milliseconds(200);
+  absl::StatusOr<RemoveOutcome> out = Remove(o, false);
+  EXPECT_TRUE(IsTimedOut(out.status())) << out.status();
+  EXPECT_TRUE(Names(out.status())) << out.status();
+  EXPECT_TRUE(absl::StrContains(out.status().message(), "nothing was marked")) << out.status();
+  EXPECT_FALSE(r.marked_for_removal());
+  Finish(w);
+  out = Remove(o, false);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, RemoveOutcome::kMarked);
+  ASSERT_TRUE(r.Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("api-region")).value());
+}
+
+TEST_F(RegionApiTest, EveryErrorNamesTheRegion) {
+  Region r = Attached();
+  // Attached, lock not held.
+  for (const absl::Status& s : {r.Unlock(), r.Grow(2 * kSize), r.ClearPanic(), r.MarkForRemoval()}) {
+    EXPECT_FALSE(s.ok());
+    EXPECT_TRUE(Names(s)) << s;
+  }
+  ASSERT_TRUE(r.Detach().ok());
+  // Detached.
+  for (const absl::Status& s : {r.Lock(), r.TryLock(), r.LockFor(absl::Seconds(1)), r.Unlock(), r.Grow(2 * kSize),
+                                r.Remap(), r.ClearPanic(), r.MarkForRemoval(), r.As<Counters>().status(),
+                                r.Detach()}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_TRUE(Names(s)) << s;
+  }
+}
+
+}  // namespace
+}  // namespace osport::region
