@@ -17,13 +17,16 @@ enum class RegionErrc : std::uint8_t {
   kIncompatible,  // another layout version, mutex kind or byte order (FailedPrecondition)
   kTruncated,     // the header claims more bytes than the file has (DataLoss)
   kRunRecovery,   // the region is panicked (FailedPrecondition): the seed's DB_RUNRECOVERY
-  kOwnerDied,     // a process died holding the region lock (Aborted, EOWNERDEAD)
-  kBusy,          // other processes are still attached (FailedPrecondition, EBUSY)
+  kOwnerDied,     // a process died holding the region lock and YOU NOW HOLD IT (Aborted,
+                  // EOWNERDEAD); only Lock/TryLock/LockFor return it, never Attach
+  kBusy,          // Attach: the memory is gone but other processes are still attached
+                  // (FailedPrecondition, EBUSY)
   kNotReady,      // still being created or removed after every retry (Unavailable, EAGAIN)
   kTooSmall,      // an existing region is smaller than a size the caller insists on
   kFull,          // the attachment table has no free slot (ResourceExhausted)
   kTimedOut,      // the region lock was not free in time: TryLock (Unavailable, EBUSY),
-                  // LockFor and a bounded remove (DeadlineExceeded, ETIMEDOUT); NOT held
+                  // LockFor, Attach's region-lock wait and a bounded remove
+                  // (DeadlineExceeded, ETIMEDOUT); NOT held
 };
 
 // "corrupt", "incompatible"... for messages and the tool's JSON.

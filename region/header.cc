@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_format.h"
+#include "os/config.h"
 #include "os/map.h"
 #include "os/process.h"
 #include "region/errors.h"
@@ -121,6 +122,15 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
   }
   if ((h.flags & ~(kFlagNamed | kFlagRemoveOnDetach | kFlagPrivate)) != 0) {
     return corrupt(absl::StrFormat("unknown flags 0x%x", h.flags));
+  }
+  // A grow under way (or a dead grower's, until the next lock holder settles
+  // it: SettleDeadGrow) targets a larger page-multiple size of a file region.
+  const std::uint64_t target = h.grow_target.load(std::memory_order_acquire);
+  if (target != 0 &&
+      (static_cast<os::Backend>(h.backend) != os::Backend::kFile || target <= size ||
+       target % kHeaderSize != 0 || target > os::config::kRegionSizeMax)) {
+    return corrupt(absl::StrFormat("grow_target %u is not a larger size of a file region of %u bytes",
+                                   target, size));
   }
   return absl::OkStatus();
 }

@@ -15,7 +15,8 @@ namespace osport::region {
 
 inline constexpr std::uint32_t kRegionMagic = 0x4F535052;  // "OSPR"
 // 2: the mutex has a 64-bit lock word with an acquisition generation (issue 15).
-// 3: the token and the stub's identity bind a stub to its memory (issue 12).
+// 3: the token and the stub's identity bind a stub to its memory (issue 12);
+//    grow_target records a grow under way (issue 11).
 inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kMaxAttachments = 240;
@@ -71,8 +72,10 @@ static_assert(offsetof(RegionHeader, size) == 80, "layout");
 static_assert(offsetof(RegionHeader, system_id) == 104, "layout");
 static_assert(offsetof(RegionHeader, create_time) == 128, "layout");
 static_assert(offsetof(RegionHeader, token) == 136, "layout");
+static_assert(offsetof(RegionHeader, stub_device) == 152, "layout");
 static_assert(offsetof(RegionHeader, stub_inode) == 160, "layout");
 static_assert(offsetof(RegionHeader, grow_target) == 168, "layout");
+static_assert(offsetof(RegionHeader, reserved) == 176, "layout");
 static_assert(offsetof(RegionHeader, attachments) == 256, "layout");
 static_assert(sizeof(Attachment) == 16, "layout");
 static_assert(sizeof(RegionHeader) == kHeaderSize, "the header is exactly one 4 KiB page");

@@ -50,7 +50,8 @@ struct RegionOptions {
   RetryPolicy retry;
   // The longest Attach waits for another process that holds the region's
   // liveness lock exclusively (creating, replacing or destroying it) or for
-  // contenders replacing an abandoned one; then kNotReady. Bounded by default:
+  // contenders replacing an abandoned one (then kNotReady), and for the
+  // region lock (then kTimedOut, nothing held). Bounded by default:
   // a little beyond the default retry policy's 12 s.
   absl::Duration attach_timeout = absl::Seconds(15);
   // Join a panicked region to repair it (instead of kRunRecovery): Attach

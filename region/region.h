@@ -11,9 +11,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "os/dir.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "os/dir.h"
 #include "os/file.h"
 #include "os/map.h"
 #include "region/errors.h"
@@ -53,9 +53,12 @@ class Region {
   // dead holding the lock and marked the region panicked; with
   // RegionOptions::recover it returns the region locked instead, panicked()
   // true), kTooSmall, kFull, kNotReady (still not ready after the retry
-  // policy ran out), kTimedOut (the region lock still held by a live
-  // process, or by an owner that cannot be confirmed, at
-  // RegionOptions::attach_timeout; nothing is held).
+  // policy ran out, or another process still creating, replacing or
+  // removing it at RegionOptions::attach_timeout), kBusy (its memory is gone
+  // but other processes are still attached: named with their pids),
+  // kTimedOut (the region lock still held by a live process, or by an owner
+  // that cannot be confirmed, at RegionOptions::attach_timeout; nothing is
+  // held).
   // Attach never returns kOwnerDied: that status always means "held".
   [[nodiscard]] static absl::StatusOr<Region> Attach(const RegionOptions& options);
 

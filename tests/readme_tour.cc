@@ -38,7 +38,7 @@ absl::Status Recover(region::RegionOptions o) {
 absl::StatusOr<std::uint64_t> Increment(const region::RegionOptions& o) {
   absl::StatusOr<region::Region> r = region::Region::Attach(o);  // create or join
   const region::RegionErrc e = region::RegionErrcOf(r.status());
-  if (e == region::RegionErrc::kRunRecovery || e == region::RegionErrc::kOwnerDied) {
+  if (e == region::RegionErrc::kRunRecovery) {  // panicked, or a holder died: recover
     if (absl::Status s = Recover(o); !s.ok()) return s;
     r = region::Region::Attach(o);
   }

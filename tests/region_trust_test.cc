@@ -260,7 +260,11 @@ INSTANTIATE_TEST_SUITE_P(
         Poke{"attachment count at the 32-bit maximum", kSlot0, 0xFFFFFFFF00000001ull, 8,
              "counts add up"},
         Poke{"unknown flag", offsetof(RegionHeader, flags), 0x80u, 4, "unknown flags"},
-        Poke{"unknown backend", offsetof(RegionHeader, backend), 99u, 4, "unknown backend"}),
+        Poke{"unknown backend", offsetof(RegionHeader, backend), 99u, 4, "unknown backend"},
+        Poke{"grow target below the size", offsetof(RegionHeader, grow_target), 4096u, 8,
+             "grow_target"},
+        Poke{"grow target not a page multiple", offsetof(RegionHeader, grow_target),
+             std::uint64_t{1} << 30 | 1u, 8, "grow_target"}),
     [](const ::testing::TestParamInfo<Poke>& param) { return std::to_string(param.index); });
 
 }  // namespace

@@ -281,11 +281,18 @@ int Grow(const std::string& name) {
 
 int PanicCommand(const std::string& name) {
   if (int code = RefuseNonRegular("panic", OptionsFor(name)); code >= 0) return code;
+  // Attach answers run-recovery both for a region already panicked and for
+  // one it panics itself on finding a dead lock holder: ask first which.
+  absl::StatusOr<region::RegionStat> before = region::Stat(OptionsFor(name));
+  const bool already = before.ok() && before->panic;
   absl::StatusOr<region::Region> r = region::Region::Attach(OptionsFor(name));
   if (!r.ok()) {
     if (region::IsRunRecovery(r.status())) {
-      PrintOk("panic", name, absl::StrCat("region ", EscapeText(name), " was already panicked"),
-              {{"already", true}});
+      PrintOk("panic", name,
+              already ? absl::StrCat("region ", EscapeText(name), " was already panicked")
+                      : absl::StrCat("region ", EscapeText(name),
+                                     " is panicked: a process had died holding its lock"),
+              {{"already", already}});
       return 0;
     }
     return Fail("panic", name, r.status());

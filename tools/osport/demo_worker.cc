@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "os/error.h"
+#include "os/file.h"
 #include "os/mutex.h"
 #include "region/errors.h"
 #include "region/header.h"
@@ -133,17 +134,22 @@ int RunWorker(const Plan& p) {
   if (r.NeedsRemap()) (void)r.Remap();
   const DemoData& d = Data(r);
   const std::uint64_t counter = d.counter, sum = SumDone(d), recovered = d.recovered;
-  if (cmd == "detach") r.header().flags |= region::kFlagRemoveOnDetach;
+  if (cmd == "detach") {
+    if (absl::Status s = r.MarkForRemoval(); !s.ok()) return Say(absl::StrCat("error mark: ", s.message())), 1;
+  }
   // Drop dead processes' attachments now (Detach would too) so the count
   // reported is the live one.
   const std::uint32_t dead = region::ReconcileDead(r.header());
   const std::uint32_t before = r.header().refcount;
   if (absl::Status s = r.Unlock(); !s.ok()) return Say(absl::StrCat("error unlock: ", s.message())), 1;
+  // A detach from a marked region is OK whether or not it was the last; the
+  // last one removes the region, so its file is gone after it.
+  const std::string path = r.path();
   absl::Status s = r.Detach();
-  const bool busy = region::RegionErrcOf(s) == region::RegionErrc::kBusy;
-  if (!s.ok() && !busy) return Say(absl::StrCat("error detach: ", s.message())), 1;
-  Say(absl::StrFormat("detached %u %u %u %u %d %u", before, counter, sum, recovered,
-                      cmd == "detach" && !busy ? 1 : 0, dead));
+  if (!s.ok()) return Say(absl::StrCat("error detach: ", s.message())), 1;
+  const bool removed = cmd == "detach" && !os::Exists(path).value_or(true);
+  Say(absl::StrFormat("detached %u %u %u %u %d %u", before, counter, sum, recovered, removed ? 1 : 0,
+                      dead));
   return 0;
 }
 
