@@ -42,22 +42,29 @@ absl::Status Region::Grow(std::uint64_t new_size) {
   // grower that dies midway dies holding the lock: the next joiner gets the
   // owner death (the region panics) and settles the grow to the header's
   // size, old or new (SettleDeadGrow; region/liveness.h).
-  RegionHeader& h = header();
-  h.grow_target.store(target, std::memory_order_release);
+  header().grow_target.store(target, std::memory_order_release);
+  // header() is read afresh after every remap: the mapping may move.
   auto fail = [&](const absl::Status& s) {
     (void)os::Truncate(file_, old);  // Remap keeps the old view on failure
-    h.grow_target.store(0, std::memory_order_release);
+    header().grow_target.store(0, std::memory_order_release);
     return os::Annotate(s, "grow region " + options_.name);
   };
   if (absl::Status s = GrowRegionFile(file_, old, target); !s.ok()) return fail(s);
   if (absl::Status s = os::Remap(map_, file_, target); !s.ok()) return fail(s);
-  RegionHeader& grown = header();  // the mapping may have moved
   if (options_.prefault) {
     if (absl::Status s = os::Prefault(map_, old, target - old); !s.ok()) {
-      grown.grow_target.store(0, std::memory_order_release);
-      return os::Annotate(s, "grow region " + options_.name);
+      // The new pages cannot be had (ENOMEM, ENOSPC): undone like any failed
+      // grow -- back to the old view, the file cut back.
+      if (os::Remap(map_, file_, old).ok()) return fail(s);
+      // Not even the old view again: the grow is complete but for the
+      // prefault, so publish it (the header and the mapping agree).
+      header().size.store(target, std::memory_order_release);
+      header().grow_target.store(0, std::memory_order_release);
+      return os::Annotate(s, "grow region " + options_.name +
+                                 ": grown, but its new pages could not be faulted in");
     }
   }
+  RegionHeader& grown = header();
   grown.size.store(target, std::memory_order_release);
   grown.grow_target.store(0, std::memory_order_release);
   return absl::OkStatus();

@@ -350,6 +350,45 @@ INSTANTIATE_TEST_SUITE_P(Faults, FailedGrowTest,
                                                                                   : "ENOSPC_allocate");
                          });
 
+// A grow whose prefault fails (MADV_POPULATE_WRITE: ENOMEM) is undone like
+// any failed grow: the old view, the old size, no target left, the file cut
+// back. Where prefault only touches pages (no madvise) it cannot fail.
+TEST_F(FailedGrowTest, AFailedPrefaultLeavesTheRegionAsItWas) {
+  RegionOptions o = Options("p", kSize);
+  o.prefault = true;
+  absl::StatusOr<Region> r = Region::Attach(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::uint64_t old = r->size();
+  std::uint64_t advised = 0;
+  {
+    // Every madvise fails: a hint before the prefault ignores its failure.
+    std::vector<os::FaultRule> rules;
+    for (std::uint64_t n = 1; n <= 4; ++n) rules.push_back(os::FaultRule::Fail(os::Op::kAdvise, n, ENOMEM));
+    os::FaultInjector fault(std::move(rules));
+    absl::Status s = r->Grow(4 * kSize);
+    advised = fault.calls(os::Op::kAdvise);
+    if (advised != 0) {
+      EXPECT_TRUE(os::HasErrno(s, ENOMEM)) << s;
+    }
+  }
+  if (advised != 0) {
+    EXPECT_EQ(r->size(), old);
+    EXPECT_EQ(r->header().size.load(), old);
+    EXPECT_EQ(r->header().grow_target.load(), 0u);
+    EXPECT_FALSE(r->NeedsRemap());
+    os::File f = os::Open(Path("p"), os::kOpenReadOnly).value();
+    if (os::RangeLockConvertsInPlace()) {  // POSIX
+      EXPECT_EQ(os::GetIoInfo(f).value().size(), old);
+    }
+    ASSERT_TRUE(f.Close().ok());
+    ASSERT_TRUE(r->Grow(2 * kSize).ok());  // and it grows again
+  }
+  ASSERT_TRUE(r->Unlock().ok());
+  ASSERT_TRUE(r->Detach().ok());
+  ASSERT_TRUE(Remove(o, false).ok());
+  if (advised == 0) GTEST_SKIP() << "prefault touches pages in this build (no madvise): it cannot fail";
+}
+
 // A file longer than its header says (what a grower killed between extending
 // the file and storing the size leaves) is joined at the header's size.
 TEST_F(FailedGrowTest, AFileLongerThanItsHeaderIsJoinedAtTheHeadersSize) {
