@@ -178,7 +178,10 @@ class RealLimitsTest : public testing::RegionTest {
     const std::string line = h->ReadLine().value_or("");
     const int rc = h->Wait().value_or(-1);
     (void)::rmdir((dir() + "/fs").c_str());  // the tmpfs mount point, if made
-    if (line.rfind("skip ", 0) == 0) GTEST_SKIP() << line.substr(5);
+    if (line.rfind("skip ", 0) == 0) {
+      (void)Remove(LimitOptions(dir()), true);  // the helper may have made it before finding out
+      GTEST_SKIP() << line.substr(5);
+    }
     EXPECT_EQ(line, "ok");
     EXPECT_EQ(rc, 0);
     EXPECT_FALSE(os::Exists(Path("g")).value());
