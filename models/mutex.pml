@@ -29,7 +29,11 @@
  *   - the record (tag and start stamp) is read in one step: records are
  *     written only by the holder of the current acquisition, once, so a
  *     record read while the word keeps one tag is the same at any instant
- *     of the read where it matters (when its tag equals the word's).
+ *     of the read where it matters (when its tag equals the word's);
+ *   - the uncontended fast paths (Mutex::Lock/Unlock) expect a value guessed
+ *     from the record (its tag) instead of loading the word first: a CAS
+ *     with a wrong guess changes nothing and hands back the word, so it is
+ *     the loop's load of the word, and a right guess is the CAS modelled.
  * The 64-bit lock word and the 64-bit record tag are single words; futex
  * wait (compare and sleep) and wake (one sleeper) are atomic steps.
  * A death is possible before every step that writes shared state (and during
