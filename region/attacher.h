@@ -71,6 +71,13 @@ class Attacher {
   // name: initialise it in place, or (a joiner that may not create) remove it.
   absl::Status Replace(Region& r);
   absl::Status Create(Region& r);
+  // One making of named memory, its header and stub. *taken: another
+  // process removed the new memory meanwhile (see create.cc); nothing of it
+  // is kept or removed, and it may be made again.
+  absl::Status CreateNamed(Region& r, bool* taken);
+  // Whether the id the new region recorded still names its memory (the
+  // same token), attached and detached again to look.
+  absl::StatusOr<bool> StillNamed(Region& r);
   // The stub holds exactly the header: complete, a copy of the initialised
   // header; otherwise only what finds the memory (backend, id, size), with
   // the magic 0. Seek first: a previous incarnation may have written it.

@@ -13,6 +13,8 @@
 #include "os/process.h"
 #include "os/thread.h"
 #include "os/time.h"
+#include "os/trust.h"
+#include "region/errors.h"
 #include "region/grow.h"
 #include "region/liveness.h"
 #include "region/token.h"
@@ -90,19 +92,27 @@ absl::Status Attacher::Replace(Region& r) {
   return CreateAndPublish(r);
 }
 
+namespace {
+
+// Named memory that another process can remove while we make it: SysV and
+// POSIX shm names are derived from the stub, and a clean-up of those names
+// (os::RemoveSystemMemoryOf: a neighbouring stub's create or remove --force,
+// whose derived names may overlap ours) removes memory that is unattached
+// and was never written -- which is what ours is until Initialise writes it.
+// ipcrm can remove it at any time. (A Win32 section lives while we hold it.)
+bool RemovableByOthers(os::Backend b) { return b == os::Backend::kSysV || b == os::Backend::kPosixShm; }
+
+// How often a creation whose memory was taken away is made again, holding
+// the exclusive lock throughout, before the attach gives up.
+constexpr int kMakeTries = 4;
+
+}  // namespace
+
 absl::Status Attacher::Create(Region& r) {
   absl::StatusOr<Binding> binding = NewBinding(&r.file_);
   if (!binding.ok()) return binding.status();
   binding_ = *binding;
-  if (os::BackendNamed(backend_)) {
-    absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(backend_, r.file_, size_, o_.mode);
-    if (!m.ok()) return m.status();
-    r.map_ = std::move(*m);
-    // Record the id in the stub before the memory is written (magic still
-    // 0), so whoever replaces an abandoned creation, or remove --force,
-    // finds it. Before this point its name is derived from the stub.
-    if (absl::Status s = WriteStub(r, /*complete=*/false); !s.ok()) return s;
-  } else {
+  if (!os::BackendNamed(backend_)) {
     if (absl::Status s = GrowRegionFile(r.file_, 0, size_); !s.ok()) return s;
     absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, size_);
     if (!m.ok()) return m.status();
@@ -111,10 +121,64 @@ absl::Status Attacher::Create(Region& r) {
       if (absl::Status s = os::Prefault(r.map_, 0, size_); !s.ok()) return s;
     }
     if (o_.private_region) r.remove_file_on_detach_ = true;
+    return Initialise(r);
   }
+  for (int attempt = 1;; ++attempt) {
+    bool taken = false;
+    absl::Status s = CreateNamed(r, &taken);
+    if (!taken) return s;
+    if (attempt == kMakeTries) {
+      if (!s.ok()) return s;
+      return RegionError(RegionErrc::kBusy,
+                         absl::StrFormat("region %s: its new %s memory was removed by another "
+                                         "process while it was being made, %d times in a row",
+                                         o_.name, os::BackendName(backend_), kMakeTries));
+    }
+  }
+}
+
+absl::Status Attacher::CreateNamed(Region& r, bool* taken) {
+  absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(backend_, r.file_, size_, o_.mode);
+  if (!m.ok()) {
+    // A new SysV segment removed between its shmget and its shmat.
+    *taken = backend_ == os::Backend::kSysV && (HasErrno(m.status(), EINVAL) || HasErrno(m.status(), EIDRM));
+    return m.status();
+  }
+  r.map_ = std::move(*m);
+  // Record the id in the stub before the memory is written (magic still
+  // 0), so whoever replaces an abandoned creation, or remove --force,
+  // finds it. Before this point its name is derived from the stub.
+  if (absl::Status s = WriteStub(r, /*complete=*/false); !s.ok()) return s;
   if (absl::Status s = Initialise(r); !s.ok()) return s;
-  if (os::BackendNamed(backend_)) return WriteStub(r, /*complete=*/true);
+  if (absl::Status s = WriteStub(r, /*complete=*/true); !s.ok()) return s;
+  if (!RemovableByOthers(backend_)) return absl::OkStatus();
+  // Still holding exclusive, nobody has seen this region yet: publish it
+  // only if its id still names this memory. Once written (magic, token) and
+  // attached it no longer looks abandoned, so after this check only a
+  // deliberate removal (ipcrm) can take it: then joiners rightly refuse.
+  absl::StatusOr<bool> still = StillNamed(r);
+  if (!still.ok()) return still.status();
+  if (*still) return absl::OkStatus();
+  // Taken: drop our copy without removing anything by its id (the name may
+  // be another region's now) and make it again.
+  (void)r.map_.Unmap();
+  r.created_ = false;
+  *taken = true;
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Attacher::StillNamed(Region& r) {
+  absl::StatusOr<os::Mapping> m =
+      AttachRegionMemory(backend_, r.file_, r.map_.system_id(), r.map_.size(), o_, o_.mode);
+  if (!m.ok()) {
+    // Gone, or someone else's memory under the name now.
+    if (HasErrno(m.status(), EAGAIN) || os::IsUntrusted(m.status())) return false;
+    return m.status();
+  }
+  const auto* seen = static_cast<const RegionHeader*>(m->data());
+  const bool ours = std::memcmp(seen->token, binding_.token, sizeof binding_.token) == 0;
+  (void)m->Unmap();
+  return ours;
 }
 
 absl::Status Attacher::WriteStub(Region& r, bool complete) {

@@ -23,7 +23,12 @@
 //  1. Open the file; if missing, create it O_EXCL and try the exclusive lock
 //     at once. Granted: initialise (memory, header, magic last, stub), then
 //     convert to shared. Not granted (a joiner got in between): go on as a
-//     joiner.
+//     joiner. SysV and POSIX shm memory is named from the stub, and until
+//     its header is written it looks abandoned to a clean-up of those names
+//     (a neighbouring stub's derived names may overlap ours): before the
+//     conversion the creator checks that its recorded id still names its
+//     memory (same token) and, if it was taken, makes it again, so a stub
+//     naming gone memory is never published by a live creator (create.cc).
 //  2. Joiner: wait (bounded by RegionOptions::attach_timeout) for the shared
 //     lock: it is refused only while an initialiser or destroyer holds the
 //     exclusive lock, and granted at once if that process dies.

@@ -1,0 +1,163 @@
+// System memory taken away from a creator mid-creation (issue 11, the
+// intermittent CrashTest failure): a live creator must never publish a stub
+// naming memory that is gone, so a joiner never reports a live creator's
+// region as "memory gone under attachers".
+//
+// How it happens: the POSIX backends name a region's memory from its stub's
+// identity, and a name found taken by memory that is unattached and was never
+// written is treated as an abandoned creation and removed
+// (os::RemoveSystemMemoryOf, and the create path on a name clash). A creator
+// between making its memory and writing the header looks exactly like that.
+// Stubs with nearby inodes share candidate names, so a neighbouring region's
+// create or remove --force can take them; so can ipcrm. Each test below
+// pauses the creator at one point of that window (through the hook table),
+// removes its memory as a neighbour would, lets it go on, and then joins.
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "os/error.h"
+#include "os/fault_injection.h"
+#include "os/file.h"
+#include "os/map.h"
+#include "region/errors.h"
+#include "region/header.h"
+#include "region/region.h"
+#include "region/stat.h"
+#include "tests/support/helper.h"
+#include "tests/support/region_fixture.h"
+
+namespace osport::region {
+namespace {
+
+constexpr std::uint64_t kSize = 64 * 1024;
+
+// args: home name backend size op nth. Pauses at call `nth` of `op` during
+// the attach ("paused"), goes on at "go", replies "created <id>" or
+// "err <status>", then stays attached until told to detach.
+OSPORT_TEST_HELPER(CreatorPausedAt) {
+  RegionOptions o;
+  o.home = args.at(0);
+  o.name = args.at(1);
+  o.backend = os::ParseBackend(args.at(2)).value();
+  o.size = std::stoull(args.at(3));
+  const auto op = static_cast<os::Op>(std::stoi(args.at(4)));
+  absl::StatusOr<Region> r;
+  {
+    os::FaultInjector pause(os::FaultRule::Pause(op, std::stoull(args.at(5)), [] {
+      testing::TellParent("paused");
+      testing::ReadParentLine();
+    }));
+    r = Region::Attach(o);
+  }
+  if (!r.ok()) {
+    testing::TellParent(absl::StrCat("err ", r.status().ToString()));
+    return 1;
+  }
+  if (!r->created() || !r->Unlock().ok()) return 1;
+  testing::TellParent(absl::StrCat("created ", r->header().system_id));
+  testing::ReadParentLine();
+  return r->Detach().ok() ? 0 : 1;
+}
+
+class CreateRaceTest : public testing::RegionTest, public ::testing::WithParamInterface<os::Backend> {
+ protected:
+  RegionOptions Opts() const { return Options("r", kSize, GetParam()); }
+
+  absl::StatusOr<os::Child> StartCreator(os::Op op, std::uint64_t nth) {
+    return testing::StartHelper("CreatorPausedAt",
+                                {dir(), "r", std::string(os::BackendName(GetParam())),
+                                 absl::StrCat(kSize), absl::StrCat(static_cast<int>(op)),
+                                 absl::StrCat(nth)});
+  }
+
+  // What the stub on disk says now.
+  struct Stub {
+    std::uint32_t magic = 0;
+    std::uint32_t flags = 0;
+    std::uint64_t system_id = 0;
+  };
+  Stub ReadStub() {
+    alignas(8) std::byte buf[kHeaderSize] = {};
+    std::ifstream in(Path("r"), std::ios::binary);
+    in.read(reinterpret_cast<char*>(buf), kHeaderSize);
+    EXPECT_EQ(in.gcount(), static_cast<std::streamsize>(kHeaderSize));
+    const auto* h = reinterpret_cast<const RegionHeader*>(buf);
+    return Stub{h->magic.load(std::memory_order_relaxed), h->flags, h->system_id};
+  }
+
+  // After the creator said `line`: it made the region anew, a joiner joins
+  // it (not kBusy "memory gone"), and everything goes away at the end.
+  void ExpectJoinable(os::Child& creator, const std::string& line) {
+    ASSERT_EQ(line.rfind("created ", 0), 0u) << line;
+    std::uint64_t id = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(line.substr(8), &id)) << line;
+    Track(GetParam(), id);
+    absl::StatusOr<Region> j = Region::Attach(Opts());
+    ASSERT_TRUE(j.ok()) << j.status();
+    EXPECT_FALSE(j->created());
+    EXPECT_EQ(j->header().system_id, id);
+    ASSERT_TRUE(j->Unlock().ok());
+    ASSERT_TRUE(j->Detach().ok());
+    ASSERT_TRUE(creator.Send("detach").ok());
+    EXPECT_EQ(creator.Wait().value(), 0);
+    absl::StatusOr<RegionStat> st = Stat(Opts());
+    ASSERT_TRUE(st.ok()) << st.status();
+    EXPECT_EQ(st->live_refcount, 0u);
+    ASSERT_TRUE(Remove(Opts(), true).ok());
+  }
+};
+
+TEST_P(CreateRaceTest, MemoryRemovedAfterTheHeaderIsWrittenIsMadeAgainBeforePublishing) {
+  // Paused at the second write to the stub: the complete copy of the header,
+  // after the header in memory is written; the first wrote the id (magic 0).
+  absl::StatusOr<os::Child> creator = StartCreator(os::Op::kWrite, 2);
+  ASSERT_TRUE(creator.ok()) << creator.status();
+  ASSERT_EQ(creator->ReadLine().value(), "paused");
+  const Stub stub = ReadStub();
+  ASSERT_EQ(stub.magic, 0u) << "not paused before the complete stub";
+  ASSERT_NE(stub.flags & kFlagNamed, 0u);
+  Track(GetParam(), stub.system_id);
+  // A neighbour whose zero check came before the header was written, or ipcrm.
+  ASSERT_TRUE(os::RemoveSystemMemory(GetParam(), stub.system_id).ok());
+  ASSERT_TRUE(creator->Send("go").ok());
+  ExpectJoinable(*creator, creator->ReadLine().value_or(""));
+}
+
+TEST_P(CreateRaceTest, MemoryTakenBeforeItIsMappedIsMadeAgain) {
+  // Paused at the creation's first mapping call: the memory exists, is not
+  // attached, and was never written, so it looks abandoned to a clean-up of
+  // the names derived from this stub (a neighbour's create, remove --force).
+  absl::StatusOr<os::Child> creator = StartCreator(os::Op::kMap, 1);
+  ASSERT_TRUE(creator.ok()) << creator.status();
+  ASSERT_EQ(creator->ReadLine().value(), "paused");
+  {
+    absl::StatusOr<os::File> stub = os::Open(Path("r"), os::kOpenReadOnly, 0);
+    ASSERT_TRUE(stub.ok()) << stub.status();
+    ASSERT_TRUE(os::RemoveSystemMemoryOf(GetParam(), *stub).ok());
+  }
+  ASSERT_TRUE(creator->Send("go").ok());
+  ExpectJoinable(*creator, creator->ReadLine().value_or(""));
+}
+
+std::vector<os::Backend> RemovableBackends() {
+  // Memory the creator's liveness lock does not protect: names another
+  // process can remove (a Win32 section lives while any handle does).
+  std::vector<os::Backend> out;
+  for (os::Backend b : testing::SharedBackends()) {
+    if (b == os::Backend::kSysV || b == os::Backend::kPosixShm) out.push_back(b);
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CreateRaceTest, ::testing::ValuesIn(RemovableBackends()),
+                         [](const ::testing::TestParamInfo<os::Backend>& p) {
+                           return std::string(os::BackendName(p.param));
+                         });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CreateRaceTest);
+
+}  // namespace
+}  // namespace osport::region
