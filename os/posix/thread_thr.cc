@@ -9,9 +9,9 @@
 // kernel-scheduled thread [...] an integer in the range from PID_MAX + 2
 // (100001) to INT_MAX [...] guaranteed to be unique at any given time, for
 // each running thread in the system. After the thread exits, the identifier
-// may be reused." A lock word holds ids below 2^30: a larger one stops the
-// process with a message (FreeBSD hands ids out from 100001 up, one per
-// running thread, so only a system with ~10^9 threads reaches it).
+// may be reused." A lock word holds ids below 2^30: the man page allows up to
+// INT_MAX, so a larger one stops the process with a message rather than be
+// cut (how high FreeBSD's ids really go is not documented).
 //
 // Start stamps: FreeBSD documents no per-thread start time, so a stamp is a
 // serial number this process gives each thread when it first asks, strictly
@@ -21,7 +21,9 @@
 // Liveness:
 //  - this process's threads: the table (slot = the thread's id and stamp,
 //    freed when the thread ends), no system call;
-//  - another process's (pid known): thr_kill2(pid, id, 0) -- thr_kill(2):
+//  - another process's (pid known): the process's liveness (kill, and
+//    waitid for our own ended children), then thr_kill2(pid, id, 0) --
+//    thr_kill(2):
 //    "no signal is actually sent, and the call is used to verify the
 //    liveness of the thread". A thread that ends in a live process is seen as
 //    gone (unlike the portable identity). EPERM ("does not have sufficient
@@ -105,13 +107,18 @@ absl::Status NoSuchThread(std::uint32_t pid, std::uint32_t tid) {
                        absl::StrCat("no thread ", tid, " in process ", pid));
 }
 
-// thr_kill2(pid, tid, 0): true when the thread runs, false when ESRCH says
-// no such process or thread; EPERM: the process's liveness (a hint).
+// Whether thread `tid` of process `pid` runs: the process first (kill, plus
+// waitid for our own children: a child that ended is dead before it is
+// reaped, which thr_kill2 is not documented to say), then thr_kill2(pid,
+// tid, 0): ESRCH says no such process or thread; EPERM leaves the process's
+// liveness (a hint).
 absl::StatusOr<bool> OtherProcessThreadRuns(std::uint32_t pid, std::uint32_t tid) {
+  absl::StatusOr<bool> process = IsAlive(ProcessIdentity{pid, 0});
+  if (!process.ok() || !*process) return process;
   if (sys::ThreadExists(static_cast<pid_t>(pid), tid) == 0) return true;
   const int err = errno;
   if (err == ESRCH) return false;
-  if (err == EPERM) return IsAlive(ProcessIdentity{pid, 0});
+  if (err == EPERM) return true;  // the process lives (above)
   return posix::ErrnoStatus("thr_kill2", absl::StrCat("thread ", tid, " of process ", pid), err);
 }
 
