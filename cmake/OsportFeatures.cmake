@@ -28,11 +28,12 @@ function(osport_posix_generic_flags)
   endforeach()
 endfunction()
 
-# Named ports: compiled only where their API exists (written, not run here).
+# Named ports: compiled only where their API exists (written, not run here):
+# FreeBSD's UMTX (shared word wait) and THR_SELF (thread ids and liveness).
 set(_osport_features
   FUTEX PROC_IDENTITY GETTID MREMAP FALLOCATE POSIX_FALLOCATE MADV_POPULATE_WRITE
   STATX OFD_LOCKS PIPE2 SOCK_CLOEXEC OPENAT2 MSG_NOSIGNAL SO_NOSIGPIPE
-  NSGETEXECUTABLEPATH)
+  NSGETEXECUTABLEPATH UMTX THR_SELF)
 
 if(WIN32)
   foreach(_f ${_osport_features})
@@ -94,6 +95,29 @@ int main() { struct open_how how{}; (void)how; return SYS_openat2 > 0 ? 0 : 1; }
 check_cxx_symbol_exists(MSG_NOSIGNAL "sys/socket.h" OSPORT_DETECT_MSG_NOSIGNAL)
 check_cxx_symbol_exists(SO_NOSIGPIPE "sys/socket.h" OSPORT_DETECT_SO_NOSIGPIPE)
 check_cxx_symbol_exists(_NSGetExecutablePath "mach-o/dyld.h" OSPORT_DETECT_NSGETEXECUTABLEPATH)
+# FreeBSD, as _umtx_op(2) documents it: the shared (not _PRIVATE) 32-bit word
+# wait and the wake, with the timeout size in uaddr. Compiled and linked, so
+# a header without the library call (or the reverse) is not taken.
+check_cxx_source_compiles([=[
+#include <sys/types.h>
+#include <sys/umtx.h>
+#include <time.h>
+int main() {
+  static unsigned int word = 0;
+  struct timespec ts = {0, 1};
+  int r = _umtx_op(&word, UMTX_OP_WAIT_UINT, 1, reinterpret_cast<void*>(sizeof(ts)), &ts);
+  return r + _umtx_op(&word, UMTX_OP_WAKE, 1, nullptr, nullptr);
+}
+]=] OSPORT_DETECT_UMTX)
+# FreeBSD thr_self(2) ids and thr_kill(2)'s thr_kill2(pid, id, 0) liveness.
+check_cxx_source_compiles([=[
+#include <sys/types.h>
+#include <sys/thr.h>
+int main() {
+  long id = 0;
+  return thr_self(&id) + thr_kill2(0, id, 0);
+}
+]=] OSPORT_DETECT_THR_SELF)
 unset(CMAKE_REQUIRED_DEFINITIONS)
 unset(CMAKE_REQUIRED_QUIET)
 

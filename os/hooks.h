@@ -29,14 +29,14 @@ enum class Op : std::uint8_t {
   kSleep,       // nanosleep / Sleep
   kYield,       // sched_yield / SwitchToThread
   kLockRange,   // fcntl(F_SETLK*) / LockFileEx, UnlockFileEx
-  kFutexWait,   // futex(FUTEX_WAIT) / WaitOnAddress-like waits
-  kFutexWake,   // futex(FUTEX_WAKE)
+  kFutexWait,   // futex(FUTEX_WAIT), _umtx_op(UMTX_OP_WAIT_UINT) / WaitOnAddress-like waits
+  kFutexWake,   // futex(FUTEX_WAKE), _umtx_op(UMTX_OP_WAKE)
   kMap,         // mmap, shmat / MapViewOfFile
   kUnmap,       // munmap, shmdt / UnmapViewOfFile
   kAdvise,      // madvise
   kShmCreate,   // shmget, shm_open / CreateFileMappingW
   kShmRemove,   // shmctl(IPC_RMID), shm_unlink
-  kProcessInfo, // kill(pid, 0), /proc reads / OpenProcess, GetProcessTimes
+  kProcessInfo, // kill(pid, 0), /proc reads, thr_kill2(pid, tid, 0) / OpenProcess, GetProcessTimes
   kSpawn,       // pipe, fork, execv / CreatePipe, CreateProcessW
   kWait,        // waitpid / WaitForSingleObject
   kKill,        // kill(SIGKILL) / TerminateProcess

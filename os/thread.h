@@ -47,7 +47,10 @@ const ThreadIdentity& FillCurrentThread();
 // it belongs to process `who.pid` (0: unknown, not checked) and started at
 // `who.start` (0: unknown, any start counts). False when no such thread
 // exists, when it has ended (a zombie), or when it started at another time
-// (the id was reused). Errors only when the OS cannot say.
+// (the id was reused). Errors only when the OS cannot say. FreeBSD
+// (thr_kill2 needs the pid): a thread of another process named without its
+// pid is taken for alive, and another process's start is not compared
+// (config::kThreadFoundByIdAlone, docs/PORTING.md).
 [[nodiscard]] absl::StatusOr<bool> IsThreadAlive(const ThreadIdentity& who);
 // The same with the process unknown (what a mutex owner record gives before
 // its pid is written).

@@ -101,7 +101,10 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   st.owner = h->mutex.owner();
   st.mutex_stats = h->mutex.stats();
   if (st.owner.held) {
-    absl::StatusOr<bool> alive = os::IsThreadAlive(st.owner.tid, st.owner.start);
+    // With the recorded pid (0 while unrecorded): FreeBSD's thr_kill2 can
+    // judge another process's thread only by its pid.
+    absl::StatusOr<bool> alive =
+        os::IsThreadAlive(os::ThreadIdentity{st.owner.pid, st.owner.tid, st.owner.start});
     st.owner_alive = !alive.ok() || *alive;
   }
   return st;

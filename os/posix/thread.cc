@@ -48,7 +48,7 @@ const ThreadIdentity& FillCurrentThread() {
   std::call_once(once, [] { pthread_atfork(nullptr, nullptr, &ForgetCurrentThread); });
   ThreadIdentity self;
   self.pid = CurrentProcess().pid;
-  self.tid = posix::sys::Gettid();
+  self.tid = static_cast<std::uint32_t>(posix::sys::Gettid());  // Linux: below 2^22
   absl::StatusOr<posix::ProcStat> st = posix::ReadTaskStat(self.pid, self.tid);
   if (!st.ok()) {
     // Answer with the stamp unknown (liveness then checks the id only), but
