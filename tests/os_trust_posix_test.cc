@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -340,6 +341,52 @@ TEST_P(ModeTest, SystemMemoryGetsTheExactMode) {
   }
   ASSERT_TRUE(stub->Close().ok());
   ASSERT_TRUE(UnlinkAt(d, "stub").ok());
+}
+
+// Derived names never overlap between stubs: a clean-up of one stub's
+// abandoned names (RemoveSystemMemoryOf, also run by a create that finds its
+// name taken) must not take memory a creator of a NEIGHBOURING stub is still
+// making (unattached-looking and all zero, as POSIX shm is until the header
+// is written). Stubs made one after another get nearby inodes; candidates
+// used to be Mix(dev hash ^ inode + i), shared by every stub in an aligned
+// block of 8 inodes, and the intermittent "memory is gone" and shmat EINVAL
+// failures of issue 11's crash tests came from exactly this.
+TEST_F(TrustPosixTest, AStubsCleanUpNeverTakesANeighboursNewMemory) {
+  Dir d = OpenHome();
+  constexpr int kStubs = 16;
+  std::vector<File> stubs;
+  for (int k = 0; k < kStubs; ++k) {
+    absl::StatusOr<File> f = OpenAt(d, absl::StrCat("s", k), kOpenCreate | kOpenExclusive, 0600);
+    ASSERT_TRUE(f.ok()) << f.status();
+    stubs.push_back(std::move(*f));
+  }
+  // Odd stubs: memory being made (mapped, never written). Even stubs: their
+  // clean-up runs.
+  std::vector<Mapping> made;
+  for (int k = 1; k < kStubs; k += 2) {
+    absl::StatusOr<Mapping> m = CreateSystemMemory(Backend::kPosixShm, stubs[static_cast<std::size_t>(k)], 4096, 0600);
+    ASSERT_TRUE(m.ok()) << m.status();
+    made.push_back(std::move(*m));
+  }
+  for (int k = 0; k < kStubs; k += 2) {
+    ASSERT_TRUE(RemoveSystemMemoryOf(Backend::kPosixShm, stubs[static_cast<std::size_t>(k)]).ok());
+  }
+  int taken = 0;
+  for (Mapping& m : made) {
+    const int fd = ::shm_open(posix::ShmName(m.system_id()).c_str(), O_RDONLY, 0);
+    if (fd >= 0) {
+      ::close(fd);
+    } else {
+      ++taken;
+    }
+    ASSERT_TRUE(m.Unmap().ok());
+    ASSERT_TRUE(RemoveSystemMemory(Backend::kPosixShm, m.system_id()).ok());
+  }
+  EXPECT_EQ(taken, 0) << "of " << made.size() << " new objects, removed by a neighbouring stub's clean-up";
+  for (int k = 0; k < kStubs; ++k) {
+    ASSERT_TRUE(stubs[static_cast<std::size_t>(k)].Close().ok());
+    ASSERT_TRUE(UnlinkAt(d, absl::StrCat("s", k)).ok());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
