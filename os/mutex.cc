@@ -132,8 +132,8 @@ absl::Status Mutex::Unlock(File* file) {
   // The uncontended spin path: the word is the caller's recorded acquisition
   // (its id, no waiters bit; the record its own, so a dead thread's
   // acquisition that carries a reused id is not released) and one CAS
-  // releases it. Anything
-  // else -- a waiter to wake, the file-lock kind, an error -- goes out of line.
+  // releases it. Anything else -- a waiter to wake, the file-lock kind, an
+  // error -- goes out of line.
   if (ABSL_PREDICT_TRUE(magic_ == MutexImpl::kMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin))) {
     const ThreadIdentity& self = internal::t_current_thread;  // tid 0 if not cached yet
     // relaxed: if this is our acquisition we wrote the record ourselves; if
