@@ -178,11 +178,11 @@ absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner) {
 }
 
 // The same for a POSIX shm name (attachment cannot be seen here: an object
-// never written is taken to be abandoned). Opened read-only and without
-// blocking, checked with fstat (a regular object) before its first page is
-// looked at through a read-only mapping.
+// never written is taken to be abandoned). Opened read-only (shm_open takes
+// no O_NONBLOCK on FreeBSD or macOS), checked with fstat (a regular object)
+// before its first page is looked at through a read-only mapping.
 absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t owner) {
-  const int fd = sys::ShmOpen(name.c_str(), O_RDONLY | O_NONBLOCK, 0);
+  const int fd = sys::ShmOpen(name.c_str(), O_RDONLY, 0);
   if (fd < 0) {
     if (errno == ENOENT) return Cleared{};
     if (errno == EACCES) return Cleared{Under::kInUse, ""};  // another user's, closed to us
@@ -319,7 +319,7 @@ absl::StatusOr<Mapping> AttachSysV(std::uint64_t id, std::uint64_t size, bool re
 
 absl::StatusOr<Mapping> AttachPosixShm(std::uint64_t id, std::uint64_t size, bool read_only) {
   const std::string name = ShmName(id);
-  const int fd = sys::ShmOpen(name.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_NONBLOCK, 0);
+  const int fd = sys::ShmOpen(name.c_str(), read_only ? O_RDONLY : O_RDWR, 0);
   if (fd < 0) {
     if (errno == ENOENT) return Gone(absl::StrCat("POSIX shm ", name));
     return ErrnoStatus("shm_open", name, errno);
