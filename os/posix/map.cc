@@ -246,10 +246,10 @@ absl::StatusOr<Mapping> CreateSysV(const StubId& stub, std::uint64_t size, std::
       }
       void* addr = sys::Shmat(id);
       if (addr == reinterpret_cast<void*>(-1)) {
-        if (errno == EINVAL || errno == EIDRM) continue;  // removed meanwhile: make it again
-        absl::Status s = ErrnoStatus("shmat", absl::StrCat("shmid ", id), errno);
-        (void)sys::ShmRemove(id);
-        return s;
+        const int err = errno;
+        (void)sys::ShmRemove(id);  // ours, unattached: never left behind (gone already is fine)
+        if (err == EINVAL || err == EIDRM) continue;  // removed meanwhile: make it again
+        return ErrnoStatus("shmat", absl::StrCat("shmid ", id), err);
       }
       return MappingAccess::Make(addr, size, Backend::kSysV, static_cast<std::uint64_t>(id), -1);
     }
