@@ -99,11 +99,18 @@ class Mapping {
 [[nodiscard]] absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub,
                                                          std::uint64_t size, std::uint32_t mode);
 
+// How existing system memory is mapped. kReadOnly needs no write access
+// (SysV SHM_RDONLY; POSIX shm opened O_RDONLY, PROT_READ; Win32
+// FILE_MAP_READ): a write through it faults. Memory is looked at this way
+// before it is trusted (region/token.h), and by stat and remove.
+enum class MapAccess { kReadWrite, kReadOnly };
+
 // Maps existing system memory. If it is gone (a reboot removed it, its last
 // handle closed), fails with Unavailable + EAGAIN: the caller removes the stale
 // stub and starts again.
 [[nodiscard]] absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub,
-                                                         std::uint64_t id, std::uint64_t size);
+                                                         std::uint64_t id, std::uint64_t size,
+                                                         MapAccess access = MapAccess::kReadWrite);
 
 // Removes system memory by id (IPC_RMID, shm_unlink; nothing on Win32, where
 // a section dies with its last handle). Memory already gone is OK.
@@ -111,9 +118,14 @@ class Mapping {
 
 // Removes system memory of `backend` that a creator for `stub` made but
 // never recorded (it died first): POSIX names it from the stub's identity
-// (device + inode), so it can be found; only memory that is unattached and
-// was never written is removed, never another region's. Win32 paging-file
-// sections die with their last handle: nothing to do. Other backends: OK.
+// (device + inode), so it can be found; only memory that is unattached, was
+// never written, and is owned and made by the stub's owner is removed, never
+// another region's. Memory under those names that looks abandoned but that
+// another user owns or made is left in place: the result is then the
+// untrusted error (os/trust.h) naming each piece left and its owner. Memory
+// that vanishes meanwhile (a concurrent remover) is gone, not an error.
+// Win32 paging-file sections die with their last handle: nothing to do.
+// Other backends: OK.
 [[nodiscard]] absl::Status RemoveSystemMemoryOf(Backend backend, File& stub);
 
 // Faults in [offset, offset + len) of a mapping for writing, so later

@@ -169,7 +169,8 @@ absl::Status Attacher::CreateNamed(Region& r, bool* taken) {
 
 absl::StatusOr<bool> Attacher::StillNamed(Region& r) {
   absl::StatusOr<os::Mapping> m =
-      AttachRegionMemory(backend_, r.file_, r.map_.system_id(), r.map_.size(), o_, o_.mode);
+      AttachRegionMemory(backend_, r.file_, r.map_.system_id(), r.map_.size(), o_, o_.mode,
+                         os::MapAccess::kReadOnly);
   if (!m.ok()) {
     // Gone, or someone else's memory under the name now.
     if (HasErrno(m.status(), EAGAIN) || os::IsUntrusted(m.status())) return false;

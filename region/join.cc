@@ -70,20 +70,17 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
                          absl::StrFormat("region %s: corrupt stub (backend %u, size %u)", o_.name,
                                          stub->backend, map_size));
     }
+    // Nothing is mapped writable, let alone written, before the memory is
+    // known to be this stub's: AttachBoundMemory looks through a read-only
+    // view first (region/token.h).
     absl::StatusOr<os::Mapping> m =
-        AttachRegionMemory(stub_backend, r.file_, stub->system_id, map_size, o_, o_.mode);
+        AttachBoundMemory(r.file_, *stub, map_size, o_, o_.mode, os::MapAccess::kReadWrite);
     if (!m.ok()) {
-      if (!HasErrno(m.status(), EAGAIN)) return m.status();
+      if (!HasErrno(m.status(), EAGAIN) || os::IsUntrusted(m.status())) return m.status();
       return abandoned(Found::kMemoryGone, std::string(m.status().message()));
     }
     r.map_ = std::move(*m);
     named = true;
-    // Nothing is read as a header, let alone written, before the memory is
-    // known to be this stub's (region/token.h).
-    if (absl::Status s = CheckBinding(*stub, r.header(), r.file_, o_.name, stub_backend, stub->system_id);
-        !s.ok()) {
-      return s;
-    }
   } else {
     absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, fsize, fsize);  // sized just above
     if (!m.ok()) return m.status();

@@ -73,6 +73,31 @@ absl::Status CheckBinding(const RegionHeader& stub_header, const RegionHeader& m
   return absl::OkStatus();
 }
 
+absl::StatusOr<os::Mapping> AttachBoundMemory(os::File& stub, const RegionHeader& h,
+                                              std::uint64_t size, const RegionOptions& o,
+                                              std::uint32_t mode, os::MapAccess access) {
+  const auto backend = static_cast<os::Backend>(h.backend);
+  const std::uint64_t id = h.system_id;
+  absl::StatusOr<os::Mapping> m =
+      AttachRegionMemory(backend, stub, id, size, o, mode, os::MapAccess::kReadOnly);
+  if (!m.ok()) return m;
+  if (absl::Status s = CheckBinding(h, *static_cast<const RegionHeader*>(m->data()), stub, o.name,
+                                    backend, id);
+      !s.ok()) {
+    return s;
+  }
+  if (access == os::MapAccess::kReadOnly) return m;
+  (void)m->Unmap();
+  m = os::AttachSystemMemory(backend, stub, id, size, os::MapAccess::kReadWrite);
+  if (!m.ok()) return m;
+  if (absl::Status s = CheckBinding(h, *static_cast<const RegionHeader*>(m->data()), stub, o.name,
+                                    backend, id);
+      !s.ok()) {
+    return s;
+  }
+  return m;
+}
+
 absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& h, const RegionOptions& o) {
   const auto backend = static_cast<os::Backend>(h.backend);
   const std::uint64_t id = h.system_id;
@@ -86,15 +111,12 @@ absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& h, const Regi
                             absl::StrFormat("region %s: corrupt stub: size %u", o.name, size)));
   }
   // Any mode: removing is about whose memory it is.
-  absl::StatusOr<os::Mapping> m = AttachRegionMemory(backend, stub, id, size, o, 0777);
+  absl::StatusOr<os::Mapping> m = AttachBoundMemory(stub, h, size, o, 0777, os::MapAccess::kReadOnly);
   if (!m.ok()) {
     if (os::HasErrno(m.status(), EAGAIN) && !os::IsUntrusted(m.status())) return absl::OkStatus();
     return left(m.status());
   }
-  absl::Status bound = CheckBinding(h, *static_cast<const RegionHeader*>(m->data()), stub, o.name,
-                                    backend, id);
   (void)m->Unmap();
-  if (!bound.ok()) return left(bound);
   return os::RemoveSystemMemory(backend, id);
 }
 

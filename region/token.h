@@ -42,9 +42,23 @@ void WriteBinding(const Binding& b, RegionHeader& h);
                                         os::File& stub, absl::string_view name, os::Backend backend,
                                         std::uint64_t id);
 
+// Maps the memory the stub `stub_header` names (`size` bytes) for use: its
+// owner checked (CheckRegionMemory, with `mode`), then attached READ-ONLY
+// and its header matched against the stub (CheckBinding) -- nothing is
+// mapped writable before the memory is known to be this stub's. With
+// kReadWrite it is then attached again writable (SysV, POSIX and Win32
+// cannot widen a read-only view in place) and matched once more, since the
+// name may have been reused between the two. Errors as AttachRegionMemory
+// and CheckBinding.
+[[nodiscard]] absl::StatusOr<os::Mapping> AttachBoundMemory(os::File& stub,
+                                                            const RegionHeader& stub_header,
+                                                            std::uint64_t size,
+                                                            const RegionOptions& options,
+                                                            std::uint32_t mode, os::MapAccess access);
+
 // Removes the memory `stub_header` names, only if it is the caller's (or a
 // trusted owner's: trust_checks.h) and its header matches the stub
-// (CheckBinding), attached and detached again to look. Memory already gone
+// (CheckBinding), attached read-only and detached again to look. Memory already gone
 // is OK. Otherwise the memory is left and the error says which, and why.
 [[nodiscard]] absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& stub_header,
                                              const RegionOptions& options);

@@ -68,9 +68,9 @@ absl::Status CheckRegionMemory(os::Backend backend, std::uint64_t id, const Regi
 
 absl::StatusOr<os::Mapping> AttachRegionMemory(os::Backend backend, os::File& stub, std::uint64_t id,
                                                std::uint64_t size, const RegionOptions& o,
-                                               std::uint32_t mode) {
+                                               std::uint32_t mode, os::MapAccess access) {
   if (absl::Status s = CheckRegionMemory(backend, id, o, mode); !s.ok()) return s;
-  return os::AttachSystemMemory(backend, stub, id, size);
+  return os::AttachSystemMemory(backend, stub, id, size, access);
 }
 
 absl::Status RemoveRegionMemory(os::Backend backend, std::uint64_t id, const RegionOptions& o) {

@@ -43,12 +43,13 @@ namespace osport::region {
 [[nodiscard]] absl::Status CheckRegionMemory(os::Backend backend, std::uint64_t id,
                                              const RegionOptions& options, std::uint32_t mode);
 
-// CheckRegionMemory, then os::AttachSystemMemory: memory another user owns
-// is never mapped. Memory that is gone is Unavailable + EAGAIN, as there.
+// CheckRegionMemory, then os::AttachSystemMemory with `access`: memory
+// another user owns is never mapped. Memory that is gone is Unavailable +
+// EAGAIN, as there. Callers go through AttachBoundMemory (region/token.h).
 [[nodiscard]] absl::StatusOr<os::Mapping> AttachRegionMemory(os::Backend backend, os::File& stub,
                                                              std::uint64_t id, std::uint64_t size,
                                                              const RegionOptions& options,
-                                                             std::uint32_t mode);
+                                                             std::uint32_t mode, os::MapAccess access);
 
 // CheckRegionMemory, then os::RemoveSystemMemory: memory another user owns
 // is never removed (the untrusted error says which). Gone already: OK.

@@ -9,9 +9,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "os/config.h"
 #include "os/error.h"
 #include "os/internal/map_platform.h"
@@ -19,6 +23,7 @@
 #include "os/posix/shm_name.h"
 #include "os/posix/sys.h"
 #include "os/posix/sys_map.h"
+#include "os/trust.h"
 
 namespace osport::os {
 
@@ -62,9 +67,10 @@ absl::StatusOr<std::uint64_t> FileSize(int fd, absl::string_view path) {
   return size;
 }
 
-absl::StatusOr<void*> MapShared(int fd, std::uint64_t size, absl::string_view path) {
-  void* addr = sys::Mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE,
-                         MAP_SHARED, fd, 0);
+absl::StatusOr<void*> MapShared(int fd, std::uint64_t size, absl::string_view path,
+                                bool read_only = false) {
+  void* addr = sys::Mmap(nullptr, static_cast<std::size_t>(size),
+                         read_only ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (addr == MAP_FAILED) return ErrnoStatus("mmap", path, errno);
   return addr;
 }
@@ -78,7 +84,12 @@ absl::StatusOr<void*> MapShared(int fd, std::uint64_t size, absl::string_view pa
 // written belongs to another region (a hash collision): the next one is
 // tried. Taken by unattached memory that was never written (its first page
 // is all zeros, as the system hands it out): an abandoned creation of this
-// stub; it is removed and the name reused.
+// stub; it is removed and the name reused -- but only when the stub's owner
+// both owns and made it: another user's memory under the name is never
+// used or removed (it may be a trap planted at a predictable name); only its
+// first page is read, read-only, to tell. Another user's memory that looks
+// abandoned is named in RemoveSystemMemoryOf's result; memory in use is
+// another region's (an inode reused after a stub was removed) either way.
 constexpr int kCandidates = 8;
 
 std::uint64_t Mix(std::uint64_t x) {  // splitmix64's finaliser
@@ -88,7 +99,15 @@ std::uint64_t Mix(std::uint64_t x) {  // splitmix64's finaliser
   return x ^ (x >> 31);
 }
 
-absl::StatusOr<std::uint64_t> StubSeed(File& stub) {
+// The stub's identity: the seed of the names derived from it, and its owner
+// (memory under those names that another user owns or made is not this
+// stub's: it is never used or removed, issue 12).
+struct StubId {
+  std::uint64_t seed = 0;
+  uid_t owner = 0;
+};
+
+absl::StatusOr<StubId> StubIdentity(File& stub) {
   struct stat st;
   if (sys::Fstat(static_cast<int>(stub.native()), &st) != 0) return ErrnoStatus("fstat", stub.path(), errno);
   // Mixed once more after the inode is folded in: candidates are Mix(seed +
@@ -96,7 +115,8 @@ absl::StatusOr<std::uint64_t> StubSeed(File& stub) {
   // one aligned block of 8 the same candidates (38 of 39 consecutive stubs in
   // one directory shared a SysV key), and one region's clean-up of abandoned
   // names removed a neighbour's memory while its creator was initialising it.
-  return Mix(Mix(static_cast<std::uint64_t>(st.st_dev)) ^ static_cast<std::uint64_t>(st.st_ino));
+  return StubId{Mix(Mix(static_cast<std::uint64_t>(st.st_dev)) ^ static_cast<std::uint64_t>(st.st_ino)),
+                st.st_uid};
 }
 
 key_t SysVKey(std::uint64_t seed, int i) {
@@ -111,47 +131,83 @@ bool AllZero(const void* p, std::size_t n) {
   return n == 0 || (b[0] == 0 && std::memcmp(b, b + 1, n - 1) == 0);
 }
 
-// Removes the SysV segment under `key` if it is abandoned (see above).
-// true: there is none now; false: it belongs to someone.
-absl::StatusOr<bool> ClearAbandonedSysV(key_t key) {
+// What is under a derived name.
+enum class Under {
+  kNothing,  // nothing now (none was there, it vanished meanwhile, or it was removed)
+  kInUse,    // another region's (attached, or written), or memory we may not look at
+  kForeign,  // looks abandoned but another user owns or made it: left alone, reported
+};
+
+struct Cleared {
+  Under under = Under::kNothing;
+  std::string why;  // kForeign: which memory, whose
+};
+
+// Removes the SysV segment under `key` if it is abandoned (see above) and
+// owned and made by `owner`, the stub's owner. Only its first page is looked
+// at, through a read-only attach, and only when nobody is attached. A
+// segment that vanishes between the lookup and the removal (a concurrent
+// remover: EINVAL/EIDRM) is already gone, not an error.
+absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner) {
   const int id = sys::Shmget(key, 0, 0);
   if (id < 0) {
-    if (errno == ENOENT) return true;
-    if (errno == EACCES) return false;  // another user's
+    if (errno == ENOENT) return Cleared{};
+    if (errno == EACCES) return Cleared{Under::kInUse, ""};  // another user's, closed to us
     return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
   }
   struct shmid_ds ds;
   if (sys::ShmStat(id, &ds) != 0) {
-    if (errno == EINVAL || errno == EIDRM) return true;
+    if (errno == EINVAL || errno == EIDRM) return Cleared{};
     return ErrnoStatus("shmctl", absl::StrCat("shmid ", id), errno);
   }
-  if (ds.shm_nattch != 0) return false;
-  void* addr = sys::Shmat(id);
-  if (addr == reinterpret_cast<void*>(-1)) return false;
+  if (ds.shm_nattch != 0) return Cleared{Under::kInUse, ""};
+  void* addr = sys::Shmat(id, /*read_only=*/true);
+  if (addr == reinterpret_cast<void*>(-1)) {
+    if (errno == EINVAL || errno == EIDRM) return Cleared{};  // removed meanwhile
+    return Cleared{Under::kInUse, ""};
+  }
   const bool untouched = AllZero(addr, std::min<std::size_t>(PageSize(), ds.shm_segsz));
   (void)sys::Shmdt(addr);
-  if (!untouched) return false;
+  if (!untouched) return Cleared{Under::kInUse, ""};
+  if (ds.shm_perm.uid != owner || ds.shm_perm.cuid != owner) {
+    return Cleared{Under::kForeign,
+                   absl::StrFormat("SysV segment %d (key 0x%x) is owned by uid %u and was made by "
+                                   "uid %u; the stub's owner is uid %u",
+                                   id, static_cast<unsigned>(key), ds.shm_perm.uid,
+                                   ds.shm_perm.cuid, owner)};
+  }
   if (sys::ShmRemove(id) != 0 && errno != EINVAL && errno != EIDRM) {
     return ErrnoStatus("shmctl(IPC_RMID)", absl::StrCat("shmid ", id), errno);
   }
-  return true;
+  return Cleared{};
 }
 
 // The same for a POSIX shm name (attachment cannot be seen here: an object
-// never written is taken to be abandoned).
-absl::StatusOr<bool> ClearAbandonedPosixShm(const std::string& name) {
-  const int fd = sys::ShmOpen(name.c_str(), O_RDWR, 0);
+// never written is taken to be abandoned). Opened read-only (shm_open takes
+// no O_NONBLOCK on FreeBSD or macOS), checked with fstat (a regular object)
+// before its first page is looked at through a read-only mapping.
+absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t owner) {
+  const int fd = sys::ShmOpen(name.c_str(), O_RDONLY, 0);
   if (fd < 0) {
-    if (errno == ENOENT) return true;
-    if (errno == EACCES) return false;
+    if (errno == ENOENT) return Cleared{};
+    if (errno == EACCES) return Cleared{Under::kInUse, ""};  // another user's, closed to us
     return ErrnoStatus("shm_open", name, errno);
   }
-  absl::StatusOr<std::uint64_t> size = FileSize(fd, name);
-  bool untouched = false;
-  if (size.ok() && *size == 0) {
-    untouched = true;
-  } else if (size.ok()) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(PageSize(), *size));
+  struct stat st;
+  if (sys::Fstat(fd, &st) != 0) {
+    absl::Status s = ErrnoStatus("fstat", name, errno);
+    (void)sys::Close(fd);
+    return s;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    (void)sys::Close(fd);
+    return Cleared{Under::kForeign,
+                   absl::StrFormat("POSIX shm %s is not a regular object (owner uid %u)", name, st.st_uid)};
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  bool untouched = size == 0;
+  if (size != 0) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(PageSize(), size));
     void* addr = sys::Mmap(nullptr, n, PROT_READ, MAP_SHARED, fd, 0);
     if (addr != MAP_FAILED) {
       untouched = AllZero(addr, n);
@@ -159,10 +215,14 @@ absl::StatusOr<bool> ClearAbandonedPosixShm(const std::string& name) {
     }
   }
   (void)sys::Close(fd);
-  if (!size.ok()) return size.status();
-  if (!untouched) return false;
+  if (!untouched) return Cleared{Under::kInUse, ""};
+  if (st.st_uid != owner) {
+    return Cleared{Under::kForeign, absl::StrFormat("POSIX shm %s is owned by uid %u; the stub's owner "
+                                                    "is uid %u",
+                                                    name, st.st_uid, owner)};
+  }
   if (sys::ShmUnlink(name.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("shm_unlink", name, errno);
-  return true;
+  return Cleared{};
 }
 
 absl::Status NoFreeName(absl::string_view what) {
@@ -172,43 +232,48 @@ absl::Status NoFreeName(absl::string_view what) {
                                        what, kCandidates));
 }
 
-absl::StatusOr<Mapping> CreateSysV(std::uint64_t seed, std::uint64_t size, std::uint32_t mode) {
+absl::StatusOr<Mapping> CreateSysV(const StubId& stub, std::uint64_t size, std::uint32_t mode) {
   for (int i = 0; i < kCandidates; ++i) {
-    const key_t key = SysVKey(seed, i);
-    int id = -1;
-    for (int again = 0; again < 2 && id < 0; ++again) {
-      id = sys::Shmget(key, static_cast<std::size_t>(size),
-                       IPC_CREAT | IPC_EXCL | static_cast<int>(mode & 0777));
-      if (id >= 0) break;
-      if (errno != EEXIST) return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
-      absl::StatusOr<bool> cleared = ClearAbandonedSysV(key);
-      if (!cleared.ok()) return cleared.status();
-      if (!*cleared) break;  // another region's: next candidate
+    const key_t key = SysVKey(stub.seed, i);
+    // A few rounds: memory under the name that is cleared away (abandoned),
+    // or a new segment that vanishes before we attach it (another process
+    // clearing this name as abandoned: never written, nobody attached),
+    // means the name is free again.
+    for (int round = 0; round < 4; ++round) {
+      const int id = sys::Shmget(key, static_cast<std::size_t>(size),
+                                 IPC_CREAT | IPC_EXCL | static_cast<int>(mode & 0777));
+      if (id < 0) {
+        if (errno != EEXIST) return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
+        absl::StatusOr<Cleared> cleared = ClearAbandonedSysV(key, stub.owner);
+        if (!cleared.ok()) return cleared.status();
+        if (cleared->under != Under::kNothing) break;  // another region's or user's: next candidate
+        continue;
+      }
+      void* addr = sys::Shmat(id);
+      if (addr == reinterpret_cast<void*>(-1)) {
+        const int err = errno;
+        (void)sys::ShmRemove(id);  // ours, unattached: never left behind (gone already is fine)
+        if (err == EINVAL || err == EIDRM) continue;  // removed meanwhile: make it again
+        return ErrnoStatus("shmat", absl::StrCat("shmid ", id), err);
+      }
+      return MappingAccess::Make(addr, size, Backend::kSysV, static_cast<std::uint64_t>(id), -1);
     }
-    if (id < 0) continue;
-    void* addr = sys::Shmat(id);
-    if (addr == reinterpret_cast<void*>(-1)) {
-      absl::Status s = ErrnoStatus("shmat", absl::StrCat("shmid ", id), errno);
-      (void)sys::ShmRemove(id);
-      return s;
-    }
-    return MappingAccess::Make(addr, size, Backend::kSysV, static_cast<std::uint64_t>(id), -1);
   }
   return NoFreeName("shmget");
 }
 
-absl::StatusOr<Mapping> CreatePosixShm(std::uint64_t seed, std::uint64_t size, std::uint32_t mode) {
+absl::StatusOr<Mapping> CreatePosixShm(const StubId& stub, std::uint64_t size, std::uint32_t mode) {
   for (int i = 0; i < kCandidates; ++i) {
-    const std::uint64_t id = ShmId(seed, i);
+    const std::uint64_t id = ShmId(stub.seed, i);
     const std::string name = ShmName(id);
     int fd = -1;
     for (int again = 0; again < 2 && fd < 0; ++again) {
       fd = sys::ShmOpen(name.c_str(), O_RDWR | O_CREAT | O_EXCL, static_cast<mode_t>(mode));
       if (fd >= 0) break;
       if (errno != EEXIST) return ErrnoStatus("shm_open", name, errno);
-      absl::StatusOr<bool> cleared = ClearAbandonedPosixShm(name);
+      absl::StatusOr<Cleared> cleared = ClearAbandonedPosixShm(name, stub.owner);
       if (!cleared.ok()) return cleared.status();
-      if (!*cleared) break;
+      if (cleared->under != Under::kNothing) break;
     }
     if (fd < 0) continue;
     absl::Status s;
@@ -237,7 +302,7 @@ absl::StatusOr<Mapping> CreatePosixShm(std::uint64_t seed, std::uint64_t size, s
   return NoFreeName("shm_open");
 }
 
-absl::StatusOr<Mapping> AttachSysV(std::uint64_t id, std::uint64_t size) {
+absl::StatusOr<Mapping> AttachSysV(std::uint64_t id, std::uint64_t size, bool read_only) {
   const std::string what = absl::StrCat("SysV segment ", id);
   if (id > static_cast<std::uint64_t>(INT32_MAX)) return Gone(what);
   const int shmid = static_cast<int>(id);
@@ -249,7 +314,7 @@ absl::StatusOr<Mapping> AttachSysV(std::uint64_t id, std::uint64_t size) {
   // A removed segment lingers while attached (SHM_DEST): it is as good as
   // gone for a joiner; one smaller than the region is not ours.
   if ((ds.shm_perm.mode & kShmDest) != 0 || ds.shm_segsz < size) return Gone(what);
-  void* addr = sys::Shmat(shmid);
+  void* addr = sys::Shmat(shmid, read_only);
   if (addr == reinterpret_cast<void*>(-1)) {
     if (errno == EINVAL || errno == EIDRM) return Gone(what);
     return ErrnoStatus("shmat", what, errno);
@@ -257,9 +322,9 @@ absl::StatusOr<Mapping> AttachSysV(std::uint64_t id, std::uint64_t size) {
   return MappingAccess::Make(addr, size, Backend::kSysV, id, -1);
 }
 
-absl::StatusOr<Mapping> AttachPosixShm(std::uint64_t id, std::uint64_t size) {
+absl::StatusOr<Mapping> AttachPosixShm(std::uint64_t id, std::uint64_t size, bool read_only) {
   const std::string name = ShmName(id);
-  const int fd = sys::ShmOpen(name.c_str(), O_RDWR, 0);
+  const int fd = sys::ShmOpen(name.c_str(), read_only ? O_RDONLY : O_RDWR, 0);
   if (fd < 0) {
     if (errno == ENOENT) return Gone(absl::StrCat("POSIX shm ", name));
     return ErrnoStatus("shm_open", name, errno);
@@ -267,7 +332,7 @@ absl::StatusOr<Mapping> AttachPosixShm(std::uint64_t id, std::uint64_t size) {
   absl::StatusOr<std::uint64_t> have = FileSize(fd, name);
   absl::StatusOr<void*> addr = !have.ok()      ? absl::StatusOr<void*>(have.status())
                                : *have < size ? Gone(absl::StrCat("POSIX shm ", name, " (too small)"))
-                                              : MapShared(fd, size, name);
+                                              : MapShared(fd, size, name, read_only);
   (void)sys::Close(fd);
   if (!addr.ok()) return addr.status();
   return MappingAccess::Make(*addr, size, Backend::kPosixShm, id, -1);
@@ -358,11 +423,11 @@ absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub, std::uin
     return backend == Backend::kPagingFile ? internal::UnsupportedBackend(backend)
                                            : internal::NotSystemMemory(backend);
   }
-  absl::StatusOr<std::uint64_t> seed = StubSeed(stub);
-  if (!seed.ok()) return seed.status();
+  absl::StatusOr<StubId> sid = StubIdentity(stub);
+  if (!sid.ok()) return sid.status();
   switch (backend) {
-    case Backend::kSysV: return CreateSysV(*seed, size, mode);
-    case Backend::kPosixShm: return CreatePosixShm(*seed, size, mode);
+    case Backend::kSysV: return CreateSysV(*sid, size, mode);
+    case Backend::kPosixShm: return CreatePosixShm(*sid, size, mode);
     case Backend::kPagingFile: return internal::UnsupportedBackend(backend);
     default: break;
   }
@@ -370,12 +435,12 @@ absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub, std::uin
 }
 
 absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub, std::uint64_t id,
-                                           std::uint64_t size) {
+                                           std::uint64_t size, MapAccess access) {
   (void)stub;
   if (absl::Status s = internal::ValidateMapSize("attach system memory", size); !s.ok()) return s;
   switch (backend) {
-    case Backend::kSysV: return AttachSysV(id, size);
-    case Backend::kPosixShm: return AttachPosixShm(id, size);
+    case Backend::kSysV: return AttachSysV(id, size, access == MapAccess::kReadOnly);
+    case Backend::kPosixShm: return AttachPosixShm(id, size, access == MapAccess::kReadOnly);
     case Backend::kPagingFile: return internal::UnsupportedBackend(backend);
     default: break;
   }
@@ -406,15 +471,19 @@ absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
 
 absl::Status RemoveSystemMemoryOf(Backend backend, File& stub) {
   if (backend != Backend::kSysV && backend != Backend::kPosixShm) return absl::OkStatus();
-  absl::StatusOr<std::uint64_t> seed = StubSeed(stub);
-  if (!seed.ok()) return seed.status();
+  absl::StatusOr<StubId> sid = StubIdentity(stub);
+  if (!sid.ok()) return sid.status();
+  std::vector<std::string> left;
   for (int i = 0; i < kCandidates; ++i) {
-    absl::StatusOr<bool> cleared = backend == Backend::kSysV
-                                       ? ClearAbandonedSysV(SysVKey(*seed, i))
-                                       : ClearAbandonedPosixShm(ShmName(ShmId(*seed, i)));
+    absl::StatusOr<Cleared> cleared =
+        backend == Backend::kSysV ? ClearAbandonedSysV(SysVKey(sid->seed, i), sid->owner)
+                                  : ClearAbandonedPosixShm(ShmName(ShmId(sid->seed, i)), sid->owner);
     if (!cleared.ok()) return cleared.status();
+    if (cleared->under == Under::kForeign) left.push_back(std::move(cleared->why));
   }
-  return absl::OkStatus();
+  if (left.empty()) return absl::OkStatus();
+  return UntrustedError(EACCES, absl::StrCat(BackendName(backend), " memory named from ", stub.path()),
+                        absl::StrCat("is another user's, left in place: ", absl::StrJoin(left, "; ")));
 }
 
 absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len) {

@@ -59,9 +59,9 @@ int Shmget(key_t key, std::size_t size, int flags) {
   return id;
 }
 
-void* Shmat(int id) {
+void* Shmat(int id, bool read_only) {
   if (Enter(Op::kMap).fail) return reinterpret_cast<void*>(-1);
-  return ::shmat(id, nullptr, 0);
+  return ::shmat(id, nullptr, read_only ? SHM_RDONLY : 0);
 }
 
 int Shmdt(const void* addr) {

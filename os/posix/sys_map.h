@@ -17,7 +17,7 @@ int Munmap(void* addr, std::size_t len);                                        
 void* Mremap(void* addr, std::size_t old_len, std::size_t new_len);                  // Op::kMap
 int Madvise(void* addr, std::size_t len, int advice);                                // Op::kAdvise
 int Shmget(key_t key, std::size_t size, int flags);                                  // Op::kShmCreate
-void* Shmat(int id);                                                                 // Op::kMap
+void* Shmat(int id, bool read_only = false);                                         // Op::kMap (SHM_RDONLY)
 int Shmdt(const void* addr);                                                         // Op::kUnmap
 int ShmStat(int id, struct shmid_ds* ds);                                            // Op::kStat
 int ShmRemove(int id);                                                               // Op::kShmRemove

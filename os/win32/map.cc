@@ -159,7 +159,8 @@ absl::StatusOr<Mapping> CreatePagingFile(File& stub, std::uint64_t size) {
                                     "\" in 8 attempts"));
 }
 
-absl::StatusOr<Mapping> AttachPagingFile(File& stub, std::uint64_t id, std::uint64_t size) {
+absl::StatusOr<Mapping> AttachPagingFile(File& stub, std::uint64_t id, std::uint64_t size,
+                                         bool read_only) {
   absl::StatusOr<Identity> who = IdentityOf(stub);
   if (!who.ok()) return who.status();
   const std::wstring name = SectionName(id);
@@ -167,13 +168,13 @@ absl::StatusOr<Mapping> AttachPagingFile(File& stub, std::uint64_t id, std::uint
   // A stub that is not the file the section was made for (copied, restored)
   // names nothing that is ours.
   if (id >> 32 != IdentityTag(*who)) return Gone(what);
-  HANDLE section = sys::OpenSection(name.c_str());
+  HANDLE section = sys::OpenSection(name.c_str(), read_only);
   if (section == nullptr) {
     const DWORD err = ::GetLastError();
     if (err == ERROR_FILE_NOT_FOUND) return Gone(what);
     return LastErrorStatus("OpenFileMappingW", Printable(name), err);
   }
-  void* addr = sys::MapView(section, 0);
+  void* addr = sys::MapView(section, 0, read_only);
   if (addr == nullptr) {
     absl::Status s = LastErrorStatus("MapViewOfFile", Printable(name), ::GetLastError());
     (void)sys::CloseHandle(section);
@@ -279,10 +280,10 @@ absl::StatusOr<Mapping> CreateSystemMemory(Backend backend, File& stub, std::uin
 }
 
 absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub, std::uint64_t id,
-                                           std::uint64_t size) {
+                                           std::uint64_t size, MapAccess access) {
   if (absl::Status s = internal::ValidateMapSize("attach system memory", size); !s.ok()) return s;
   switch (backend) {
-    case Backend::kPagingFile: return AttachPagingFile(stub, id, size);
+    case Backend::kPagingFile: return AttachPagingFile(stub, id, size, access == MapAccess::kReadOnly);
     case Backend::kSysV:
     case Backend::kPosixShm: return internal::UnsupportedBackend(backend);
     default: return internal::NotSystemMemory(backend);

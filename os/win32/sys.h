@@ -96,8 +96,8 @@ BOOL TerminateProcess(HANDLE process, UINT code);                               
 // paging-file section. Sections and views are never inheritable.
 HANDLE CreateSection(HANDLE file, SECURITY_ATTRIBUTES* security, std::uint64_t size,
                      const wchar_t* name);                                      // kShmCreate
-HANDLE OpenSection(const wchar_t* name);                                        // kShmCreate
-void* MapView(HANDLE section, std::size_t size);  // 0: the whole section        // kMap
+HANDLE OpenSection(const wchar_t* name, bool read_only = false);                 // kShmCreate
+void* MapView(HANDLE section, std::size_t size, bool read_only = false);  // 0: whole // kMap
 BOOL UnmapView(const void* addr);                                               // kUnmap
 void* AllocatePages(std::size_t size);  // VirtualAlloc, committed               // kMap
 BOOL FreePages(void* addr);             // VirtualFree(MEM_RELEASE)             // kUnmap

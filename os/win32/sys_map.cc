@@ -11,14 +11,15 @@ HANDLE CreateSection(HANDLE file, SECURITY_ATTRIBUTES* security, std::uint64_t s
                               static_cast<DWORD>(size), name);
 }
 
-HANDLE OpenSection(const wchar_t* name) {
+HANDLE OpenSection(const wchar_t* name, bool read_only) {
   if (Enter(Op::kShmCreate).fail) return nullptr;
-  return ::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, name);
+  return ::OpenFileMappingW(read_only ? FILE_MAP_READ : FILE_MAP_READ | FILE_MAP_WRITE, FALSE, name);
 }
 
-void* MapView(HANDLE section, std::size_t size) {
+void* MapView(HANDLE section, std::size_t size, bool read_only) {
   if (Enter(Op::kMap).fail) return nullptr;
-  return ::MapViewOfFile(section, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, size);
+  return ::MapViewOfFile(section, read_only ? FILE_MAP_READ : FILE_MAP_READ | FILE_MAP_WRITE, 0, 0,
+                         size);
 }
 
 BOOL UnmapView(const void* addr) {

@@ -19,7 +19,7 @@ namespace {
 // are not part of its interface.
 constexpr const char* kFlags[] = {"home", "json", "size", "backend", "mode", "prefault",
                                   "force", "hold", "workers", "rounds", "keep", "timeout",
-                                  "dry_run"};
+                                  "dry_run", "trust_owner", "allow_sticky_home"};
 
 std::set<std::string>& Given() {
   static std::set<std::string>* given = new std::set<std::string>;
@@ -65,6 +65,12 @@ Every command takes --home=DIR (default: the current directory), --json
 creating or removing and for its lock (default 15s; demo: the bound of the
 whole run, default 10m). A negative, zero or absurd (over 168h) duration is
 a usage error.
+Trust (see README, "Security model"): a home, region file, stub or system
+memory another user owns or can write is refused with the cause
+`untrusted`, naming the owner. --trust-owner=UID[,UID...] (Win32: SIDs)
+names owners to trust besides you; --allow-sticky-home accepts a --home
+others own or can write when it is sticky (like /tmp). Both are deliberate
+choices: trust only owners you would let write your data.
 Exit status: 0 success, 1 the operation failed (one line naming the command,
 the region and the cause), 2 a usage error, 128+N when signal N ended `lock`.
 )";
@@ -107,7 +113,10 @@ is still a success (exit 0). It waits for the region lock at most --timeout
 (default 15s), saying so when another process holds it; then it fails with
 timed_out and marks nothing. --force never attaches: it removes the memory
 the stub names and the file, even for a dead, locked or corrupt region. Both
-refuse files that are not osport regions or stubs.
+refuse files that are not osport regions or stubs. Memory that cannot be
+verified as the stub's own (another user's, another token) is never removed:
+--force then removes the stub only and fails (untrusted or corrupt), naming
+the memory it left.
 )"},
     {"recover", R"(usage: osport recover NAME [--dry-run]
 

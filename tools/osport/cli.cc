@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "os/error.h"
+#include "os/trust.h"
 #include "region/errors.h"
 #include "tools/osport/args.h"
 #include "tools/osport/names.h"
@@ -29,6 +31,11 @@ ABSL_FLAG(absl::Duration, timeout, absl::Minutes(10),
           "demo: give up (kill the workers, clean up) after this long (default 10m)");
 ABSL_FLAG(bool, dry_run, false, "recover: report what it finds, change nothing");
 ABSL_FLAG(bool, keep, false, "demo: keep the region and its home for `osport stat`");
+ABSL_FLAG(std::vector<std::string>, trust_owner, {},
+          "owners to trust besides you, comma-separated: uids (1000) or Win32 SIDs (S-1-5-...); "
+          "their region files, stubs, memory and homes are used as if yours");
+ABSL_FLAG(bool, allow_sticky_home, false,
+          "accept a --home others own or can write when it is a sticky directory (like /tmp)");
 
 namespace osport::tool {
 
@@ -107,6 +114,16 @@ absl::Status ValidateFlags() {
     return Bad(absl::StrCat("bad --rounds ", rounds, " (", kMinRounds, "-", kMaxRounds, ")"));
   }
   if (absl::GetFlag(FLAGS_home).empty()) return Bad("--home must not be empty");
+  for (const std::string& owner : absl::GetFlag(FLAGS_trust_owner)) {
+    std::uint32_t uid = 0;
+    const bool number = !owner.empty() && owner.find_first_not_of("0123456789") == std::string::npos &&
+                        absl::SimpleAtoi(owner, &uid);
+    const bool sid = absl::StartsWith(owner, "S-1-") && owner.size() > 4 &&
+                     owner.find_first_not_of("S0123456789-") == std::string::npos;
+    if (!number && !sid) {
+      return Bad(absl::StrCat("bad --trust_owner '", owner, "' (a uid like 1000, or a SID like S-1-5-21-...)"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -125,6 +142,10 @@ region::RegionOptions OptionsFor(const std::string& name) {
   // --timeout bounds every wait of the attach, the region lock's included
   // (RegionOptions' default otherwise).
   if (FlagGiven("timeout")) o.attach_timeout = absl::GetFlag(FLAGS_timeout);
+  // The trust boundary's two explicit allowances (os/trust.h): nothing is
+  // trusted beyond the caller unless named here.
+  o.trust.trusted_owners = absl::GetFlag(FLAGS_trust_owner);
+  o.trust.allow_sticky_shared_home = absl::GetFlag(FLAGS_allow_sticky_home);
   return o;
 }
 
@@ -149,6 +170,9 @@ void PrintJson(const Json& j) {
 std::string CauseOf(const absl::Status& s) {
   const region::RegionErrc e = region::RegionErrcOf(s);
   if (e != region::RegionErrc::kNone) return std::string(region::RegionErrcName(e));
+  // Another user's (or a link's, a FIFO's...) object: its own word, not the
+  // generic permission_denied a plain EACCES gets.
+  if (os::IsUntrusted(s)) return "untrusted";
   return absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
@@ -27,6 +28,8 @@ ABSL_DECLARE_FLAG(int, rounds);
 ABSL_DECLARE_FLAG(absl::Duration, timeout);
 ABSL_DECLARE_FLAG(bool, keep);
 ABSL_DECLARE_FLAG(bool, dry_run);
+ABSL_DECLARE_FLAG(std::vector<std::string>, trust_owner);
+ABSL_DECLARE_FLAG(bool, allow_sticky_home);
 
 namespace osport::tool {
 

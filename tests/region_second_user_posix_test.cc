@@ -1,0 +1,224 @@
+// Issue 12 with a real second user: the test binary re-run as a helper that
+// switches to uid/gid 65534 (`nobody`) when the tests run as root. Without
+// root, or as root of a user namespace that has no uid 65534, the tests that
+// need the second user say so and skip.
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "os/error.h"
+#include "os/posix/shm_name.h"
+#include "os/trust.h"
+#include "region/region.h"
+#include "region/stat.h"
+#include "tests/support/helper.h"
+#include "tests/support/region_fixture.h"
+
+namespace osport::region {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uid_t kOtherUid = 65534;
+constexpr std::uint64_t kSize = 64 * 1024;
+
+void ExpectUntrusted(const absl::Status& s, absl::string_view needle) {
+  EXPECT_TRUE(os::IsUntrusted(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), needle)) << "want \"" << needle << "\" in " << s;
+}
+
+// Ends a helper: nothing of the test binary's exit path (leak checks,
+// sanitizer reports on a process that changed uid) runs.
+[[noreturn]] void End(int code) {
+  std::fflush(stdout);
+  ::_exit(code);
+}
+
+// As root: becomes uid/gid 65534, or tells the parent "skip WHY" and ends.
+void BecomeOtherUser() {
+  if (::geteuid() != 0) return;
+  if (::setgroups(0, nullptr) != 0 || ::setgid(kOtherUid) != 0 || ::setuid(kOtherUid) != 0) {
+    testing::TellParent(absl::StrCat("skip cannot switch to uid ", kOtherUid, " (errno ", errno, ")"));
+    End(0);
+  }
+}
+
+RegionOptions HelperOptions(const std::string& home, const std::string& backend, std::uint32_t mode) {
+  RegionOptions o;
+  o.home = home;
+  o.name = "app";
+  o.backend = os::ParseBackend(backend).value_or(os::Backend::kFile);
+  o.size = kSize;
+  o.mode = mode;
+  o.create = true;
+  return o;
+}
+
+// Creates region `app` in root's sticky home args[0] with backend args[1]
+// and mode 0666, as uid 65534 (issue 12, F2). Tells "ok ID" (the system id,
+// 0 for a file), "skip WHY" or "err STATUS".
+OSPORT_TEST_HELPER(RegionCreateAsOtherUser) {
+  BecomeOtherUser();
+  RegionOptions o = HelperOptions(args[0], args[1], 0666);
+  o.trust.allow_sticky_shared_home = true;  // root's sticky directory, like /tmp
+  absl::StatusOr<Region> r = Region::Attach(o);
+  if (!r.ok()) {
+    testing::TellParent(absl::StrCat("err ", r.status().ToString()));
+    End(1);
+  }
+  const std::uint64_t id = r->header().system_id;
+  if (!r->Unlock().ok() || !r->Detach().ok()) {
+    testing::TellParent("err unlock/detach");
+    End(1);
+  }
+  testing::TellParent(absl::StrCat("ok ", id));
+  End(0);
+}
+
+// As a user without root's powers (uid 65534 when run by root): creates a
+// region of backend args[0] in a home of its own, makes the memory read-only
+// for its owner (0400), then stats and force-removes it: neither needs write
+// access (region/token.h attaches read-only). Tells "ok", "skip WHY" or
+// "err WHAT".
+OSPORT_TEST_HELPER(StatAndRemoveReadOnlyMemory) {
+  BecomeOtherUser();
+  std::string home = "/tmp/osport-read-only-XXXXXX";
+  if (::mkdtemp(home.data()) == nullptr) {
+    testing::TellParent(absl::StrCat("err mkdtemp errno ", errno));
+    End(1);
+  }
+  std::string err;
+  const RegionOptions o = HelperOptions(home, args[0], 0600);
+  absl::StatusOr<Region> r = Region::Attach(o);
+  std::uint64_t id = 0;
+  if (!r.ok()) {
+    err = r.status().ToString();
+  } else {
+    id = r->header().system_id;
+    if (!r->Unlock().ok() || !r->Detach().ok()) err = "unlock/detach";
+  }
+  if (err.empty() && *o.backend == os::Backend::kSysV) {
+    struct shmid_ds ds;
+    if (::shmctl(static_cast<int>(id), IPC_STAT, &ds) != 0) err = "IPC_STAT";
+    ds.shm_perm.mode = 0400;
+    if (err.empty() && ::shmctl(static_cast<int>(id), IPC_SET, &ds) != 0) err = "IPC_SET";
+  } else if (err.empty()) {
+    const std::string name = os::posix::ShmName(id);
+    const int fd = ::shm_open(name.c_str(), O_RDONLY, 0);
+    if (fd < 0 || ::fchmod(fd, 0400) != 0) err = absl::StrCat("fchmod errno ", errno);
+    if (fd >= 0) ::close(fd);
+  }
+  if (err.empty()) {
+    absl::StatusOr<RegionStat> st = Stat(o);
+    if (!st.ok()) {
+      err = absl::StrCat("stat: ", st.status().ToString());
+    } else if (!st->memory_present || st->system_id != id) {
+      err = "stat did not see the memory";
+    }
+  }
+  absl::Status removed = Remove(o, /*force=*/true).status();
+  if (err.empty() && !removed.ok()) err = absl::StrCat("remove --force: ", removed.ToString());
+  if (err.empty() && testing::SystemMemoryExists(*o.backend, id)) err = "remove --force left the memory";
+  if (id != 0) (void)os::RemoveSystemMemory(*o.backend, id);
+  (void)::unlink((home + "/app").c_str());
+  (void)::rmdir(home.c_str());
+  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
+  End(0);
+}
+
+class SecondUserTest : public testing::RegionTest {};
+
+// F2 with a real second user: uid 65534 creates `app` (mode 0666) in a
+// sticky shared directory. Root, allowing the sticky home, must neither join
+// it (create-or-join would otherwise return created=false and write into
+// memory the other user reads) nor remove its file or memory with --force.
+TEST_F(SecondUserTest, ARegionASecondUserMadeInAStickyHomeIsNeitherJoinedNorRemoved) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to run a child as uid 65534 (the second user); CI runs it as root";
+  }
+  for (os::Backend b : testing::SharedBackends()) {
+    SCOPED_TRACE(os::BackendName(b));
+    // The scratch home is private to root: the shared directory goes in
+    // /tmp, where uid 65534 can reach it, and is removed here as root.
+    std::string home = "/tmp/osport-second-user-XXXXXX";
+    ASSERT_NE(::mkdtemp(home.data()), nullptr) << errno;
+    ASSERT_EQ(::chmod(home.c_str(), 01777), 0);
+    absl::StatusOr<os::Child> c =
+        testing::StartHelper("RegionCreateAsOtherUser", {home, std::string(os::BackendName(b))});
+    ASSERT_TRUE(c.ok()) << c.status();
+    const std::string said = c->ReadLine().value_or("");
+    (void)c->Wait();
+    if (absl::StartsWith(said, "skip ")) {
+      fs::remove_all(home);
+      GTEST_SKIP() << "no second user here: " << said.substr(5)
+                   << " (root of a user namespace without uid 65534?)";
+    }
+    if (!absl::StartsWith(said, "ok ")) {
+      fs::remove_all(home);
+      FAIL() << said;
+    }
+    const std::uint64_t id = std::stoull(said.substr(3));
+    const std::string path = home + "/app";
+    struct stat st;
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, kOtherUid);
+    EXPECT_EQ(st.st_mode & 07777, 0666u);
+
+    RegionOptions o = HelperOptions(home, std::string(os::BackendName(b)), 0666);
+    o.trust.allow_sticky_shared_home = true;
+    ExpectUntrusted(Region::Attach(o).status(), "uid 65534");
+    ExpectUntrusted(Stat(o).status(), "uid 65534");
+    ExpectUntrusted(Remove(o, /*force=*/true).status(), "uid 65534");
+    ExpectUntrusted(Remove(o, /*force=*/false).status(), "uid 65534");
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << "the other user's region file was removed";
+    if (os::BackendNamed(b)) {
+      EXPECT_TRUE(testing::SystemMemoryExists(b, id)) << "the other user's memory was removed";
+    }
+    // Trusting the other user deliberately is what lets root clean up.
+    o.trust.trusted_owners = {absl::StrCat(kOtherUid)};
+    EXPECT_TRUE(Stat(o).ok());
+    EXPECT_TRUE(Remove(o, /*force=*/true).ok());
+    if (os::BackendNamed(b)) {
+      EXPECT_FALSE(testing::SystemMemoryExists(b, id));
+      (void)os::RemoveSystemMemory(b, id);
+    }
+    fs::remove_all(home);
+  }
+}
+
+// Stat and remove --force need no write access to the memory: they look
+// through a read-only attach (issue 12: "attaching it read-only and
+// matching the token"). Run by a user without root's powers over IPC
+// objects: uid 65534 when the tests run as root, else the caller itself.
+TEST_F(SecondUserTest, StatAndForceRemoveNeedNoWriteAccessToTheMemory) {
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!os::BackendNamed(b)) continue;
+    SCOPED_TRACE(os::BackendName(b));
+    absl::StatusOr<os::Child> c =
+        testing::StartHelper("StatAndRemoveReadOnlyMemory", {std::string(os::BackendName(b))});
+    ASSERT_TRUE(c.ok()) << c.status();
+    const std::string said = c->ReadLine().value_or("");
+    (void)c->Wait();
+    if (absl::StartsWith(said, "skip ")) {
+      GTEST_SKIP() << "root cannot become a user without root's powers here: " << said.substr(5)
+                   << " (root of a user namespace without uid 65534?)";
+    }
+    EXPECT_EQ(said, "ok");
+  }
+}
+
+}  // namespace
+}  // namespace osport::region

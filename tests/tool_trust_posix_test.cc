@@ -1,0 +1,94 @@
+// The osport tool's trust options (issue 12): --allow-sticky-home and
+// --trust-owner reach RegionOptions::trust, and a refusal is the distinct
+// `untrusted` cause in text and JSON.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "tests/tool_fixture.h"
+
+namespace osport {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A sticky shared home (like /tmp) is refused unless --allow-sticky-home;
+// the flag allows only a sticky one.
+TEST_F(ToolTest, AllowStickyHomeAcceptsOnlyASticky01777Home) {
+  const std::string sticky = Path("sticky"), open = Path("open");
+  ASSERT_EQ(::mkdir(sticky.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(sticky.c_str(), 01777), 0);
+  ASSERT_EQ(::mkdir(open.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(open.c_str(), 0777), 0);
+
+  ToolRun refused = Osport({"create", "r", "--size=64KiB", "--json", "--home=" + sticky}, false);
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  nlohmann::json j = refused.json();
+  ASSERT_TRUE(j.is_object()) << refused.out;
+  EXPECT_EQ(j["error"], "untrusted") << refused.out;
+  EXPECT_TRUE(absl::StrContains(j["message"].get<std::string>(), "sticky")) << refused.out;
+  EXPECT_FALSE(fs::exists(sticky + "/r"));
+
+  ToolRun text = Osport({"stat", "r", "--home=" + sticky}, false);
+  EXPECT_EQ(text.code, 1);
+
+  ToolRun made = Osport({"create", "r", "--size=64KiB", "--json", "--allow-sticky-home", "--home=" + sticky}, false);
+  EXPECT_EQ(made.code, 0) << made.out;
+  ToolRun st = Osport({"stat", "r", "--json", "--allow_sticky_home", "--home=" + sticky}, false);
+  EXPECT_EQ(st.code, 0) << st.out;
+  ToolRun gone = Osport({"remove", "r", "--force", "--json", "--allow-sticky-home", "--home=" + sticky}, false);
+  EXPECT_EQ(gone.code, 0) << gone.out;
+  EXPECT_FALSE(fs::exists(sticky + "/r"));
+
+  ToolRun not_sticky =
+      Osport({"create", "r", "--size=64KiB", "--json", "--allow-sticky-home", "--home=" + open}, false);
+  EXPECT_EQ(not_sticky.code, 1) << not_sticky.out;
+  EXPECT_EQ(not_sticky.json()["error"], "untrusted") << not_sticky.out;
+  EXPECT_FALSE(fs::exists(open + "/r"));
+
+  fs::remove(sticky);
+  fs::remove(open);
+}
+
+// A region file another user owns is untrusted, naming the owner; with that
+// owner named in --trust-owner it is used. Needs root that can give a file
+// to uid 65534.
+TEST_F(ToolTest, TrustOwnerTrustsTheNamedOwnersRegion) {
+  ToolRun made = Osport({"create", "r", "--size=64KiB", "--json"});
+  ASSERT_EQ(made.code, 0) << made.out;
+  if (::geteuid() != 0 || ::lchown(Path("r").c_str(), 65534, 65534) != 0) {
+    EXPECT_EQ(Osport({"remove", "r", "--force"}).code, 0);
+    GTEST_SKIP() << "needs root that can give a file to uid 65534 (plays the other user); CI runs "
+                    "it as root";
+  }
+  ToolRun refused = Osport({"stat", "r", "--json"});
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  EXPECT_EQ(refused.json()["error"], "untrusted") << refused.out;
+  EXPECT_TRUE(absl::StrContains(refused.out, "uid 65534")) << refused.out;
+  ToolRun others = Osport({"stat", "r", "--json", "--trust-owner=1000,4242"});
+  EXPECT_EQ(others.json()["error"], "untrusted") << others.out;
+
+  ToolRun trusted = Osport({"stat", "r", "--json", "--trust-owner=1000,65534"});
+  EXPECT_EQ(trusted.code, 0) << trusted.out;
+  ToolRun removed = Osport({"remove", "r", "--force", "--json", "--trust_owner=65534"});
+  EXPECT_EQ(removed.code, 0) << removed.out;
+  EXPECT_FALSE(fs::exists(Path("r")));
+}
+
+TEST_F(ToolTest, ABadTrustOwnerIsAUsageError) {
+  for (const char* bad : {"--trust-owner=bob", "--trust-owner=-5", "--trust-owner=1000,x",
+                          "--trust-owner=S-", "--trust-owner=99999999999"}) {
+    SCOPED_TRACE(bad);
+    ToolRun r = Osport({"stat", "r", "--json", bad});
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_EQ(r.json()["error"], "usage") << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace osport
