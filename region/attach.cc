@@ -176,6 +176,17 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
     // A joiner got to the new file before us: go on as a joiner (a held
     // exclusive lock is converted to shared below).
   }
+  // Whether the file lost its name (it was destroyed, or destroyed and
+  // made again, while we joined): then the caller starts again from the name.
+  auto lost_name = [&]() -> absl::StatusOr<bool> {
+    absl::StatusOr<bool> same = SameFileAt(home_, o_.name, r.file_);
+    if (!same.ok()) return same.status();
+    if (!*same) {
+      *retry = true;
+      *why = "it was removed while joining";
+    }
+    return !*same;
+  };
   std::uint64_t pause_us = 500 + Me().pid % 1024;
   for (;;) {
     absl::StatusOr<bool> shared = r.live_.Wait(r.file_, os::RangeLock::kShared, deadline_);
@@ -193,6 +204,12 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
     if (!alone.ok()) return alone.status();
     if (!*alone) {
       if (found == Found::kMemoryGone) {
+        // A stub that lost its name was destroyed while we joined (its
+        // remover unlinked it after removing the memory): the others holding
+        // it are joiners that raced in too. Start again from the name.
+        absl::StatusOr<bool> lost = lost_name();
+        if (!lost.ok()) return lost.status();
+        if (*lost) return absl::OkStatus();
         // Attachers whose slots the stub keeps are alive and hold shared:
         // refuse now, naming them. Else it may be a joiner looking too.
         const std::vector<std::uint32_t> pids = LiveStubAttachers(r.file_, Me());
@@ -206,13 +223,9 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
       pause_us = std::min<std::uint64_t>(pause_us * 2, 16000);
       continue;  // another joiner is looking too, or attachers hold it
     }
-    absl::StatusOr<bool> same = SameFileAt(home_, o_.name, r.file_);
-    if (!same.ok()) return same.status();
-    if (!*same) {
-      *retry = true;
-      *why = "it was removed while joining";
-      return absl::OkStatus();
-    }
+    absl::StatusOr<bool> lost = lost_name();
+    if (!lost.ok()) return lost.status();
+    if (*lost) return absl::OkStatus();
     // Alone with the file that still has the name. Someone may have
     // initialised it between our release and our exclusive lock: look again.
     found = Found::kValid;
