@@ -21,6 +21,7 @@
 #include "os/internal/map_platform.h"
 #include "os/posix/error.h"
 #include "os/posix/shm_name.h"
+#include "os/posix/shm_object.h"
 #include "os/posix/sys.h"
 #include "os/posix/sys_map.h"
 #include "os/trust.h"
@@ -29,7 +30,9 @@ namespace osport::os {
 
 namespace sys = posix::sys;
 using posix::ErrnoStatus;
+using posix::NotARegularShmObject;
 using posix::ShmName;
+using posix::ShmOpenError;
 
 namespace {
 
@@ -183,15 +186,18 @@ absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner) {
 }
 
 // The same for a POSIX shm name (attachment cannot be seen here: an object
-// never written is taken to be abandoned). Opened read-only (shm_open takes
-// no O_NONBLOCK on FreeBSD or macOS), checked with fstat (a regular object)
-// before its first page is looked at through a read-only mapping.
+// never written is taken to be abandoned). Opened read-only and without
+// blocking (os/posix/shm_object.h: a FIFO, link or socket planted at the
+// name is someone else's, left and reported), checked with fstat (a regular
+// object) before its first page is looked at through a read-only mapping.
 absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t owner) {
   const int fd = sys::ShmOpen(name.c_str(), O_RDONLY, 0);
   if (fd < 0) {
     if (errno == ENOENT) return Cleared{};
     if (errno == EACCES) return Cleared{Under::kInUse, ""};  // another user's, closed to us
-    return ErrnoStatus("shm_open", name, errno);
+    absl::Status s = ShmOpenError(name, errno);
+    if (IsUntrusted(s)) return Cleared{Under::kForeign, absl::StrCat(name, " ", UntrustedReason(s))};
+    return s;
   }
   struct stat st;
   if (sys::Fstat(fd, &st) != 0) {
@@ -201,8 +207,8 @@ absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t ow
   }
   if (!S_ISREG(st.st_mode)) {
     (void)sys::Close(fd);
-    return Cleared{Under::kForeign,
-                   absl::StrFormat("POSIX shm %s is not a regular object (owner uid %u)", name, st.st_uid)};
+    const absl::Status s = NotARegularShmObject(name, static_cast<unsigned>(st.st_mode));
+    return Cleared{Under::kForeign, absl::StrFormat("%s %s (owner uid %u)", name, UntrustedReason(s), st.st_uid)};
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   bool untouched = size == 0;
@@ -327,12 +333,15 @@ absl::StatusOr<Mapping> AttachPosixShm(std::uint64_t id, std::uint64_t size, boo
   const int fd = sys::ShmOpen(name.c_str(), read_only ? O_RDONLY : O_RDWR, 0);
   if (fd < 0) {
     if (errno == ENOENT) return Gone(absl::StrCat("POSIX shm ", name));
-    return ErrnoStatus("shm_open", name, errno);
+    return ShmOpenError(name, errno);
   }
-  absl::StatusOr<std::uint64_t> have = FileSize(fd, name);
-  absl::StatusOr<void*> addr = !have.ok()      ? absl::StatusOr<void*>(have.status())
-                               : *have < size ? Gone(absl::StrCat("POSIX shm ", name, " (too small)"))
-                                              : MapShared(fd, size, name, read_only);
+  struct stat st;
+  absl::StatusOr<void*> addr =
+      sys::Fstat(fd, &st) != 0 ? absl::StatusOr<void*>(ErrnoStatus("fstat", name, errno))
+      : !S_ISREG(st.st_mode)   ? NotARegularShmObject(name, static_cast<unsigned>(st.st_mode))
+      : static_cast<std::uint64_t>(st.st_size) < size
+          ? Gone(absl::StrCat("POSIX shm ", name, " (too small)"))
+          : MapShared(fd, size, name, read_only);
   (void)sys::Close(fd);
   if (!addr.ok()) return addr.status();
   return MappingAccess::Make(*addr, size, Backend::kPosixShm, id, -1);
@@ -483,7 +492,9 @@ absl::Status RemoveSystemMemoryOf(Backend backend, File& stub) {
   }
   if (left.empty()) return absl::OkStatus();
   return UntrustedError(EACCES, absl::StrCat(BackendName(backend), " memory named from ", stub.path()),
-                        absl::StrCat("is another user's, left in place: ", absl::StrJoin(left, "; ")));
+                        absl::StrCat("is not the stub's own (another user's, or not shared memory), "
+                                     "left in place: ",
+                                     absl::StrJoin(left, "; ")));
 }
 
 absl::Status Prefault(Mapping& mapping, std::uint64_t offset, std::uint64_t len) {

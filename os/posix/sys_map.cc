@@ -81,7 +81,14 @@ int ShmRemove(int id) {
 
 int ShmOpen(const char* name, int flags, mode_t mode) {
   if (Enter(Op::kShmCreate).fail) return -1;
-  const int fd = ::shm_open(name, flags | O_CLOEXEC, mode);
+  // O_NONBLOCK: where shm objects are files in a directory anyone can write
+  // (Linux's /dev/shm), another user can put a FIFO at an osport name, and
+  // opening it without the flag waits for a writer for ever (issue 12, F4).
+  // Where shm_open refuses flags beyond the access mode, O_CREAT, O_EXCL and
+  // O_TRUNC (FreeBSD: EINVAL), objects live in the kernel and no FIFO can be
+  // there: the call is made again without it.
+  int fd = ::shm_open(name, flags | O_CLOEXEC | O_NONBLOCK, mode);
+  if (fd < 0 && errno == EINVAL) fd = ::shm_open(name, flags | O_CLOEXEC, mode);
   if (fd >= 0 && (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) && internal::Observed()) {
     const int saved = errno;
     internal::NotifyObserver(ObjectEvent::kCreated, absl::StrCat("posix:", name));

@@ -12,6 +12,7 @@
 #include "os/internal/map_platform.h"
 #include "os/posix/error.h"
 #include "os/posix/shm_name.h"
+#include "os/posix/shm_object.h"
 #include "os/posix/sys.h"
 #include "os/posix/sys_map.h"
 
@@ -41,17 +42,15 @@ absl::StatusOr<SystemMemoryInfo> StatSysV(std::uint64_t id) {
 absl::StatusOr<SystemMemoryInfo> StatPosixShm(std::uint64_t id) {
   const std::string name = posix::ShmName(id);
   const int fd = sys::ShmOpen(name.c_str(), O_RDONLY, 0);
-  if (fd < 0) {
-    if (errno == ENOENT) return internal::MemoryGone(absl::StrCat("POSIX shm ", name), "no such name");
-    return ErrnoStatus("shm_open", name, errno);
-  }
+  if (fd < 0) return posix::ShmOpenError(name, errno);
   struct stat st;
   const int rc = sys::Fstat(fd, &st);
   const int err = errno;
   (void)sys::Close(fd);
   if (rc != 0) return ErrnoStatus("fstat", name, err);
+  // A FIFO, socket or device planted at the name: untrusted, named as such.
+  if (!S_ISREG(st.st_mode)) return posix::NotARegularShmObject(name, static_cast<unsigned>(st.st_mode));
   SystemMemoryInfo info;
-  info.type = S_ISREG(st.st_mode) ? FileType::kRegular : FileType::kOther;
   info.owner = absl::StrCat(st.st_uid);
   info.creator = info.owner;
   info.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
