@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -111,6 +112,17 @@ enum class MapAccess { kReadWrite, kReadOnly };
 [[nodiscard]] absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub,
                                                          std::uint64_t id, std::uint64_t size,
                                                          MapAccess access = MapAccess::kReadWrite);
+
+// The ids of system memory of `backend` that may exist under the names
+// derived from `stub` (see RemoveSystemMemoryOf): SysV, the segments that
+// exist under the stub's keys (shmget; keys another user's segment holds
+// are skipped); POSIX, every candidate name's id (whether an object exists
+// there is found by attaching it). Where a stub whose recorded id, size or
+// backend is damaged still finds the memory it was made with
+// (region/token.h). Win32 paging-file sections: none (their names are not
+// derived; a section dies with its last handle).
+[[nodiscard]] absl::StatusOr<std::vector<std::uint64_t>> DerivedSystemMemoryIds(Backend backend,
+                                                                                File& stub);
 
 // Removes system memory by id (IPC_RMID, shm_unlink; nothing on Win32, where
 // a section dies with its last handle). Memory already gone is OK.

@@ -36,8 +36,15 @@ absl::Status ForceRemove(const RegionOptions& o) {
     // The magic may still be 0: the creator records the id before it
     // initialises the memory.
     const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
-    if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0) && (h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) && os::BackendSupported(backend)) {
-      memory = RemoveBoundMemory(*file, *h, o);  // only memory verified as this stub's
+    if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0)) {
+      if ((h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) && os::BackendSupported(backend)) {
+        memory = RemoveBoundMemory(*file, *h, o);  // only memory verified as this stub's
+      }
+      // Memory bound to this stub that it does not record right (its
+      // backend, id or size damaged): the stub's all the same, and removed.
+      for (const BoundMemory& m : FindBoundMemory(*file, *h, o)) {
+        if (absl::Status s = RemoveRegionMemory(m.backend, m.id, o); !s.ok() && memory.ok()) memory = s;
+      }
     }
   }
   // Memory whose creator died before the stub recorded it: its name is

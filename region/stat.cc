@@ -54,14 +54,17 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
     const auto backend = static_cast<os::Backend>(h->backend);
     const std::uint64_t size = h->size.load(std::memory_order_relaxed);
     if (!os::BackendNamed(backend) || size < 2 * kHeaderSize) {
-      return RegionError(RegionErrc::kCorrupt, absl::StrFormat("region %s: corrupt stub", o.name));
+      return RegionError(RegionErrc::kCorrupt, absl::StrFormat("region %s: corrupt stub (backend %u, size %u)",
+                                                               o.name, h->backend, size));
     }
     // Read-only: stat needs no write access to the memory (region/token.h).
     absl::StatusOr<os::Mapping> m = AttachBoundMemory(*file, *h, size, o, o.mode, os::MapAccess::kReadOnly);
     if (m.ok()) {
       live = std::move(*m);
       std::memcpy(buf, live.data(), kHeaderSize);
-    } else if (os::HasErrno(m.status(), EAGAIN)) {
+    } else if (os::HasErrno(m.status(), EAGAIN) && !os::IsUntrusted(m.status())) {
+      // Gone -- unless memory bound to this stub is elsewhere (a damaged stub).
+      if (absl::Status s = CheckMemoryGone(*file, *h, o); !s.ok()) return s;
       st.memory_present = false;
     } else {
       return m.status();

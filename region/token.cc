@@ -3,8 +3,11 @@
 
 #include <cstring>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "os/config.h"
 #include "os/dir.h"
 #include "os/error.h"
@@ -118,6 +121,46 @@ absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& h, const Regi
   }
   (void)m->Unmap();
   return os::RemoveSystemMemory(backend, id);
+}
+
+
+std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& h, const RegionOptions& o) {
+  std::vector<BoundMemory> found;
+  if (AllZero(h.token)) return found;  // nothing to recognise it by
+  for (os::Backend backend : {os::Backend::kSysV, os::Backend::kPosixShm, os::Backend::kPagingFile}) {
+    if (!os::BackendSupported(backend)) continue;
+    absl::StatusOr<std::vector<std::uint64_t>> ids = os::DerivedSystemMemoryIds(backend, stub);
+    if (!ids.ok()) continue;
+    for (std::uint64_t id : *ids) {
+      // Its header is all this needs; any mode, as it is only looked at.
+      absl::StatusOr<os::Mapping> m =
+          AttachRegionMemory(backend, stub, id, kHeaderSize, o, 0777, os::MapAccess::kReadOnly);
+      if (!m.ok()) continue;
+      const auto* memory = static_cast<const RegionHeader*>(m->data());
+      if (!AllZero(memory->token) && CheckBinding(h, *memory, stub, o.name, backend, id).ok()) {
+        found.push_back(BoundMemory{backend, id, memory->size.load(std::memory_order_acquire)});
+      }
+      (void)m->Unmap();
+    }
+  }
+  return found;
+}
+
+absl::Status CheckMemoryGone(os::File& stub, const RegionHeader& h, const RegionOptions& o) {
+  const std::vector<BoundMemory> found = FindBoundMemory(stub, h, o);
+  if (found.empty()) return absl::OkStatus();
+  const BoundMemory& m = found.front();
+  const std::uint64_t size = h.size.load(std::memory_order_relaxed);
+  std::vector<std::string> wrong;
+  if (static_cast<std::uint32_t>(m.backend) != h.backend) wrong.push_back(absl::StrFormat("backend %u", h.backend));
+  if (m.id != h.system_id) wrong.push_back(absl::StrFormat("system_id %u", h.system_id));
+  if (m.size != size) wrong.push_back(absl::StrFormat("size %u", size));
+  return RegionError(RegionErrc::kCorrupt,
+                     absl::StrFormat("region %s: corrupt stub: it records %s, but its memory is %s "
+                                     "memory %u of %u bytes (bound to it by its token); the memory is "
+                                     "left as it is: remove --force removes both",
+                                     o.name, wrong.empty() ? "what it found" : absl::StrJoin(wrong, ", "),
+                                     os::BackendName(m.backend), m.id, m.size));
 }
 
 }  // namespace osport::region

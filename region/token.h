@@ -10,6 +10,7 @@
 #define OSPORT_REGION_TOKEN_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -62,6 +63,30 @@ void WriteBinding(const Binding& b, RegionHeader& h);
 // is OK. Otherwise the memory is left and the error says which, and why.
 [[nodiscard]] absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& stub_header,
                                              const RegionOptions& options);
+
+// Memory found under the names derived from a stub (os::DerivedSystemMemoryIds)
+// whose header is bound to that stub: the same (non-zero) token, and the
+// stub's identity.
+struct BoundMemory {
+  os::Backend backend = os::Backend::kFile;
+  std::uint64_t id = 0;
+  std::uint64_t size = 0;  // as its own header says
+};
+
+// Every piece of memory of a supported named backend bound to `stub`,
+// looked at read-only, whatever backend, id or size `stub_header` records:
+// how a stub whose fields are damaged still finds the memory it was made
+// with (issue 12: a stub mismatch is not "memory gone"). Memory another
+// user owns is not looked at. Best effort: errors looking count as none.
+[[nodiscard]] std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& stub_header,
+                                                       const RegionOptions& options);
+
+// For a stub whose recorded memory was not found (gone, or smaller than the
+// stub says): OK if no memory bound to the stub exists (it is really gone);
+// else kCorrupt naming the stub's wrong fields (backend, system_id, size)
+// and the memory that is the region's. The memory is left as it is.
+[[nodiscard]] absl::Status CheckMemoryGone(os::File& stub, const RegionHeader& stub_header,
+                                           const RegionOptions& options);
 
 }  // namespace osport::region
 

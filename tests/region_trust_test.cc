@@ -102,11 +102,57 @@ TEST_F(TokenTest, AStubNamingAnotherRegionsMemoryIsNeverUsedOrRemoved) {
     EXPECT_FALSE(forced.ok());
     const std::string left = absl::StrCat("left ", os::BackendName(b), " memory ", b_id);
     EXPECT_TRUE(absl::StrContains(forced.message(), left)) << forced;
-    EXPECT_FALSE(os::Exists(Path("a")).value());  // only the stub went
+    EXPECT_FALSE(os::Exists(Path("a")).value());
     ExpectIntact(other, 'b');
-    EXPECT_TRUE(testing::SystemMemoryExists(b, a_id));  // left: nothing verified it
-    ASSERT_TRUE(os::RemoveSystemMemory(b, a_id).ok());
+    // a's own memory, found under the names derived from its stub and bound
+    // to it by its token, went with the stub.
+    EXPECT_FALSE(testing::SystemMemoryExists(b, a_id));
     ASSERT_TRUE(Remove(other, true).ok());
+  }
+}
+
+// A stub whose recorded backend, id or size is damaged still leads to the
+// memory it was made with (derived names, bound by the token): attach and
+// stat say corrupt naming the wrong field -- never "memory gone", never
+// replacing the region over its memory -- and remove --force removes both.
+TEST_F(TokenTest, AStubWithADamagedIdSizeOrBackendIsCorruptAndForceRemovesItsMemory) {
+  if (os::config::kZeroOnLastClose) {
+    GTEST_SKIP() << "named memory dies with its last user in this build (OSPORT_ZERO_ON_LAST_CLOSE)";
+  }
+  struct Damage {
+    const char* what;
+    std::size_t offset;
+    std::uint64_t value;
+    std::size_t width;
+    const char* field;  // in the corrupt message
+  };
+  const Damage damages[] = {
+      {"a larger size", offsetof(RegionHeader, size), 2 * kSize, 8, "size"},
+      {"an id nothing has", offsetof(RegionHeader, system_id), 0x7FFFFFF1u, 8, "system_id"},
+      {"an id beyond any", offsetof(RegionHeader, system_id), ~std::uint64_t{0}, 8, "system_id"},
+      {"another named backend", offsetof(RegionHeader, backend), 0, 4, "backend"},
+  };
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!IdSelectsMemory(b)) continue;
+    for (const Damage& d : damages) {
+      SCOPED_TRACE(absl::StrCat(os::BackendName(b), ": ", d.what));
+      const RegionOptions a = Options("a", kSize, b);
+      const std::uint64_t id = Make(a, 'a');
+      std::string stub = ReadStub("a");
+      std::uint64_t value = d.value;
+      if (d.offset == offsetof(RegionHeader, backend)) {
+        value = static_cast<std::uint32_t>(b == os::Backend::kSysV ? os::Backend::kPosixShm : os::Backend::kSysV);
+      }
+      std::memcpy(&stub[d.offset], &value, d.width);
+      WriteStub("a", stub);
+      ExpectCorrupt(Stat(a).status(), d.field);
+      ExpectCorrupt(Region::Attach(a).status(), d.field);
+      EXPECT_TRUE(os::Exists(Path("a")).value()) << "the stub was replaced";
+      EXPECT_TRUE(testing::SystemMemoryExists(b, id)) << "the memory was removed or orphaned";
+      ASSERT_TRUE(Remove(a, /*force=*/true).ok());
+      EXPECT_FALSE(os::Exists(Path("a")).value());
+      EXPECT_FALSE(testing::SystemMemoryExists(b, id)) << "remove --force left the region's memory";
+    }
   }
 }
 

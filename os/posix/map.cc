@@ -478,6 +478,27 @@ absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
   return internal::NotSystemMemory(backend);
 }
 
+absl::StatusOr<std::vector<std::uint64_t>> DerivedSystemMemoryIds(Backend backend, File& stub) {
+  if (backend == Backend::kPagingFile) return internal::UnsupportedBackend(backend);
+  if (backend != Backend::kSysV && backend != Backend::kPosixShm) return internal::NotSystemMemory(backend);
+  absl::StatusOr<StubId> sid = StubIdentity(stub);
+  if (!sid.ok()) return sid.status();
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < kCandidates; ++i) {
+    if (backend == Backend::kPosixShm) {
+      ids.push_back(ShmId(sid->seed, i));
+      continue;
+    }
+    const int id = sys::Shmget(SysVKey(sid->seed, i), 0, 0);
+    if (id >= 0) {
+      ids.push_back(static_cast<std::uint64_t>(id));
+    } else if (errno != ENOENT && errno != EACCES) {
+      return ErrnoStatus("shmget", absl::StrCat("key ", SysVKey(sid->seed, i)), errno);
+    }
+  }
+  return ids;
+}
+
 absl::Status RemoveSystemMemoryOf(Backend backend, File& stub) {
   if (backend != Backend::kSysV && backend != Backend::kPosixShm) return absl::OkStatus();
   absl::StatusOr<StubId> sid = StubIdentity(stub);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cwchar>
 #include <random>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -294,6 +295,16 @@ absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
   (void)id;
   switch (backend) {
     case Backend::kPagingFile: return absl::OkStatus();  // it dies with its last handle
+    case Backend::kSysV:
+    case Backend::kPosixShm: return internal::UnsupportedBackend(backend);
+    default: return internal::NotSystemMemory(backend);
+  }
+}
+
+absl::StatusOr<std::vector<std::uint64_t>> DerivedSystemMemoryIds(Backend backend, File& stub) {
+  (void)stub;
+  switch (backend) {
+    case Backend::kPagingFile: return std::vector<std::uint64_t>{};  // names are not derived
     case Backend::kSysV:
     case Backend::kPosixShm: return internal::UnsupportedBackend(backend);
     default: return internal::NotSystemMemory(backend);
