@@ -1,0 +1,594 @@
+/* The region LIFECYCLE protocol of region/liveness.h, as the code does it
+ * (region/attach.cc Settle, create.cc, join.cc, detach.cc, remove.cc,
+ * trust_checks.cc SameFileAt/UnlinkIfSameAt), for SPIN (Debian: spin).
+ * Run through ci/model-check; switches (spin -D...):
+ *   OLD=1     round 1's unlink BY NAME after a check: the destroy path and
+ *             the replacement of a stale stub check "still my file?", give
+ *             up the exclusive lock, then unlink the name (issue 11).
+ *   OLD=2     round 1's joiner: a file with no complete header is "not
+ *             initialised yet": retry and give up (no takeover of an
+ *             abandoned creation): the wedged name (issue 11).
+ *   STUB=1    system memory behind a one-header stub (SysV, POSIX shm):
+ *             a destroy removes the memory and leaves the stub's complete
+ *             header, so a joiner finds "memory gone" (0: the file backend,
+ *             where a destroy clears the magic in the file).
+ *   ROUNDS=n  attach/detach rounds of processes 0 and 1; process 2 makes one
+ *             non-force remove.
+ *   MIXED=1   instead, each of the 3 processes makes ROUNDS rounds, each
+ *             round either an attach/detach or a non-force remove.
+ *   DEATHS=n  how many processes may die, each at any step (a dead process
+ *             stays dead: the kernel drops its locks, its files stay).
+ *   FIX=1     (diagnostic) the fresh creator checks, holding exclusive, that
+ *             the name still names its file (see "the remove/create race").
+ *   PROP=n    keep only property n's assertion (0: all).
+ *
+ * WHAT IS MODELLED. One region name over N = 3 processes (+ a final one).
+ *   - the directory entry: name = the id of the file linked under the name
+ *     (0: none); files are created O_EXCL (only when the name is free) and
+ *     unlinked by name (whatever the name names at that instant);
+ *   - each file's liveness byte with Linux OFD semantics: shared set sh[f],
+ *     exclusive holder ex[f]; Try (no wait; a refused conversion keeps the
+ *     held lock), Wait (blocking: the code's bounded wait, its deadline
+ *     abstracted: see below), release; the kernel drops a process's locks
+ *     when it closes its file or dies;
+ *   - each file's header: EMPTY (0 bytes), PART (sized, magic 0: being
+ *     initialised, abandoned, or destroyed), DONE (magic written); with
+ *     STUB, memgone[f] (the memory the stub names is gone); the
+ *     remove-on-detach mark, the panic flag, the attachment slots, and the
+ *     region mutex (holder; a dead holder's next locker gets "owner died");
+ *   - the steps of Attach (OpenFile, Settle: the fresh creator's exclusive
+ *     try, the joiner's shared wait, Join, release, exclusive try, the
+ *     lost-name check, the replacement in place, the may-not-create removal
+ *     of an abandoned file, memory gone with live stub attachers -> kBusy),
+ *     Initialise (mutex, slots, then the magic), Downgrade, JoinLocked
+ *     (panic -> kRunRecovery), Detach (drop the slot, last and marked ->
+ *     exclusive try -> clear the magic, remove the memory, UnlinkIfSameAt
+ *     while holding exclusive), and Remove (attach without create, mark,
+ *     unlock, detach; kNotFound when the name is gone or was abandoned).
+ * Granularity: each step is ONE access to shared state (the directory, a
+ * lock, the header) plus the local computation up to the next one (the
+ * standard reduction). Reads of a header made while holding the shared or
+ * exclusive lock are one step with the grant: the header only changes under
+ * the exclusive lock, which nobody else can hold meanwhile. The open of
+ * OpenFile (open, else O_EXCL create, else open again) is one step: the
+ * interleavings it drops only lead to EEXIST/ENOENT retries.
+ * UnlinkIfSameAt is TWO steps (SameFileAt, then unlink by name), so the
+ * model checks that nothing can change the name between them.
+ * A death is possible before every step that writes shared state and
+ * during every blocking wait (which is "at any step": a read changes only
+ * the dead process's locals).
+ *
+ * WHAT IS ABSTRACTED AWAY, and why. Failing OS calls (only deaths: the
+ * crash-point tests cover the failures); the attach deadline (waits block:
+ * a wait that can never end is then an invalid end state, which is the
+ * "no deadlock" property; a timeout would only add "gave up" outcomes);
+ * Grow (its own protocol under the region mutex); the memory's system
+ * name and its leak-freedom (issue 11 item 3, the crash-point tests); the
+ * panic recovery; remove --force (it unlinks by name by design: an admin's
+ * tool for regions nothing else can remove); fork; ipcrm of live memory;
+ * Win32 (its byte-range locks cannot convert in place: a refused
+ * conversion drops the held lock; the code releases shared before every
+ * exclusive try in Settle, so only Detach's try differs).
+ *
+ * PROPERTIES (ghost state; a violated assertion is a counterexample):
+ *   onename   every live attached process's file is the file the name
+ *             names (so never two live regions under one name)  [monitor]
+ *   complete  an attach completes only on a complete header (memory
+ *             present) of a file that is linked under the name
+ *   wedge     a dead creator never blocks the name: when every other
+ *             process has finished or died, a fresh attach (create-or-
+ *             join) succeeds (or reports kRunRecovery: a process died
+ *             holding the region mutex, which is recoverable)
+ *   remove    a destroy (clearing the magic, removing the memory,
+ *             unlinking the name) never hits a region someone is attached to
+ *   stuck     no deadlock: no reachable state where processes wait for
+ *             ever (pan's invalid end states)
+ */
+#ifndef OLD
+#define OLD 0
+#endif
+#ifndef STUB
+#define STUB 0
+#endif
+#ifndef ROUNDS
+#define ROUNDS 1
+#endif
+#ifndef DEATHS
+#define DEATHS 1
+#endif
+#ifndef FIX
+#define FIX 0
+#endif
+#ifndef PROP
+#define PROP 0
+#endif
+#ifndef MIXED
+#define MIXED 0
+#endif
+#ifndef RETRIES
+#define RETRIES 2   /* the retry policy's attempts (Run: attempts + 1 tries) */
+#endif
+
+#define N 4         /* processes 0..2, and 3: the final fresh attach */
+#define MAXF 6      /* file ids 1..MAXF-1 */
+
+#define H_EMPTY 0
+#define H_PART 1
+#define H_DONE 2
+
+#define F_VALID 0
+#define F_ABANDONED 1
+#define F_MEMGONE 2
+
+#define R_NONE 0
+#define R_ATTACHED 1
+#define R_NOTFOUND 2
+#define R_NOTREADY 3
+#define R_BUSY 4
+#define R_RECOVERY 5
+
+#define ATTACHER 0
+#define REMOVER 1
+#define FINAL 2
+
+byte name;              /* the directory entry */
+byte nfiles;            /* files made so far */
+byte hdr[MAXF];
+bit  memgone[MAXF];
+bit  marked[MAXF];
+bit  panic[MAXF];
+byte slots[MAXF];       /* attachment slots: bit per process */
+byte mtx[MAXF];         /* region mutex holder + 1 */
+byte sh[MAXF];          /* shared liveness holders: bit per process */
+byte ex[MAXF];          /* exclusive liveness holder + 1 */
+byte livemask = 15;     /* bit per live process */
+byte att[N];            /* ghost: the file a process is attached to */
+byte deaths_left = DEATHS;
+bit onename_violated;   /* only named in the monitor's assertion */
+
+#define B (1 << p)
+#define ALIVE(q) ((livemask >> (q)) & 1)
+
+#if PROP == 0 || PROP == 1
+#define CHECK_ONENAME(e) assert(e)
+#else
+#define CHECK_ONENAME(e) skip
+#endif
+#if PROP == 0 || PROP == 2
+#define CHECK_COMPLETE(e) assert(e)
+#else
+#define CHECK_COMPLETE(e) skip
+#endif
+#if PROP == 0 || PROP == 3
+#define CHECK_WEDGE(e) assert(e)
+#else
+#define CHECK_WEDGE(e) skip
+#endif
+#if PROP == 0 || PROP == 4
+#define CHECK_REMOVE(e) assert(e)
+#else
+#define CHECK_REMOVE(e) skip
+#endif
+
+/* Nobody else alive is attached to file x. */
+#define NONE_ATTACHED(x) \
+  ((att[0] != (x) || !ALIVE(0) || p == 0) && (att[1] != (x) || !ALIVE(1) || p == 1) && \
+   (att[2] != (x) || !ALIVE(2) || p == 2) && (att[3] != (x) || !ALIVE(3) || p == 3))
+
+/* The kernel's exclusive try (Linux OFD: a refused conversion keeps what is
+ * held; granted converts a held shared lock). */
+#define TRYEX \
+  if \
+  :: (sh[f] & ~B) == 0 && (ex[f] == 0 || ex[f] == p + 1) -> ex[f] = p + 1; sh[f] = sh[f] & ~B; got = 1 \
+  :: else -> got = 0 \
+  fi
+
+/* Closing the file: the kernel drops its liveness locks. */
+#define CLOSE \
+  sh[f] = sh[f] & ~B; \
+  if :: ex[f] == p + 1 -> ex[f] = 0 :: else -> skip fi; \
+  f = 0
+
+/* Join's look at the file and its header (holding shared or exclusive). */
+#define CLASSIFY \
+  if \
+  :: hdr[f] != H_DONE -> found = F_ABANDONED; printf("P%d: file %d: no complete header (abandoned)\n", p, f) \
+  :: hdr[f] == H_DONE && memgone[f] -> found = F_MEMGONE; printf("P%d: file %d: memory gone\n", p, f) \
+  :: else -> found = F_VALID; printf("P%d: file %d: complete\n", p, f) \
+  fi
+
+/* A death: the kernel drops the process's locks (and a mutex it holds is
+ * left to the next locker as "owner died"); its files stay. */
+#if DEATHS > 0
+#define DIE :: atomic { p != 3 && deaths_left > 0 -> deaths_left--; livemask = livemask & ~B; att[p] = 0; \
+                        printf("P%d: DIES (the kernel drops its locks)\n", p); \
+                        if :: f != 0 -> CLOSE :: else -> skip fi; \
+                        found = 0; tries = 0; got = 0; fresh = 0; initing = 0; destroy = 0; same = 0; \
+                        out = 0; round = 0; create = 0; \
+                        goto gone }
+#else
+#define DIE
+#endif
+
+proctype P(byte p; byte role) {
+  byte f, found, tries, out, round;
+  bit fresh, create, initing, got, destroy, same;
+
+next_round:
+#if MIXED
+  if                                 /* this round: attach/detach or remove */
+  :: role != FINAL -> if :: create = 1 :: create = 0 fi
+  :: else -> create = 1
+  fi;
+#else
+  create = (role != REMOVER);
+#endif
+  tries = 0;
+  out = R_NONE;
+
+  /* ---- Attach: Run's tries; OpenFile ---- */
+attempt:
+  if
+  :: atomic {
+       if
+       :: name != 0 -> f = name; fresh = 0; printf("P%d: opens file %d (the name's)\n", p, f)
+       :: name == 0 && create -> nfiles++; f = nfiles; name = f; hdr[f] = H_EMPTY; memgone[f] = 0; fresh = 1;
+          printf("P%d: creates file %d O_EXCL under the name\n", p, f)
+       :: name == 0 && !create -> out = R_NOTFOUND; printf("P%d: no file: kNotFound\n", p); goto attach_done
+       fi
+     }
+  DIE
+  fi;
+
+  /* ---- Settle ---- */
+  if
+  :: fresh ->
+     if
+     :: atomic {
+          fresh = 0;
+          TRYEX;
+          if
+#if FIX
+          :: got && hdr[f] == H_EMPTY && name != f -> got = 0;
+             printf("P%d: exclusive on its new file %d, which lost its name: retries\n", p, f); goto retry_close
+          :: got && hdr[f] == H_EMPTY && name == f -> got = 0; initing = 1;
+             printf("P%d: exclusive on its new empty file %d: initialises it\n", p, f); goto create_it
+#else
+          :: got && hdr[f] == H_EMPTY -> got = 0; initing = 1;
+             printf("P%d: exclusive on its new empty file %d: initialises it\n", p, f); goto create_it
+#endif
+          :: else -> got = 0; printf("P%d: new file %d taken by a joiner: joins\n", p, f)
+          fi
+        }
+     DIE
+     fi
+  :: else -> skip
+  fi;
+
+settle_loop:
+  /* wait for shared (converts a held exclusive) and look at the header */
+  if
+  :: atomic {
+       (ex[f] == 0 || ex[f] == p + 1) ->
+       ex[f] = 0; sh[f] = sh[f] | B; printf("P%d: shared on file %d\n", p, f);
+       CLASSIFY;
+       if :: found == F_VALID -> goto join_lock :: else -> skip fi
+     }
+  DIE
+  fi;
+#if OLD == 2
+  /* round 1: "not initialised yet": close, retry, give up after the tries */
+  if :: found == F_ABANDONED -> goto retry_close :: else -> skip fi;
+#endif
+  /* abandoned or memory gone: release shared, try exclusive */
+  if
+  :: atomic { sh[f] = sh[f] & ~B; printf("P%d: releases shared on file %d\n", p, f) }
+  DIE
+  fi;
+  if
+  :: atomic { TRYEX; printf("P%d: tries exclusive on file %d: %d (1 granted)\n", p, f, got) }
+  DIE
+  fi;
+  if
+  :: !got ->
+     if
+     :: found == F_MEMGONE ->
+        if
+        :: name != f -> found = 0; printf("P%d: file %d lost its name: retries\n", p, f); goto retry_close
+        :: name == f && (slots[f] & livemask & ~B) != 0 -> /* live stub attachers */
+           found = 0; out = R_BUSY; printf("P%d: memory gone under live attachers: kBusy\n", p); goto close_out
+        :: else -> skip
+        fi
+     :: else -> skip
+     fi;
+     found = 0;
+     goto settle_loop                                      /* back off, wait again */
+  :: else -> got = 0
+  fi;
+  /* alone: still its name? then look again */
+  if
+  :: name != f -> found = 0; printf("P%d: file %d lost its name: retries\n", p, f); goto retry_close
+  :: else -> CLASSIFY
+  fi;
+  if
+  :: found == F_VALID -> goto join_lock
+  :: else -> found = 0
+  fi;
+  /* ---- Replace (holding exclusive) ---- */
+  initing = 1;
+  printf("P%d: alone with abandoned file %d, still the name's: replaces it\n", p, f);
+#if STUB
+  if
+  :: atomic { memgone[f] = 1; printf("P%d: removes file %d's stale memory\n", p, f) }
+  DIE
+  fi;
+#endif
+  if
+  :: !create ->
+#if OLD == 1
+     same = (name == f);                                   /* "still my file?" */
+     printf("P%d: file %d still the name's: %d\n", p, f, same);
+     if
+     :: atomic { printf("P%d: closes file %d (lock dropped)\n", p, f); CLOSE }
+     DIE
+     fi;
+     if
+     :: atomic { same -> printf("P%d: unlinks the name BY NAME (it names file %d)\n", p, name);
+                 CHECK_REMOVE(NONE_ATTACHED(name)); name = 0; same = 0; initing = 0; out = R_NOTFOUND; goto attach_done }
+     :: atomic { !same -> initing = 0; out = R_NOTFOUND; goto attach_done }
+     DIE
+     fi
+#else
+     goto unlink_not_found
+#endif
+  :: else -> skip
+  fi;
+#if OLD == 1
+  /* round 1: a stale region is unlinked by name after the check, then made
+   * again from the name (O_EXCL) */
+  same = (name == f);
+  printf("P%d: file %d still the name's: %d\n", p, f, same);
+  if
+  :: atomic { printf("P%d: closes file %d (lock dropped)\n", p, f); CLOSE; initing = 0 }
+  DIE
+  fi;
+  if
+  :: atomic { same -> printf("P%d: unlinks the name BY NAME (it names file %d), makes it again\n", p, name);
+              CHECK_REMOVE(NONE_ATTACHED(name)); name = 0; same = 0; goto retry_counted }
+  :: atomic { !same -> goto retry_counted }
+  DIE
+  fi;
+#endif
+  if
+  :: atomic { hdr[f] = H_EMPTY; printf("P%d: truncates file %d\n", p, f) }
+  DIE
+  fi;
+
+  /* ---- CreateAndPublish (holding exclusive) ---- */
+create_it:
+  if
+  :: atomic {                  /* memory/file sized, mutex made and held, our slot */
+       hdr[f] = H_PART; memgone[f] = 0; mtx[f] = p + 1; slots[f] = B;
+       marked[f] = 0; panic[f] = 0; printf("P%d: sizes file %d, writes its header (magic 0)\n", p, f)
+     }
+  DIE
+  fi;
+  if
+  :: atomic { hdr[f] = H_DONE; printf("P%d: writes file %d's magic\n", p, f) }
+  DIE
+  fi;
+  if
+  :: atomic {                                              /* Downgrade */
+       ex[f] = 0; sh[f] = sh[f] | B; initing = 0;
+       goto attached
+     }
+  DIE
+  fi;
+
+  /* ---- Join: the region mutex (LockBounded), JoinLocked ---- */
+join_lock:
+  if
+  :: atomic {
+       (mtx[f] == 0 || !ALIVE(mtx[f] - 1)) ->
+       found = 0;
+       if
+       :: mtx[f] != 0 -> panic[f] = 1; mtx[f] = 0; out = R_RECOVERY;                 /* owner died */
+          printf("P%d: file %d's mutex holder died: panic, kRunRecovery\n", p, f); goto close_out
+       :: else -> mtx[f] = p + 1
+       fi
+     }
+  DIE
+  fi;
+  if
+  :: atomic {
+       if
+       :: panic[f] -> mtx[f] = 0; out = R_RECOVERY; printf("P%d: file %d panicked: kRunRecovery\n", p, f); goto close_out
+       :: else -> slots[f] = slots[f] | B                 /* AddAttachment */
+       fi;
+       if
+       :: ex[f] != p + 1 -> goto attached
+       :: else -> skip
+       fi
+     }
+  DIE
+  fi;
+  if
+  :: atomic { ex[f] = 0; sh[f] = sh[f] | B; initing = 0; goto attached }  /* Downgrade */
+  DIE
+  fi;
+
+#if OLD != 1
+unlink_not_found:
+  /* may not create: remove the abandoned file, holding exclusive */
+  if
+  :: atomic { same = (name == f); printf("P%d: SameFileAt(file %d): %d\n", p, f, same) }
+  DIE
+  fi;
+  if
+  :: atomic {                                              /* UnlinkAt by name */
+       if
+       :: same -> printf("P%d: unlinks the name (abandoned file %d), kNotFound\n", p, name); CHECK_REMOVE(NONE_ATTACHED(name)); name = 0
+       :: else -> skip
+       fi;
+       same = 0; initing = 0; out = R_NOTFOUND; goto close_out
+     }
+  DIE
+  fi;
+#endif
+
+retry_close:
+  if
+  :: atomic { printf("P%d: closes file %d, tries again\n", p, f); CLOSE; initing = 0 }
+  DIE
+  fi;
+retry_counted:
+  atomic {
+    tries++;
+    if
+    :: tries > RETRIES -> tries = 0; out = R_NOTREADY; printf("P%d: gives up: kNotReady\n", p); goto attach_done
+    :: else -> goto attempt
+    fi
+  }
+
+close_out:
+  if
+  :: atomic { CLOSE; initing = 0; tries = 0; goto attach_done }
+  DIE
+  fi;
+
+attached:
+  atomic {
+    CHECK_COMPLETE(hdr[f] == H_DONE && !memgone[f] && name == f);
+    att[p] = f; out = R_ATTACHED; tries = 0;
+    printf("P%d: ATTACHED to file %d (the name names file %d)\n", p, f, name)
+  }
+
+attach_done:
+  if
+  :: role == FINAL -> goto final_check
+  :: out != R_ATTACHED -> goto round_done
+  :: else -> skip
+  fi;
+  /* attached, holding the region mutex (Attach returns it held) */
+  if
+  :: !create ->
+     if
+     :: atomic { marked[f] = 1; printf("P%d: marks file %d for removal\n", p, f) }
+     DIE
+     fi
+  :: else -> skip
+  fi;
+  if
+  :: atomic { mtx[f] = 0 }                                 /* Unlock */
+  DIE
+  fi;
+
+  /* ---- Detach ---- */
+  if
+  :: atomic {
+       (mtx[f] == 0 || !ALIVE(mtx[f] - 1)) ->
+       att[p] = 0;
+       if :: mtx[f] != 0 -> panic[f] = 1 :: else -> skip fi; /* owner died: finish */
+       mtx[f] = p + 1
+     }
+  DIE
+  fi;
+  if
+  :: atomic {      /* drop our slot, ReconcileDead; marked and last: exclusive? */
+       slots[f] = slots[f] & livemask & ~B;
+       if
+       :: marked[f] && slots[f] == 0 -> TRYEX; destroy = got; got = 0;
+          printf("P%d: detach: last of marked file %d; exclusive: %d (1: destroys)\n", p, f, destroy)
+       :: else -> skip
+       fi
+     }
+  DIE
+  fi;
+  if
+  :: destroy ->
+     if
+     :: atomic { CHECK_REMOVE(NONE_ATTACHED(f)); hdr[f] = (STUB -> H_DONE : H_PART);   /* magic 0 */
+                 printf("P%d: clears file %d's magic\n", p, f) }
+     DIE
+     fi
+  :: else -> skip
+  fi;
+  if
+  :: atomic { mtx[f] = 0 }                                 /* Unlock */
+  DIE
+  fi;
+  if
+  :: destroy ->
+#if STUB
+     if
+     :: atomic { CHECK_REMOVE(NONE_ATTACHED(f)); memgone[f] = 1; printf("P%d: removes file %d's memory\n", p, f) }
+     DIE
+     fi;
+#endif
+     if
+     :: atomic { same = (name == f); printf("P%d: SameFileAt(file %d): %d\n", p, f, same) }
+     DIE
+     fi;
+#if OLD == 1
+     if
+     :: atomic { printf("P%d: closes file %d (lock dropped)\n", p, f); CLOSE }  /* round 1 */
+     DIE
+     fi;
+#endif
+     if
+     :: atomic {                                           /* UnlinkAt by name */
+          if
+          :: same -> printf("P%d: unlinks the name (it names file %d)\n", p, name); CHECK_REMOVE(NONE_ATTACHED(name)); name = 0
+          :: else -> skip
+          fi;
+          same = 0; destroy = 0
+        }
+     DIE
+     fi
+  :: else -> skip
+  fi;
+  if
+  :: atomic { printf("P%d: detached, closes file %d\n", p, f); CLOSE }
+  DIE
+  fi;
+
+round_done:
+  atomic {
+    out = R_NONE;
+    round++;
+    if
+    :: role != FINAL && (role == ATTACHER || MIXED) && round < ROUNDS -> goto next_round
+    :: else -> round = 0; goto finished
+    fi
+  }
+
+final_check:
+  printf("P3 (a fresh attach, alone): outcome %d (1 attached, 3 kNotReady, 4 kBusy, 5 kRunRecovery)\n", out);
+  CHECK_WEDGE(out == R_ATTACHED || out == R_RECOVERY);
+  goto finished;
+
+gone:
+  skip;
+finished:
+  skip
+}
+
+/* onename: every live attached process's file is the one the name names. */
+active proctype onename() {
+end:
+  atomic {
+    !((att[0] == 0 || name == att[0]) && (att[1] == 0 || name == att[1]) &&
+      (att[2] == 0 || name == att[2]) && (att[3] == 0 || name == att[3])) ->
+    CHECK_ONENAME(onename_violated)
+  }
+}
+
+init {
+  atomic {
+    run P(0, ATTACHER);
+    run P(1, ATTACHER);
+    run P(2, REMOVER)
+  };
+  /* quiescent: everyone else finished or died; a fresh attach must work */
+  _nr_pr == 2 -> run P(3, FINAL)
+}
