@@ -5,6 +5,8 @@
  *   OLD=1     round 1's unlink BY NAME after a check: the destroy path and
  *             the replacement of a stale stub check "still my file?", give
  *             up the exclusive lock, then unlink the name (issue 11).
+ *   OLD=3     only the destroy path of OLD=1 (the last detach of a region
+ *             marked for removal: check, close, unlink by name).
  *   OLD=2     round 1's joiner: a file with no complete header is "not
  *             initialised yet": retry and give up (no takeover of an
  *             abandoned creation): the wedged name (issue 11).
@@ -87,6 +89,8 @@
 #ifndef OLD
 #define OLD 0
 #endif
+#define OLD_REPLACE (OLD == 1)
+#define OLD_DESTROY (OLD == 1 || OLD == 3)
 #ifndef STUB
 #define STUB 0
 #endif
@@ -171,9 +175,9 @@ bit onename_violated;   /* only named in the monitor's assertion */
 #endif
 
 /* Nobody else alive is attached to file x. */
-#define NONE_ATTACHED(x) \
+#define NONE_ATTACHED(x) ((x) == 0 || \
   ((att[0] != (x) || !ALIVE(0) || p == 0) && (att[1] != (x) || !ALIVE(1) || p == 1) && \
-   (att[2] != (x) || !ALIVE(2) || p == 2) && (att[3] != (x) || !ALIVE(3) || p == 3))
+   (att[2] != (x) || !ALIVE(2) || p == 2) && (att[3] != (x) || !ALIVE(3) || p == 3)))
 
 /* The kernel's exclusive try (Linux OFD: a refused conversion keeps what is
  * held; granted converts a held shared lock). */
@@ -306,17 +310,19 @@ settle_loop:
   :: else -> got = 0
   fi;
   /* alone: still its name? then look again */
-  if
-  :: name != f -> found = 0; printf("P%d: file %d lost its name: retries\n", p, f); goto retry_close
-  :: else -> CLASSIFY
-  fi;
+  atomic {
+    if
+    :: name != f -> found = 0; printf("P%d: file %d lost its name: retries\n", p, f); goto retry_close
+    :: else -> printf("P%d: file %d still has the name\n", p, f); CLASSIFY
+    fi
+  };
   if
   :: found == F_VALID -> goto join_lock
   :: else -> found = 0
   fi;
   /* ---- Replace (holding exclusive) ---- */
   initing = 1;
-  printf("P%d: alone with abandoned file %d, still the name's: replaces it\n", p, f);
+  printf("P%d: replaces abandoned file %d\n", p, f);
 #if STUB
   if
   :: atomic { memgone[f] = 1; printf("P%d: removes file %d's stale memory\n", p, f) }
@@ -325,7 +331,7 @@ settle_loop:
 #endif
   if
   :: !create ->
-#if OLD == 1
+#if OLD_REPLACE
      same = (name == f);                                   /* "still my file?" */
      printf("P%d: file %d still the name's: %d\n", p, f, same);
      if
@@ -343,7 +349,7 @@ settle_loop:
 #endif
   :: else -> skip
   fi;
-#if OLD == 1
+#if OLD_REPLACE
   /* round 1: a stale region is unlinked by name after the check, then made
    * again from the name (O_EXCL) */
   same = (name == f);
@@ -417,7 +423,7 @@ join_lock:
   DIE
   fi;
 
-#if OLD != 1
+#if !OLD_REPLACE
 unlink_not_found:
   /* may not create: remove the abandoned file, holding exclusive */
   if
@@ -529,7 +535,7 @@ attach_done:
      :: atomic { same = (name == f); printf("P%d: SameFileAt(file %d): %d\n", p, f, same) }
      DIE
      fi;
-#if OLD == 1
+#if OLD_DESTROY
      if
      :: atomic { printf("P%d: closes file %d (lock dropped)\n", p, f); CLOSE }  /* round 1 */
      DIE
