@@ -85,6 +85,23 @@
  *             unlinking the name) never hits a region someone is attached to
  *   stuck     no deadlock: no reachable state where processes wait for
  *             ever (pan's invalid end states)
+ *
+ * FINDINGS (2026-11-30, on the code of 625ebf5). With FIX=1 every property
+ * is verified in every configuration of ci/model-check. The code as it is
+ * (FIX=0) has a race: P1 creates the file O_EXCL (0 bytes); before P1's
+ * exclusive try, a non-force remove P2 opens it, holds shared, finds no
+ * header (abandoned), releases, gets exclusive, finds the name still its
+ * file, and, as a joiner that may not create, unlinks it (kNotFound: "was
+ * abandoned by a dead creator"); P1 then gets exclusive, sees 0 bytes and
+ * initialises the UNLINKED file, and its Attach succeeds; the next attach
+ * creates a second region under the name. The fix modelled: the fresh
+ * creator, holding exclusive, checks SameFileAt before initialising, and
+ * starts again from the name if the file lost it.
+ * OLD=1/3 (unlink by name after the lock is given up) break onename and
+ * remove; OLD=2 breaks wedge (a creator dead after its O_EXCL create).
+ * The search checks that no lock is kept between UnlinkIfSameAt's two
+ * steps: nothing can change the name meanwhile (only the exclusive holder
+ * of the named file unlinks it; O_EXCL creates only a missing name).
  */
 #ifndef OLD
 #define OLD 0

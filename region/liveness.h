@@ -85,6 +85,22 @@
 // region panics: kRunRecovery, or locked for a recovering joiner) and,
 // finding the target left, cuts the file back to the header's size -- the
 // old or the new one -- and clears it (SettleDeadGrow).
+//
+// THE MODEL. models/lifecycle.pml is this protocol (Attach, Detach and
+// non-force Remove, as the code does them) in SPIN; ci/model-check searches
+// it exhaustively (3 processes, up to 2 deaths at any step, file and stub
+// backends, Linux OFD lock semantics): one region under one name (every
+// attached process's file is the one the name names), attach only to a
+// complete, linked header, a dead creator never wedges the name, a destroy
+// never hits an attached region, no deadlock. It verifies those only WITH a
+// check the code lacks: a fresh creator that got the exclusive lock must
+// confirm the name still names its new file (SameFileAt) before it
+// initialises it; without it a non-force Remove (which may not create) can
+// unlink the 0-byte file between the creator's O_EXCL open and its
+// exclusive try, and the creator then initialises and attaches to an
+// unlinked region while the next create makes a second one (the model's
+// FIX switch; ci/model-check shows the counterexample as a known entry).
+// Change this comment, the code and the model together.
 #ifndef OSPORT_REGION_LIVENESS_H_
 #define OSPORT_REGION_LIVENESS_H_
 
