@@ -99,9 +99,10 @@
  * starts again from the name if the file lost it.
  * OLD=1/3 (unlink by name after the lock is given up) break onename and
  * remove; OLD=2 breaks wedge (a creator dead after its O_EXCL create).
- * The search checks that no lock is kept between UnlinkIfSameAt's two
- * steps: nothing can change the name meanwhile (only the exclusive holder
- * of the named file unlinks it; O_EXCL creates only a missing name).
+ * The search also shows that UnlinkIfSameAt's two steps (SameFileAt, then
+ * unlink by name) are safe while the exclusive lock is held: nothing can
+ * change the name between them (only the exclusive holder of the named
+ * file unlinks it; O_EXCL creates only a missing name).
  */
 #ifndef OLD
 #define OLD 0
