@@ -97,6 +97,16 @@
  * creates a second region under the name. The fix modelled: the fresh
  * creator, holding exclusive, checks SameFileAt before initialising, and
  * starts again from the name if the file lost it.
+ * Reproduced with the tool (any join-only attach will do: osport lock,
+ * grow, panic, recover, or region::Remove non-force from the library; the
+ * tool's remove is spared only by its own "too short for a region header"
+ * probe):
+ *   strace -f -e inject=fcntl:delay_enter=3000000:when=1 \
+ *     osport create a --size=64KiB --home=H &   # pauses before its F_OFD_SETLK
+ *   sleep 1.5; osport lock a --hold=10ms --home=H
+ * lock: "not_found: region a does not exist (H/a was abandoned by a dead
+ * creator and is now removed)"; then create: "created region a", exit 0,
+ * and H/a does not exist: the region it created and attached is unlinked.
  * OLD=1/3 (unlink by name after the lock is given up) break onename and
  * remove; OLD=2 breaks wedge (a creator dead after its O_EXCL create).
  * The search also shows that UnlinkIfSameAt's two steps (SameFileAt, then
