@@ -95,11 +95,13 @@
 // never hits an attached region, no deadlock. It verifies those only WITH a
 // check the code lacks: a fresh creator that got the exclusive lock must
 // confirm the name still names its new file (SameFileAt) before it
-// initialises it; without it a non-force Remove (which may not create) can
-// unlink the 0-byte file between the creator's O_EXCL open and its
-// exclusive try, and the creator then initialises and attaches to an
-// unlinked region while the next create makes a second one (the model's
-// FIX switch; ci/model-check shows the counterexample as a known entry).
+// initialises it; without it any attach that may not create (a non-force
+// Remove, osport lock/grow/panic/recover) can unlink the 0-byte file as
+// "abandoned" (step 4) between the creator's O_EXCL open and its exclusive
+// try, and the creator then initialises and attaches to an unlinked region
+// while the next create makes a second one (the model's FIX switch;
+// ci/model-check shows the counterexample as a known entry; reproduced with
+// the tool in the model's header).
 // Change this comment, the code and the model together.
 #ifndef OSPORT_REGION_LIVENESS_H_
 #define OSPORT_REGION_LIVENESS_H_
