@@ -20,8 +20,10 @@
  *             round either an attach/detach or a non-force remove.
  *   DEATHS=n  how many processes may die, each at any step (a dead process
  *             stays dead: the kernel drops its locks, its files stay).
- *   FIX=1     (diagnostic) the fresh creator checks, holding exclusive, that
- *             the name still names its file (see "the remove/create race").
+ *   FIX=1     the fresh creator checks, holding exclusive, that the name
+ *             still names its file before initialising it (region/attach.cc
+ *             does, since this model found the race; FIX=0 is the code
+ *             before: ci/model-check --old shows its counterexample).
  *   PROP=n    keep only property n's assertion (0: all).
  *
  * WHAT IS MODELLED. One region name over N = 3 processes (+ a final one).
@@ -87,8 +89,9 @@
  *             ever (pan's invalid end states)
  *
  * FINDINGS (2026-11-30, on the code of 625ebf5). With FIX=1 every property
- * is verified in every configuration of ci/model-check. The code as it is
- * (FIX=0) has a race: P1 creates the file O_EXCL (0 bytes); before P1's
+ * is verified in every configuration of ci/model-check. The code as it was
+ * (FIX=0; fixed in region/attach.cc the same day, with the test
+ * NewFileRaceTest in tests/region_create_race_test.cc) had a race: P1 creates the file O_EXCL (0 bytes); before P1's
  * exclusive try, a non-force remove P2 opens it, holds shared, finds no
  * header (abandoned), releases, gets exclusive, finds the name still its
  * file, and, as a joiner that may not create, unlinks it (kNotFound: "was

@@ -160,22 +160,6 @@ absl::Status Attacher::TimedOut(const std::string& what) const {
 }
 
 absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* retry, std::string* why) {
-  if (fresh) {
-    absl::StatusOr<bool> got = r.live_.Try(r.file_, os::RangeLock::kExclusive);
-    if (!got.ok()) return got.status();
-    if (*got) {
-      // Still empty? A joiner may have opened the new file before we
-      // locked it, replaced it, and even detached again already.
-      absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
-      if (!info.ok()) return info.status();
-      if (info->size() == 0) {
-        *initialising = true;
-        return CreateAndPublish(r);
-      }
-    }
-    // A joiner got to the new file before us: go on as a joiner (a held
-    // exclusive lock is converted to shared below).
-  }
   // Whether the file lost its name (it was destroyed, or destroyed and
   // made again, while we joined): then the caller starts again from the name.
   auto lost_name = [&]() -> absl::StatusOr<bool> {
@@ -187,6 +171,30 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
     }
     return !*same;
   };
+  if (fresh) {
+    absl::StatusOr<bool> got = r.live_.Try(r.file_, os::RangeLock::kExclusive);
+    if (!got.ok()) return got.status();
+    if (*got) {
+      // Still empty? A joiner may have opened the new file before we
+      // locked it, replaced it, and even detached again already.
+      absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
+      if (!info.ok()) return info.status();
+      if (info->size() == 0) {
+        // Still named? Between our O_EXCL create and this lock an attach
+        // that may not create (a non-force remove, osport lock) can find
+        // the empty file with no creator lock and unlink it as abandoned;
+        // initialising it then would make a region nobody can reach while
+        // the next create makes another (found by models/lifecycle.pml).
+        absl::StatusOr<bool> lost = lost_name();
+        if (!lost.ok()) return lost.status();
+        if (*lost) return absl::OkStatus();
+        *initialising = true;
+        return CreateAndPublish(r);
+      }
+    }
+    // A joiner got to the new file before us: go on as a joiner (a held
+    // exclusive lock is converted to shared below).
+  }
   std::uint64_t pause_us = 500 + Me().pid % 1024;
   for (;;) {
     absl::StatusOr<bool> shared = r.live_.Wait(r.file_, os::RangeLock::kShared, deadline_);

@@ -21,8 +21,10 @@
 //
 // Attach (Attacher::Settle):
 //  1. Open the file; if missing, create it O_EXCL and try the exclusive lock
-//     at once. Granted: initialise (memory, header, magic last, stub), then
-//     convert to shared. Not granted (a joiner got in between): go on as a
+//     at once. Granted, the file still empty and still named by the name
+//     (else start again from the name: a join-only attach took it as
+//     abandoned and unlinked it): initialise (memory, header, magic last,
+//     stub), then convert to shared. Not granted (a joiner got in between): go on as a
 //     joiner. SysV and POSIX shm memory is named from the stub, and until
 //     its header is written it looks abandoned to a clean-up of those names
 //     (a neighbouring stub's derived names may overlap ours): before the
@@ -92,16 +94,13 @@
 // backends, Linux OFD lock semantics): one region under one name (every
 // attached process's file is the one the name names), attach only to a
 // complete, linked header, a dead creator never wedges the name, a destroy
-// never hits an attached region, no deadlock. It verifies those only WITH a
-// check the code lacks: a fresh creator that got the exclusive lock must
-// confirm the name still names its new file (SameFileAt) before it
-// initialises it; without it any attach that may not create (a non-force
-// Remove, osport lock/grow/panic/recover) can unlink the 0-byte file as
-// "abandoned" (step 4) between the creator's O_EXCL open and its exclusive
-// try, and the creator then initialises and attaches to an unlinked region
-// while the next create makes a second one (the model's FIX switch;
-// ci/model-check shows the counterexample as a known entry; reproduced with
-// the tool in the model's header).
+// never hits an attached region, no deadlock -- and --old shows the
+// counterexamples of the round-1 protocol. It found one race in the code as
+// it was: between a creator's O_EXCL create and its exclusive try, an attach
+// that may not create (a non-force Remove, osport lock/grow/panic/recover)
+// could unlink the 0-byte file as abandoned (step 4), and the creator then
+// initialised an unlinked region while the next create made a second one.
+// Hence step 1's name check (model: FIX=1; test: NewFileRaceTest).
 // Change this comment, the code and the model together.
 #ifndef OSPORT_REGION_LIVENESS_H_
 #define OSPORT_REGION_LIVENESS_H_

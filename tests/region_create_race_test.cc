@@ -159,5 +159,38 @@ INSTANTIATE_TEST_SUITE_P(Backends, CreateRaceTest, ::testing::ValuesIn(Removable
                          });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CreateRaceTest);
 
+// Every backend: the race models/lifecycle.pml found. A creator has made its
+// file (O_EXCL, 0 bytes) and not yet tried its exclusive lock; an attach that
+// may not create (a non-force remove, osport lock) finds the empty file with
+// no creator lock, takes it as abandoned and unlinks it. The creator, granted
+// the lock next, must see that its file lost its name and start again from
+// the name -- not initialise the unlinked file, which no one could join while
+// the next create made a second region under the name.
+using NewFileRaceTest = CreateRaceTest;
+
+TEST_P(NewFileRaceTest, ANewFileRemovedAsAbandonedBeforeItsCreatorLocksItIsMadeAgain) {
+  // Paused at the creator's first lock call: the exclusive try on its new file.
+  absl::StatusOr<os::Child> creator = StartCreator(os::Op::kLockRange, 1);
+  ASSERT_TRUE(creator.ok()) << creator.status();
+  ASSERT_EQ(creator->ReadLine().value(), "paused");
+  {
+    absl::StatusOr<os::File> file = os::Open(Path("r"), os::kOpenReadOnly, 0);
+    ASSERT_TRUE(file.ok()) << file.status();
+    ASSERT_EQ(os::GetIoInfo(*file).value().size(), 0u) << "not paused before the creator initialised";
+  }
+  RegionOptions no_create = Opts();
+  no_create.create = false;
+  absl::Status looked = Region::Attach(no_create).status();
+  EXPECT_EQ(looked.code(), absl::StatusCode::kNotFound) << looked;
+  ASSERT_FALSE(os::Exists(Path("r")).value()) << "the empty file was not taken as abandoned";
+  ASSERT_TRUE(creator->Send("go").ok());
+  ExpectJoinable(*creator, creator->ReadLine().value_or(""));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, NewFileRaceTest, ::testing::ValuesIn(testing::SharedBackends()),
+                         [](const ::testing::TestParamInfo<os::Backend>& p) {
+                           return std::string(os::BackendName(p.param));
+                         });
+
 }  // namespace
 }  // namespace osport::region

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -139,7 +140,98 @@ OSPORT_TEST_HELPER(StatAndRemoveReadOnlyMemory) {
   End(0);
 }
 
+// As uid 65534: creates SysV region `app` in a private home of its own,
+// tells "made ID", and at "go" (root has meanwhile removed that segment and
+// put one of its own, closed to others, under the same key) attaches `app`
+// again: its memory is gone, so it is made again, and the key root's
+// segment holds must be skipped, not an error. Tells "ok", "skip WHY" or
+// "err WHAT"; removes what it made.
+OSPORT_TEST_HELPER(RemakeBesideAClosedSegment) {
+  BecomeOtherUser();
+  std::string home = "/tmp/osport-closed-key-XXXXXX";
+  if (::mkdtemp(home.data()) == nullptr) {
+    testing::TellParent(absl::StrCat("err mkdtemp errno ", errno));
+    End(1);
+  }
+  const RegionOptions o = HelperOptions(home, "sysv", 0600);
+  std::string err;
+  {
+    absl::StatusOr<Region> r = Region::Attach(o);
+    if (!r.ok() || !r->Unlock().ok()) {
+      err = r.ok() ? "unlock" : r.status().ToString();
+    } else {
+      testing::TellParent(absl::StrCat("made ", r->header().system_id));
+      (void)r->Detach();
+    }
+  }
+  if (err.empty()) {
+    (void)testing::ReadParentLine();
+    absl::StatusOr<Region> again = Region::Attach(o);
+    if (!again.ok()) {
+      err = again.status().ToString();
+    } else {
+      (void)again->Unlock();
+      (void)again->Detach();
+    }
+  }
+  (void)Remove(o, /*force=*/true);
+  (void)::rmdir(home.c_str());
+  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
+  End(0);
+}
+
+// The key of SysV segment `id` from /proc/sysvipc/shm (struct ipc_perm
+// spells its key field differently on every libc), or -1.
+long long SysVKeyOf(std::uint64_t id) {
+  std::ifstream in("/proc/sysvipc/shm");
+  std::string line;
+  std::getline(in, line);  // the column names
+  long long key = 0;
+  std::uint64_t shmid = 0;
+  while (in >> key >> shmid) {
+    if (shmid == id) return key;
+    std::getline(in, line);
+  }
+  return -1;
+}
+
 class SecondUserTest : public testing::RegionTest {};
+
+// A SysV key derived from a user's stub can be held by another user's
+// segment that is closed to it (shmget finds it; IPC_STAT says EACCES):
+// making the region's memory must skip that key, not fail (seen when a
+// neighbour's segment happened to take a derived key of the second-user
+// test above).
+TEST_F(SecondUserTest, AKeyAnotherUsersClosedSegmentHoldsIsSkipped) {
+  bool has_sysv = false;
+  for (os::Backend b : testing::SharedBackends()) has_sysv |= b == os::Backend::kSysV;
+  if (!has_sysv) GTEST_SKIP() << "no SysV shared memory in this build";
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to run a child as uid 65534 (the second user); CI runs it as root";
+  }
+  absl::StatusOr<os::Child> c = testing::StartHelper("RemakeBesideAClosedSegment", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string said = c->ReadLine().value_or("");
+  if (absl::StartsWith(said, "skip ")) {
+    (void)c->Wait();
+    GTEST_SKIP() << "no second user here: " << said.substr(5);
+  }
+  ASSERT_TRUE(absl::StartsWith(said, "made ")) << said;
+  const std::uint64_t id = std::stoull(said.substr(5));
+  const long long key = SysVKeyOf(id);
+  int mine = -1;
+  if (key > 0) {
+    ASSERT_EQ(::shmctl(static_cast<int>(id), IPC_RMID, nullptr), 0) << errno;
+    mine = ::shmget(static_cast<key_t>(key), kSize, IPC_CREAT | IPC_EXCL | 0600);
+  }
+  ASSERT_TRUE(c->Send("go").ok());
+  const std::string end = c->ReadLine().value_or("");
+  (void)c->Wait();
+  if (mine >= 0) ::shmctl(mine, IPC_RMID, nullptr);
+  if (key <= 0) GTEST_SKIP() << "no /proc/sysvipc/shm to read the segment's key from";
+  ASSERT_GE(mine, 0) << "could not take the key: errno " << errno;
+  EXPECT_EQ(end, "ok");
+}
 
 // F2 with a real second user: uid 65534 creates `app` (mode 0666) in a
 // sticky shared directory. Root, allowing the sticky home, must neither join

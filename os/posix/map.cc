@@ -161,6 +161,10 @@ absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner) {
   struct shmid_ds ds;
   if (sys::ShmStat(id, &ds) != 0) {
     if (errno == EINVAL || errno == EIDRM) return Cleared{};
+    // shmget with no flags asks for no permission; IPC_STAT needs read: a
+    // segment another user keeps closed to us is theirs, never abandoned
+    // by our creator (who makes its memory owner-readable).
+    if (errno == EACCES) return Cleared{Under::kInUse, ""};
     return ErrnoStatus("shmctl", absl::StrCat("shmid ", id), errno);
   }
   if (ds.shm_nattch != 0) return Cleared{Under::kInUse, ""};
