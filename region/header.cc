@@ -51,9 +51,11 @@ absl::Status CheckMagicAndFormat(std::uint32_t magic, std::uint32_t format, absl
                        absl::StrFormat("region %s was made on a machine of the other byte order", name));
   }
   if (magic != kRegionMagic) {
-    return RegionError(RegionErrc::kCorrupt,
+    // One cause for one fact: what the osport tool's remove and list call a
+    // file without the magic (kCorrupt is for a region's damaged fields).
+    return RegionError(RegionErrc::kNotARegion,
                        absl::StrFormat("region %s: bad magic 0x%08x (expected 0x%08x): not an osport "
-                                       "region, or corrupt",
+                                       "region or stub",
                                        name, magic, kRegionMagic));
   }
   const std::uint32_t want = FormatWord();

@@ -80,7 +80,7 @@ TEST_F(PreflightTest, NotReadyYet) {
 TEST_F(PreflightTest, EachBadFieldIsNamed) {
   auto h = Header(2 * kHeaderSize, false);
   As(h).magic.store(0x12345678);
-  ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kCorrupt, "not an osport region");
+  ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kNotARegion, "not an osport region");
   h = Header(2 * kHeaderSize, false);
   As(h).format ^= 1;
   ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kIncompatible, "format");
@@ -145,7 +145,7 @@ TEST_F(PreflightTest, AnUnrelatedFileIsRefusedAndUntouched) {
   {
     os::File f = os::OpenAt(d, "notes", os::kOpenReadOnly).value();
     absl::StatusOr<Preflight> p = PreflightHeader(f, data.size(), "notes");
-    ExpectErrc(p, RegionErrc::kCorrupt, "not an osport region");
+    ExpectErrc(p, RegionErrc::kNotARegion, "not an osport region");
   }
   std::vector<std::byte> back(data.size());
   os::File f = os::Open(Path("notes"), os::kOpenReadOnly).value();
