@@ -58,6 +58,22 @@ else()
   set(OSPORT_POSIX_GENERIC_VALUE 0)
 endif()
 
+# The largest process id the target system hands out (issue 12, item 5): every
+# pid read from a region header is checked against it before it reaches
+# kill(pid, 0) or OpenProcess. A property of the target system, not of its
+# headers: decided here from CMAKE_SYSTEM_NAME.
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux" OR CMAKE_SYSTEM_NAME STREQUAL "Android")
+  set(OSPORT_PID_MAX 4194304)     # PID_MAX_LIMIT: the bound of /proc/sys/kernel/pid_max
+elseif(CMAKE_SYSTEM_NAME STREQUAL "FreeBSD" OR CMAKE_SYSTEM_NAME STREQUAL "Darwin")
+  set(OSPORT_PID_MAX 99999)       # PID_MAX (<sys/proc.h>; macOS: proc_internal.h)
+elseif(WIN32)
+  # Process ids are DWORDs and Windows documents no smaller bound (real ids
+  # are small multiples of 4); kept positive as an int, as before.
+  set(OSPORT_PID_MAX 2147483647)
+else()
+  set(OSPORT_PID_MAX 2147483647)  # any positive pid_t
+endif()
+
 if(WIN32)
   set(OSPORT_WIN32_VALUE 1)
 else()
@@ -69,4 +85,4 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/config.h.in
   ${OSPORT_GENERATED_INCLUDE_DIR}/os/config.h @ONLY)
 message(STATUS "osport: spinlocks=${OSPORT_SPINLOCKS} shared_only=${OSPORT_MUTEX_SHARED_ONLY} "
   "zero_on_last_close=${OSPORT_ZERO_ON_LAST_CLOSE} mapinit=${OSPORT_MAPINIT} "
-  "regionsize_max=${OSPORT_REGIONSIZE_MAX} openat2=${OSPORT_HAVE_OPENAT2_VALUE}")
+  "regionsize_max=${OSPORT_REGIONSIZE_MAX} openat2=${OSPORT_HAVE_OPENAT2_VALUE} pid_max=${OSPORT_PID_MAX}")

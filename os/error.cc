@@ -13,6 +13,7 @@ namespace osport::os {
 namespace {
 
 constexpr char kErrnoPayload[] = "type.osport/errno";
+constexpr char kCorruptPayload[] = "type.osport/corrupt";
 
 absl::Status WithErrno(absl::Status status, int portable_errno) {
   status.SetPayload(kErrnoPayload, absl::Cord(absl::StrCat(portable_errno)));
@@ -52,6 +53,14 @@ absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   });
   return out;
 }
+
+absl::Status CorruptError(absl::string_view message) {
+  absl::Status s = PortableError(absl::StatusCode::kInvalidArgument, EINVAL, message);
+  s.SetPayload(kCorruptPayload, absl::Cord("corrupt"));
+  return s;
+}
+
+bool IsCorrupt(const absl::Status& status) { return status.GetPayload(kCorruptPayload).has_value(); }
 
 absl::string_view ErrnoName(int e) {
   switch (e) {

@@ -44,6 +44,14 @@ namespace osport::os {
 // A short symbolic name for a portable errno ("ENOENT"), or "errno N".
 [[nodiscard]] absl::string_view ErrnoName(int portable_errno);
 
+// Shared data that osport itself finds impossible (a mutex's lock word naming
+// a thread id beyond the platform's range...): InvalidArgument + EINVAL, as
+// PortableError, plus a payload IsCorrupt recognises (kept by Annotate), so
+// that callers -- the region layer, the osport tool's `corrupt` cause --
+// tell damaged data from a wrong argument.
+[[nodiscard]] absl::Status CorruptError(absl::string_view message);
+[[nodiscard]] bool IsCorrupt(const absl::Status& status);
+
 }  // namespace osport::os
 
 #endif  // OSPORT_OS_ERROR_H_

@@ -22,7 +22,6 @@ using internal::AtomicLoad;
 using internal::kAcquire;
 using internal::kRelaxed;
 using internal::kRelease;
-using internal::kReservedBit;
 using internal::LowHalf;
 using internal::MutexSnapshot;
 using internal::NextAcquisition;
@@ -47,7 +46,7 @@ absl::Status MutexImpl::AcquireFileLock(Mutex& m, Mutex::Wait& wait, File& file)
   for (;;) {
     // relaxed: only a CAS expectation or a reason to wait (see AcquireSpin).
     std::uint64_t word = AtomicLoad(&m.lock_, kRelaxed);
-    if (ABSL_PREDICT_FALSE((LowHalf(word) & kReservedBit) != 0)) return CorruptWord(m, word);
+    if (ABSL_PREDICT_FALSE(internal::WordCorrupt(word))) return CorruptWord(m, word);
     bool take = TidOf(word) == 0;
     Clock::time_point now{};
     MutexSnapshot s;

@@ -51,7 +51,7 @@ absl::Status MutexImpl::Check(const Mutex& m, const File* file, bool need_file) 
                          absl::StrCat(Name(m), ": corrupt mutex kind ", m.kind_));
   }
   const std::uint64_t word = AtomicLoad(&m.lock_, kRelaxed);  // relaxed: a validity check only
-  if ((LowHalf(word) & kReservedBit) != 0) return CorruptWord(m, word);
+  if (internal::WordCorrupt(word)) return CorruptWord(m, word);
   if (need_file && m.kind_ == static_cast<std::uint32_t>(MutexKind::kFileLock) &&
       (file == nullptr || !file->is_open())) {
     return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
@@ -63,9 +63,14 @@ absl::Status MutexImpl::Check(const Mutex& m, const File* file, bool need_file) 
 }
 
 absl::Status MutexImpl::CorruptWord(const Mutex& m, std::uint64_t word) {
-  return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                       absl::StrFormat("%s: corrupt lock word 0x%08x (generation %u)", Name(m),
-                                       LowHalf(word), internal::GenerationOf(word)));
+  if ((LowHalf(word) & kReservedBit) == 0) {
+    return CorruptError(absl::StrFormat("%s: corrupt lock word 0x%08x (generation %u): owner thread id %u "
+                                        "is beyond this platform's thread ids (1 to %u)",
+                                        Name(m), LowHalf(word), internal::GenerationOf(word),
+                                        TidOf(word), config::kThreadIdMax));
+  }
+  return CorruptError(absl::StrFormat("%s: corrupt lock word 0x%08x (generation %u)", Name(m),
+                                      LowHalf(word), internal::GenerationOf(word)));
 }
 
 absl::Status MutexImpl::Busy(const Mutex& m, std::uint64_t word) {

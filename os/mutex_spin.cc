@@ -18,7 +18,6 @@ using internal::AtomicCas;
 using internal::AtomicLoad;
 using internal::kAcquire;
 using internal::kRelaxed;
-using internal::kReservedBit;
 using internal::kWaitersBit;
 using internal::LowHalf;
 using internal::MutexSnapshot;
@@ -63,7 +62,7 @@ absl::Status MutexImpl::AcquireSpin(Mutex& m, Mutex::Wait& wait, bool* slept_out
       }
       continue;
     }
-    if (ABSL_PREDICT_FALSE((LowHalf(word) & kReservedBit) != 0)) return CorruptWord(m, word);
+    if (ABSL_PREDICT_FALSE(internal::WordCorrupt(word))) return CorruptWord(m, word);
     if (spins > 0 && TidOf(word) != me) {
       --spins;
       waited = true;

@@ -28,6 +28,7 @@ Traits TraitsOf(RegionErrc errc) {
     case RegionErrc::kTooSmall: return {absl::StatusCode::kFailedPrecondition, EINVAL};
     case RegionErrc::kFull: return {absl::StatusCode::kResourceExhausted, EMFILE};
     case RegionErrc::kTimedOut: return {absl::StatusCode::kDeadlineExceeded, ETIMEDOUT};
+    case RegionErrc::kNotARegion: return {absl::StatusCode::kFailedPrecondition, EINVAL};
     case RegionErrc::kNone: break;
   }
   return {absl::StatusCode::kUnknown, 0};
@@ -48,6 +49,7 @@ absl::string_view RegionErrcName(RegionErrc errc) {
     case RegionErrc::kTooSmall: return "too_small";
     case RegionErrc::kFull: return "full";
     case RegionErrc::kTimedOut: return "timed_out";
+    case RegionErrc::kNotARegion: return "not_a_region";
   }
   return "unknown";
 }
@@ -72,7 +74,7 @@ RegionErrc RegionErrcOf(const absl::Status& status) {
   for (RegionErrc e : {RegionErrc::kCorrupt, RegionErrc::kIncompatible, RegionErrc::kTruncated,
                        RegionErrc::kRunRecovery, RegionErrc::kOwnerDied, RegionErrc::kBusy,
                        RegionErrc::kNotReady, RegionErrc::kTooSmall, RegionErrc::kFull,
-                       RegionErrc::kTimedOut}) {
+                       RegionErrc::kTimedOut, RegionErrc::kNotARegion}) {
     if (*p == RegionErrcName(e)) return e;
   }
   return RegionErrc::kNone;

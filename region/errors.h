@@ -13,7 +13,7 @@ namespace osport::region {
 
 enum class RegionErrc : std::uint8_t {
   kNone = 0,
-  kCorrupt,       // bad magic, impossible field values (DataLoss)
+  kCorrupt,       // an osport region with impossible field values (DataLoss)
   kIncompatible,  // another layout version, mutex kind or byte order (FailedPrecondition)
   kTruncated,     // the header claims more bytes than the file has (DataLoss)
   kRunRecovery,   // the region is panicked (FailedPrecondition): the seed's DB_RUNRECOVERY
@@ -27,6 +27,8 @@ enum class RegionErrc : std::uint8_t {
   kTimedOut,      // the region lock was not free in time: TryLock (Unavailable, EBUSY),
                   // LockFor, Attach's region-lock wait and a bounded remove
                   // (DeadlineExceeded, ETIMEDOUT); NOT held
+  kNotARegion,    // the file's magic is not osport's in either byte order: not a region
+                  // or stub at all, never mapped or written (FailedPrecondition, EINVAL)
 };
 
 // "corrupt", "incompatible"... for messages and the tool's JSON.

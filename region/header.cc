@@ -13,9 +13,11 @@
 namespace osport::region {
 
 namespace {
-// The largest pid any platform gives (a signed 32-bit pid_t; Win32 ids are
-// far below).
-constexpr std::uint32_t kMaxPid = 0x7FFFFFFF;
+// The largest pid the target system gives (cmake/OsportConfig.cmake): at
+// most INT32_MAX everywhere, so a pid never reaches kill() as a negative
+// number (a process group).
+constexpr std::uint32_t kMaxPid = os::config::kPidMax;
+static_assert(kMaxPid > 0 && kMaxPid <= 0x7FFFFFFF, "a pid must stay a positive pid_t");
 constexpr std::uint32_t kVersionMajor = 0;
 constexpr std::uint32_t kVersionMinor = 1;
 constexpr std::uint32_t kVersionPatch = 0;
@@ -49,9 +51,11 @@ absl::Status CheckMagicAndFormat(std::uint32_t magic, std::uint32_t format, absl
                        absl::StrFormat("region %s was made on a machine of the other byte order", name));
   }
   if (magic != kRegionMagic) {
-    return RegionError(RegionErrc::kCorrupt,
+    // One cause for one fact: what the osport tool's remove and list call a
+    // file without the magic (kCorrupt is for a region's damaged fields).
+    return RegionError(RegionErrc::kNotARegion,
                        absl::StrFormat("region %s: bad magic 0x%08x (expected 0x%08x): not an osport "
-                                       "region, or corrupt",
+                                       "region or stub",
                                        name, magic, kRegionMagic));
   }
   const std::uint32_t want = FormatWord();
@@ -86,13 +90,20 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
   }
   // The reference count is a cache of the slots (RepairRefcount): a process
   // killed between updating its slot and the count leaves them apart, which
-  // is not corruption.
+  // is not corruption -- any value, 0xFFFFFFFF included, is recomputed from
+  // the slots under the lock (issue 11: crash-atomic bookkeeping) and never
+  // used as read; so it is deliberately not checked here.
   // Every pid that will reach a liveness check (kill(pid, 0), OpenProcess)
-  // is within the platform's pid range: a pid_t is a signed int, and a
-  // "pid" above INT32_MAX would reach kill() as a negative number -- a
-  // process group. Counts are bounded so that one more attachment fits.
-  if (h.creator_pid > kMaxPid) {
-    return corrupt(absl::StrFormat("creator_pid %u is beyond the pid range", h.creator_pid));
+  // is within the target system's pid range (os::config::kPidMax): a pid_t
+  // is a signed int, and a "pid" above INT32_MAX would reach kill() as a
+  // negative number -- a process group. Counts are bounded so that one more
+  // attachment fits. The creator writes its own pid, never 0 (create.cc).
+  if (h.creator_pid == 0 || h.creator_pid > kMaxPid) {
+    return corrupt(absl::StrFormat("creator_pid %u is not a pid (1 to %u)", h.creator_pid, kMaxPid));
+  }
+  // Only 0 and 1 are ever stored (create, Panic, ClearPanic, a dead holder).
+  if (const std::uint32_t panic = h.panic.load(std::memory_order_acquire); panic > 1) {
+    return corrupt(absl::StrFormat("panic %u (0 or 1)", panic));
   }
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < kMaxAttachments; ++i) {
@@ -102,7 +113,8 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
       continue;
     }
     if (a.pid > kMaxPid) {
-      return corrupt(absl::StrFormat("attachments[%u].pid %u is beyond the pid range", i, a.pid));
+      return corrupt(absl::StrFormat("attachments[%u].pid %u is beyond the pid range (1 to %u)", i,
+                                     a.pid, kMaxPid));
     }
     total += a.count;
   }

@@ -27,15 +27,20 @@ std::uint64_t RoundRegionSize(std::uint64_t size) {
   return (size + unit - 1) / unit * unit;
 }
 
-absl::Status ValidateOptions(const RegionOptions& o) {
-  if (o.home.empty()) return Invalid("region options: empty home directory");
-  const std::string& n = o.name;
+absl::Status ValidateRegionName(const std::string& n) {
   if (n.empty() || n.size() > 255 || n == "." || n == ".." ||
       n.find_first_of(std::string("/\\\0", 3)) != std::string::npos) {
     return Invalid(absl::StrFormat(
         "region name \"%s\": must be 1-255 bytes, not \".\" or \"..\", without '/', '\\' or NUL",
-        n));
+        n.size() > 255 ? n.substr(0, 40) + "..." : n));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateOptions(const RegionOptions& o) {
+  if (o.home.empty()) return Invalid("region options: empty home directory");
+  const std::string& n = o.name;
+  if (absl::Status s = ValidateRegionName(n); !s.ok()) return s;
   if ((o.mode & ~0777u) != 0 || (o.mode & 0600u) != 0600u) {
     return Invalid(absl::StrFormat("region %s: mode 0%o must give the owner read and write and "
                                    "have no bits beyond 0777",

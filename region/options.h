@@ -78,6 +78,10 @@ struct RegionOptions {
 // NotFound (ENOENT) unless options.home is an existing directory.
 [[nodiscard]] absl::Status CheckHome(const RegionOptions& options);
 [[nodiscard]] absl::Status ValidateOptions(const RegionOptions& options);
+// The name rule alone (RegionOptions::name): InvalidArgument naming the
+// problem. ValidateOptions applies it; the tool calls it to report a bad
+// NAME operand as a usage error.
+[[nodiscard]] absl::Status ValidateRegionName(const std::string& name);
 
 // The backend Attach will use for `options`, or the error that explains why
 // the requested one is impossible in this build.

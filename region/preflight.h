@@ -30,8 +30,9 @@ struct Preflight {
 };
 
 // Reads the header of `file` (seeking to 0 first), whose size the caller has
-// just read as `file_size`, and validates it. Errors: kCorrupt naming the
-// field ("not an osport region" for a bad magic), kIncompatible (format, byte
+// just read as `file_size`, and validates it. Errors: kNotARegion for a
+// magic that is not osport's ("not an osport region"), kCorrupt naming the
+// field, kIncompatible (format, byte
 // order), kTruncated (a region file shorter than its header says). For a
 // region file every header field is checked (CheckFields); for a stub the
 // fields a joiner acts on: named flag, a named backend, size, a non-zero id.

@@ -47,7 +47,8 @@ class Region {
   // Creates or joins the region described by `options` and returns it
   // LOCKED, with created() saying whether this call created it. Errors:
   // InvalidArgument (options), NotFound (no region and !create), and the
-  // RegionErrc kinds: kCorrupt / kIncompatible / kTruncated (a header that
+  // RegionErrc kinds: kNotARegion (a file whose magic is not osport's: never
+  // mapped), kCorrupt / kIncompatible / kTruncated (a header that
   // cannot be trusted: never mapped past the file's end), kRunRecovery
   // (panicked, the lock NOT held -- also when this Attach found a process
   // dead holding the lock and marked the region panicked; with

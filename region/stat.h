@@ -50,8 +50,9 @@ struct RegionStat {
 };
 
 // Reads the region named by options (home + name; size and create are
-// ignored). Errors: NotFound, a symbolic link (InvalidArgument), and
-// kCorrupt / kIncompatible / kTruncated for a header that cannot be trusted.
+// ignored). Errors: NotFound, a symbolic link (InvalidArgument), kNotARegion
+// for a file whose magic is not osport's, and kCorrupt / kIncompatible /
+// kTruncated for a header that cannot be trusted.
 // A header that is not initialised yet (magic 0) is reported, not an error.
 [[nodiscard]] absl::StatusOr<RegionStat> Stat(const RegionOptions& options);
 

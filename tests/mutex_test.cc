@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "os/config.h"
 #include "os/error.h"
 #include "os/thread.h"
 #include "tests/mutex_fixture.h"
@@ -224,11 +225,39 @@ TEST_P(MutexSemanticsTest, ACorruptKindOrLockWordIsRefused) {
 }
 
 TEST_P(MutexSemanticsTest, AGarbageOwnerIsADeadOwner) {
-  // A plausible word naming a thread that does not exist (what a crash leaves).
-  MutexAccess::SetWord(mutex(), kMaxThreadId);
+  // A plausible word naming a thread that does not exist (what a crash
+  // leaves): the highest id this platform gives.
+  MutexAccess::SetWord(mutex(), config::kThreadIdMax);
   absl::Status s = mutex().LockFor(absl::Seconds(5), file());
   EXPECT_TRUE(IsOwnerDead(s)) << s;
   EXPECT_TRUE(mutex().Unlock(file()).ok());
+}
+
+TEST_P(MutexSemanticsTest, AnOwnerBeyondThePlatformsThreadIdsIsACorruptWord) {
+  // Linux gettid ids end at the pid limit (4194304): a word naming a higher
+  // id was never written by a lock; taking it over as a dead owner's would
+  // panic a region over garbage. Where ids fill the word's 30 bits (portable
+  // POSIX ids, FreeBSD, Win32) no such word exists.
+  if (config::kThreadIdMax == kMaxThreadId) {
+    GTEST_SKIP() << "thread ids fill the lock word's id bits on this build";
+  }
+  for (const std::uint32_t tid : {config::kThreadIdMax + 1, config::kThreadIdMax + 1 + 0x123u, kMaxThreadId}) {
+    // With and without the waiters bit.
+    for (const std::uint32_t bits : {0u, MutexAccess::kWaitersBit}) {
+      const std::uint32_t word = bits | tid;
+      MutexAccess::SetWord(mutex(), word);
+      const std::string want = absl::StrCat("owner thread id ", tid, " is beyond this platform's thread ids");
+      for (absl::Status st : {mutex().TryLock(file()), mutex().LockFor(absl::Seconds(5), file())}) {
+        EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+        EXPECT_TRUE(IsCorrupt(st)) << st;
+        EXPECT_FALSE(IsOwnerDead(st)) << st;
+        EXPECT_NE(st.message().find(want), absl::string_view::npos) << st;
+      }
+      EXPECT_TRUE(IsCorrupt(mutex().Unlock(file()))) << tid;
+      EXPECT_EQ(MutexAccess::Word(mutex()), word) << "a corrupt word is left as found";
+    }
+  }
+  MutexAccess::SetWord(mutex(), 0);
 }
 
 TEST(MutexFileLockTest, NeedsTheOpenRegionFile) {

@@ -82,7 +82,7 @@ std::uint32_t Swapped(std::uint32_t v) {
 INSTANTIATE_TEST_SUITE_P(
     Headers, CorruptTest,
     ::testing::Values(
-        Damage{"BadMagic", 64, 0xDEADBEEF, 4, RegionErrc::kCorrupt},
+        Damage{"BadMagic", 64, 0xDEADBEEF, 4, RegionErrc::kNotARegion},
         Damage{"ForeignByteOrder", 64, Swapped(kRegionMagic), 4, RegionErrc::kIncompatible},
         Damage{"OtherLayoutVersion", 68, FormatWord() + (1u << 24), 4, RegionErrc::kIncompatible},
         Damage{"OtherMutexKind", 68,
@@ -142,8 +142,8 @@ TEST_F(HostileFileTest, GarbageFilesOfEverySizeAreRefusedCleanly) {
   // abandoned half-created region, replaced at once (kNone: attach works).
   // A header's size: a stub with a bad magic. Larger: a region with a bad magic.
   for (Case c : {Case{0, RegionErrc::kNone}, Case{100, RegionErrc::kNone},
-                 Case{kHeaderSize, RegionErrc::kCorrupt}, Case{kHeaderSize + 1, RegionErrc::kCorrupt},
-                 Case{3 * kHeaderSize, RegionErrc::kCorrupt}}) {
+                 Case{kHeaderSize, RegionErrc::kNotARegion}, Case{kHeaderSize + 1, RegionErrc::kNotARegion},
+                 Case{3 * kHeaderSize, RegionErrc::kNotARegion}}) {
     std::string junk(c.size, '\0');
     for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<char>(i * 131 + 17);
     WriteFile(Path("junk"), junk);

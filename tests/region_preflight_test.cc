@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "os/config.h"
 #include "os/dir.h"
 #include "os/error.h"
 #include "region/errors.h"
@@ -26,6 +27,7 @@ class PreflightTest : public testing::ResourceTest {
     h->format = FormatWord();
     h->size.store(size, std::memory_order_relaxed);
     h->attach_slots = kMaxAttachments;
+    h->creator_pid = 1;
     h->mode = 0600;
     h->backend = static_cast<std::uint32_t>(stub ? os::Backend::kSysV : os::Backend::kFile);
     h->flags = stub ? kFlagNamed : 0;
@@ -78,7 +80,7 @@ TEST_F(PreflightTest, NotReadyYet) {
 TEST_F(PreflightTest, EachBadFieldIsNamed) {
   auto h = Header(2 * kHeaderSize, false);
   As(h).magic.store(0x12345678);
-  ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kCorrupt, "not an osport region");
+  ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kNotARegion, "not an osport region");
   h = Header(2 * kHeaderSize, false);
   As(h).format ^= 1;
   ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kIncompatible, "format");
@@ -92,6 +94,26 @@ TEST_F(PreflightTest, EachBadFieldIsNamed) {
   ExpectErrc(Check(h, 3 * kHeaderSize), RegionErrc::kCorrupt, "size");
   h = Header(4 * kHeaderSize, false);
   ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kTruncated, "only");
+  // Pids within the target system's range (os::config::kPidMax), never 0 for
+  // the creator; panic is 0 or 1.
+  h = Header(2 * kHeaderSize, false);
+  As(h).creator_pid = 0;
+  ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kCorrupt, "creator_pid 0");
+  h = Header(2 * kHeaderSize, false);
+  As(h).creator_pid = os::config::kPidMax + 1;
+  ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kCorrupt, "creator_pid");
+  h = Header(2 * kHeaderSize, false);
+  As(h).attachments[3] = Attachment{os::config::kPidMax + 1, 1, 5};
+  ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kCorrupt, "attachments[3].pid");
+  h = Header(2 * kHeaderSize, false);
+  As(h).attachments[3] = Attachment{os::config::kPidMax, 1, 5};
+  EXPECT_TRUE(Check(h, 2 * kHeaderSize).ok()) << "the largest pid is a pid";
+  h = Header(2 * kHeaderSize, false);
+  As(h).panic.store(7);
+  ExpectErrc(Check(h, 2 * kHeaderSize), RegionErrc::kCorrupt, "panic 7");
+  h = Header(2 * kHeaderSize, false);
+  As(h).panic.store(1);
+  EXPECT_TRUE(Check(h, 2 * kHeaderSize).ok()) << "a panicked region is not corrupt";
   // The reference count is a cache of the attachment slots, recomputed under
   // the lock (region/liveness.h), so even a wrapped count is never used; a
   // slot that is free yet counts attachments is corrupt.
@@ -123,7 +145,7 @@ TEST_F(PreflightTest, AnUnrelatedFileIsRefusedAndUntouched) {
   {
     os::File f = os::OpenAt(d, "notes", os::kOpenReadOnly).value();
     absl::StatusOr<Preflight> p = PreflightHeader(f, data.size(), "notes");
-    ExpectErrc(p, RegionErrc::kCorrupt, "not an osport region");
+    ExpectErrc(p, RegionErrc::kNotARegion, "not an osport region");
   }
   std::vector<std::byte> back(data.size());
   os::File f = os::Open(Path("notes"), os::kOpenReadOnly).value();

@@ -254,9 +254,12 @@ TEST_F(TokenTest, AFileThatIsNotARegionIsNeverMappedOrWritten) {
     o.create = create;
     absl::StatusOr<Region> r = Region::Attach(o);
     ASSERT_FALSE(r.ok());
-    ExpectCorrupt(r.status(), "not an osport region");
+    EXPECT_EQ(RegionErrcOf(r.status()), RegionErrc::kNotARegion) << r.status();
+    EXPECT_TRUE(absl::StrContains(r.status().message(), "not an osport region")) << r.status();
   }
-  ExpectCorrupt(Stat(Options("notes", kSize)).status(), "not an osport region");
+  const absl::Status st = Stat(Options("notes", kSize)).status();
+  EXPECT_EQ(RegionErrcOf(st), RegionErrc::kNotARegion) << st;
+  EXPECT_TRUE(absl::StrContains(st.message(), "not an osport region")) << st;
   absl::StatusOr<os::File> f = os::Open(Path("notes"), os::kOpenReadOnly);
   ASSERT_TRUE(f.ok());
   std::string now(junk.size() + 1, '\0');
@@ -311,6 +314,14 @@ INSTANTIATE_TEST_SUITE_P(
         // Slot 0: pid 0x80000001 (a negative pid_t: a process group to kill()), count 1.
         Poke{"attachment pid beyond the pid range", kSlot0, 0x0000000180000001ull, 8,
              "attachments[0].pid"},
+        // The target system's pid range (os::config::kPidMax; Linux 4194304):
+        // a larger pid never reaches kill(pid, 0).
+        Poke{"attachment pid just beyond the system's pid limit", kSlot0,
+             std::uint64_t{1} << 32 | (os::config::kPidMax + 1), 8, "attachments[0].pid"},
+        Poke{"creator pid just beyond the system's pid limit", offsetof(RegionHeader, creator_pid),
+             os::config::kPidMax + 1, 4, "creator_pid"},
+        Poke{"creator pid 0", offsetof(RegionHeader, creator_pid), 0u, 4, "creator_pid 0"},
+        Poke{"panic neither 0 nor 1", offsetof(RegionHeader, panic), 7u, 4, "panic 7"},
         // Slot 0: pid 1, count UINT32_MAX: one more attachment would wrap.
         Poke{"attachment count at the 32-bit maximum", kSlot0, 0xFFFFFFFF00000001ull, 8,
              "counts add up"},

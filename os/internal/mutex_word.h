@@ -44,6 +44,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "os/config.h"
 #include "os/internal/atomic_word.h"
 #include "os/mutex.h"
 #include "os/thread.h"
@@ -56,6 +57,15 @@ inline constexpr std::uint32_t kWaitersBit = std::uint32_t{1} << 31;
 static_assert((kTidMask & (kReservedBit | kWaitersBit)) == 0, "owner bits overlap flag bits");
 inline constexpr std::uint64_t kLowHalf = 0xFFFFFFFFu;
 inline constexpr std::uint64_t kGenerationMask = ~kLowHalf;
+
+// Corrupt: the reserved bit is set, or the owner id is beyond this platform's
+// thread ids (os::config::kThreadIdMax; a garbage word is not a dead owner to
+// take over from). A word with the waiters bit alone is not corrupt.
+static_assert(config::kThreadIdMax <= kTidMask, "thread ids must fit the lock word");
+[[nodiscard]] constexpr bool WordCorrupt(std::uint64_t word) {
+  return (static_cast<std::uint32_t>(word) & kReservedBit) != 0 ||
+         (static_cast<std::uint32_t>(word) & kTidMask) > config::kThreadIdMax;
+}
 
 // The futex half of the lock word is its low 32 bits, wherever they lie.
 inline constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;

@@ -60,51 +60,62 @@ commands:
                 [--keep] [--timeout=10m]
 
 Every command takes --home=DIR (default: the current directory), --json
-(one JSON object per answer, errors included; see docs/tool-json.md) and
---timeout=DURATION: how long to wait for a region another process is
+(one JSON object per answer, errors included; see docs/tool-json.md),
+--mode=MODE (octal, 0600 to 0777; default 0600): for create the new region's
+mode, for every command on an existing region the widest mode you accept --
+a region created with --mode=0660 needs --mode=0660 to be stat'ed, locked or
+removed -- and --timeout=DURATION: how long to wait for a region another process is
 creating or removing and for its lock (default 15s; demo: the bound of the
 whole run, default 10m). A negative, zero or absurd (over 168h) duration is
 a usage error.
 Trust (see README, "Security model"): a home, region file, stub or system
-memory another user owns or can write is refused with the cause
-`untrusted`, naming the owner. --trust-owner=UID[,UID...] (Win32: SIDs)
+memory another user owns or can write, or with write bits beyond --mode, is
+refused with the cause `untrusted`, naming the owner. --trust-owner=UID[,UID...] (Win32: SIDs)
 names owners to trust besides you; --allow-sticky-home accepts a --home
 others own or can write when it is sticky (like /tmp). Both are deliberate
 choices: trust only owners you would let write your data.
+A file in the home that is not an osport region (not a regular file, or a
+magic that is not osport's) is refused by every command with the cause
+`not_a_region` and never touched.
 Exit status: 0 success, 1 the operation failed (one line naming the command,
-the region and the cause), 2 a usage error, 128+N when signal N ended `lock`.
+the region and the cause), 2 a usage error (also a NAME that can never be a
+region: empty, ".", "..", with '/', over 255 bytes), 128+N when signal N
+ended `lock`.
 )";
 
 constexpr Help kHelp[] = {
     {"create", R"(usage: osport create NAME --size=SIZE [--backend=file|sysv|posix] [--mode=0600] [--prefault]
 
-Creates region NAME in --home. SIZE is bytes or 64KiB, 16MiB, 1GiB (1 byte
-to 1 PiB; rounded up to the page size). --backend: file (a mapped file),
+Creates region NAME in --home. SIZE is bytes or 64KiB, 16MiB, 1GiB, 1TiB
+(1 byte to this build's largest region, 64 TiB on 64-bit builds unless
+OSPORT_REGIONSIZE_MAX says otherwise; rounded up to the page size). --backend: file (a mapped file),
 sysv (a System V segment plus a stub file) or posix (a POSIX shared memory
-object plus a stub file). --mode is octal and applied exactly. Fails with
-already_exists if NAME exists.
+object plus a stub file). --mode is octal, 0600 to 0777 (the owner reads
+and writes), and applied exactly whatever the umask; later commands on the
+region need the same --mode (see 'osport help'). Fails with already_exists
+if NAME exists.
 )"},
-    {"stat", R"(usage: osport stat NAME [--json]
+    {"stat", R"(usage: osport stat NAME [--json] [--mode=0600]
 
 Prints every header field of region NAME, its attachments (alive or dead) and
 the lock owner. Never attaches and never takes the lock.
 )"},
-    {"list", R"(usage: osport list [--json]
+    {"list", R"(usage: osport list [--json] [--mode=0600]
 
 Lists the osport regions and stubs in --home (the header magic is read with
 an ordinary read first). Other files are listed as "not an osport region" and
 never touched.
 )"},
-    {"grow", R"(usage: osport grow NAME --size=SIZE
+    {"grow", R"(usage: osport grow NAME --size=SIZE [--mode=0600]
 
 Grows region NAME to SIZE under its lock. Only file-backed regions can grow;
 SysV and POSIX regions keep their size (create them larger instead).
 )"},
-    {"panic", R"(usage: osport panic NAME
+    {"panic", R"(usage: osport panic NAME [--mode=0600]
 
 Marks region NAME panicked: every later attach gets run_recovery.
 )"},
-    {"remove", R"(usage: osport remove NAME [--force]
+    {"remove", R"(usage: osport remove NAME [--force] [--mode=0600]
 
 Removes region NAME. Without --force it joins the region and marks it for
 removal: "removed" if nothing else is attached; otherwise "marked": the
@@ -116,9 +127,11 @@ the stub names and the file, even for a dead, locked or corrupt region. Both
 refuse files that are not osport regions or stubs. Memory that cannot be
 verified as the stub's own (another user's, another token) is never removed:
 --force then removes the stub only and fails (untrusted or corrupt), naming
-the memory it left.
+the memory it left. --force on a NAME that does not exist succeeds (like
+rm -f) and says "nothing to remove". --mode: the widest mode you accept
+(default 0600; --force accepts any mode of your own file).
 )"},
-    {"recover", R"(usage: osport recover NAME [--dry-run]
+    {"recover", R"(usage: osport recover NAME [--dry-run] [--mode=0600]
 
 Joins region NAME for recovery (a panicked region, or one whose lock holder
 died: taken over), reports what it found -- panicked or not, a dead lock
@@ -127,7 +140,7 @@ next lock works again, keeping the data. osport cannot check your data's
 invariants: repair them first (or accept them). --dry-run reports and
 changes nothing (a dead lock holder still marks the region panicked).
 )"},
-    {"lock", R"(usage: osport lock NAME [--hold=10s]
+    {"lock", R"(usage: osport lock NAME [--hold=10s] [--mode=0600]
 
 Takes the lock of region NAME, says so at once ("holding the lock ..."; with
 --json an object with "event":"locked"), holds it for --hold (0s to 168h),

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "os/config.h"
 #include "os/error.h"
 #include "os/trust.h"
 #include "region/errors.h"
@@ -20,7 +21,9 @@ ABSL_FLAG(std::string, home, ".", "directory the regions live in");
 ABSL_FLAG(bool, json, false, "print machine-readable JSON instead of text");
 ABSL_FLAG(std::string, size, "", "region size for create/grow: bytes or 64KiB, 16MiB, 1GiB");
 ABSL_FLAG(std::string, backend, "file", "memory for create and demo: file, sysv or posix");
-ABSL_FLAG(std::string, mode, "0600", "permissions of a new region (octal)");
+ABSL_FLAG(std::string, mode, "0600",
+          "create: the new region's permissions (octal, applied exactly); every other command: the "
+          "widest mode you accept on an existing region -- write bits beyond it are untrusted");
 ABSL_FLAG(bool, prefault, false, "create: fault every page in and guarantee disk blocks");
 ABSL_FLAG(bool, force, false, "remove: never attach; works on dead, locked or corrupt regions");
 ABSL_FLAG(absl::Duration, hold, absl::Seconds(10), "lock: how long to hold the region lock");
@@ -39,12 +42,15 @@ ABSL_FLAG(bool, allow_sticky_home, false,
 
 namespace osport::tool {
 
+std::uint64_t MaxSizeArg() { return os::config::kRegionSizeMax; }
+
 absl::StatusOr<std::uint64_t> ParseSize(absl::string_view text) {
   std::string t = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
   std::uint64_t unit = 1;
   for (auto [suffix, mult] : {std::pair<const char*, std::uint64_t>{"kib", 1ull << 10}, {"mib", 1ull << 20},
-                              {"gib", 1ull << 30}, {"tib", 1ull << 40}, {"k", 1ull << 10},
-                              {"m", 1ull << 20}, {"g", 1ull << 30}, {"t", 1ull << 40}, {"b", 1}}) {
+                              {"gib", 1ull << 30}, {"tib", 1ull << 40}, {"pib", 1ull << 50},
+                              {"k", 1ull << 10}, {"m", 1ull << 20}, {"g", 1ull << 30}, {"t", 1ull << 40},
+                              {"p", 1ull << 50}, {"b", 1}}) {
     if (absl::EndsWith(t, suffix)) {
       t.resize(t.size() - std::string(suffix).size());
       unit = mult;
@@ -53,20 +59,22 @@ absl::StatusOr<std::uint64_t> ParseSize(absl::string_view text) {
   }
   std::uint64_t n = 0;
   // SimpleAtoi accepts a sign; a size never has one.
+  const std::uint64_t max = MaxSizeArg();
   if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos || !absl::SimpleAtoi(t, &n) ||
-      n > kMaxSizeArg / unit || n == 0) {
+      n > max / unit || n == 0 || region::RoundRegionSize(n * unit) > max) {
     return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                             absl::StrCat("bad --size '", text,
-                                          "' (1 byte to 1 PiB: bytes or e.g. 64KiB, 16MiB, 1GiB)"));
+                             absl::StrCat("bad --size '", text, "' (1 byte to ", HumanSize(max),
+                                          ", this build's largest region: bytes or e.g. 64KiB, 16MiB, "
+                                          "1GiB)"));
   }
   return n * unit;
 }
 
 std::string HumanSize(std::uint64_t bytes) {
-  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
   int u = 0;
   std::uint64_t v = bytes;
-  while (u < 4 && v >= 1024 && v % 1024 == 0) {
+  while (u < 5 && v >= 1024 && v % 1024 == 0) {
     v /= 1024;
     ++u;
   }
@@ -79,11 +87,17 @@ absl::Status Bad(absl::string_view message) {
   return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL, message);
 }
 
+// The region module's rule (region/options.cc): permission bits only, and
+// the owner reads and writes.
 absl::StatusOr<std::uint32_t> ParseMode(const std::string& m) {
-  if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos) {
-    return Bad(absl::StrCat("bad --mode '", m, "' (octal, like 0600)"));
+  const bool octal = !m.empty() && m.size() <= 4 && m.find_first_not_of("01234567") == std::string::npos;
+  const std::uint32_t mode = octal ? static_cast<std::uint32_t>(std::stoul(m, nullptr, 8)) : 0;
+  if (!octal || (mode & ~0777u) != 0 || (mode & 0600u) != 0600u) {
+    return Bad(absl::StrCat("bad --mode '", m,
+                            "' (octal 0600 to 0777, like 0600 or 0660: the owner must read and write; "
+                            "no setuid, setgid or sticky bits)"));
   }
-  return static_cast<std::uint32_t>(std::stoul(m, nullptr, 8));
+  return mode;
 }
 
 }  // namespace
@@ -114,10 +128,15 @@ absl::Status ValidateFlags() {
     return Bad(absl::StrCat("bad --rounds ", rounds, " (", kMinRounds, "-", kMaxRounds, ")"));
   }
   if (absl::GetFlag(FLAGS_home).empty()) return Bad("--home must not be empty");
-  for (const std::string& owner : absl::GetFlag(FLAGS_trust_owner)) {
+  const std::vector<std::string> owners = absl::GetFlag(FLAGS_trust_owner);
+  if (FlagGiven("trust_owner") && owners.empty()) {
+    return Bad("--trust_owner needs a value (a uid like 1000, or a SID like S-1-5-21-...)");
+  }
+  for (const std::string& owner : owners) {
     std::uint32_t uid = 0;
+    // (uid_t)-1 is no user: chown(2)'s "leave unchanged".
     const bool number = !owner.empty() && owner.find_first_not_of("0123456789") == std::string::npos &&
-                        absl::SimpleAtoi(owner, &uid);
+                        absl::SimpleAtoi(owner, &uid) && uid != UINT32_MAX;
     const bool sid = absl::StartsWith(owner, "S-1-") && owner.size() > 4 &&
                      owner.find_first_not_of("S0123456789-") == std::string::npos;
     if (!number && !sid) {
@@ -173,6 +192,8 @@ std::string CauseOf(const absl::Status& s) {
   // Another user's (or a link's, a FIFO's...) object: its own word, not the
   // generic permission_denied a plain EACCES gets.
   if (os::IsUntrusted(s)) return "untrusted";
+  // Damaged shared data os/ found (a lock word naming an impossible owner).
+  if (os::IsCorrupt(s)) return "corrupt";
   return absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
 }
 

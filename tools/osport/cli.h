@@ -39,12 +39,15 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 
 // Limits of the command line: beyond them a value is a usage error.
-inline constexpr std::uint64_t kMaxSizeArg = std::uint64_t{1} << 50;  // 1 PiB
 inline constexpr absl::Duration kMaxHold = absl::Hours(24 * 7);
 inline constexpr int kMinWorkers = 2, kMaxWorkers = 16;
 inline constexpr int kMinRounds = 100, kMaxRounds = 1000000000;
 
-// "64MiB", "1G", "4k", "65536" -> bytes; InvalidArgument naming the text.
+// The largest --size: this build's largest region (os::config::kRegionSizeMax,
+// 64 TiB on 64-bit targets unless OSPORT_REGIONSIZE_MAX says otherwise).
+std::uint64_t MaxSizeArg();
+// "64MiB", "1G", "4k", "65536" -> bytes, 1 to MaxSizeArg() once rounded up
+// to the page size; InvalidArgument naming the text.
 absl::StatusOr<std::uint64_t> ParseSize(absl::string_view text);
 // 65536 -> "64 KiB".
 std::string HumanSize(std::uint64_t bytes);

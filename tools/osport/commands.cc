@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -40,11 +41,19 @@ void PrintOk(absl::string_view op, absl::string_view name, const std::string& te
 
 // Refuses, before region/ opens it, a file that is not a regular file (a
 // FIFO would block open(2) for ever; a directory or device is never a
-// region). Returns the exit code, or -1 to go on.
-int RefuseNonRegular(absl::string_view op, const region::RegionOptions& o) {
+// region) or whose magic is not osport's: not_a_region, as `remove` and
+// `list` say of it, never region/'s "corrupt" (kept for damaged regions).
+// Returns the exit code, or -1 to go on.
+int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o) {
   absl::StatusOr<Probe> t = ProbeType(o);
   if (!t.ok()) return Fail(op, o.name, t.status());
-  if (t->exists && !t->symlink && !t->regular) return FailWith(op, o.name, kNotARegion, NotARegion(o.name, *t));
+  if (t->regular) {
+    // A file the probe cannot read (another user's...) goes on to region/,
+    // whose trust checks name the reason (untrusted).
+    absl::StatusOr<Probe> f = ProbeFile(o);
+    if (f.ok()) t = std::move(f);
+  }
+  if (RefusedBeforeRegion(*t)) return FailWith(op, o.name, kNotARegion, NotARegion(o.name, *t));
   return -1;
 }
 
@@ -148,7 +157,7 @@ void PrintStat(const region::RegionStat& st) {
 
 int Create(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
-  if (int code = RefuseNonRegular("create", o); code >= 0) return code;
+  if (int code = RefuseNonRegion("create", o); code >= 0) return code;
   if (!os::BackendShared(*o.backend)) {
     return Fail("create", name,
                 os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
@@ -176,7 +185,7 @@ int Create(const std::string& name) {
 }
 
 int StatCommand(const std::string& name) {
-  if (int code = RefuseNonRegular("stat", OptionsFor(name)); code >= 0) return code;
+  if (int code = RefuseNonRegion("stat", OptionsFor(name)); code >= 0) return code;
   absl::StatusOr<region::RegionStat> st = region::Stat(OptionsFor(name));
   if (!st.ok()) return Fail("stat", name, st.status());
   if (WantJson()) {
@@ -260,7 +269,7 @@ int List() {
 
 int Grow(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
-  if (int code = RefuseNonRegular("grow", o); code >= 0) return code;
+  if (int code = RefuseNonRegion("grow", o); code >= 0) return code;
   const std::uint64_t target = o.size;
   o.size = 0;
   absl::StatusOr<region::Region> r = region::Region::Attach(o);
@@ -280,7 +289,7 @@ int Grow(const std::string& name) {
 }
 
 int PanicCommand(const std::string& name) {
-  if (int code = RefuseNonRegular("panic", OptionsFor(name)); code >= 0) return code;
+  if (int code = RefuseNonRegion("panic", OptionsFor(name)); code >= 0) return code;
   // Attach answers run-recovery both for a region already panicked and for
   // one it panics itself on finding a dead lock holder: ask first which.
   absl::StatusOr<region::RegionStat> before = region::Stat(OptionsFor(name));
@@ -316,6 +325,12 @@ int RemoveCommand(const std::string& name) {
   if (probe->exists && !probe->symlink && !probe->osport) {
     return FailWith("remove", name, kNotARegion, NotARegion(name, *probe));
   }
+  if (force && !probe->exists) {
+    // Like rm -f: nothing there is a success, but not a removal.
+    PrintOk("remove", name, absl::StrCat("no region ", EscapeText(name), ": nothing to remove"),
+            {{"outcome", "absent"}, {"force", true}});
+    return 0;
+  }
   if (!force && !WantJson()) {
     // Say so before waiting for another process's lock (JSON stays one object).
     absl::StatusOr<region::RegionStat> st = region::Stat(o);
@@ -337,7 +352,7 @@ int RemoveCommand(const std::string& name) {
 
 int RecoverCommand(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
-  if (int code = RefuseNonRegular("recover", o); code >= 0) return code;
+  if (int code = RefuseNonRegion("recover", o); code >= 0) return code;
   const bool dry = absl::GetFlag(FLAGS_dry_run);
   // What there is to find, read before joining (Stat never attaches).
   absl::StatusOr<region::RegionStat> st = region::Stat(o);
@@ -377,7 +392,7 @@ int LockCommand(const std::string& name) {
   // Caught before attaching: from here on a stop signal cannot end the tool
   // while it holds the lock (the next locker would find a dead owner).
   CatchStopSignals();
-  if (int code = RefuseNonRegular("lock", OptionsFor(name)); code >= 0) return code;
+  if (int code = RefuseNonRegion("lock", OptionsFor(name)); code >= 0) return code;
   absl::StatusOr<region::Region> r = region::Region::Attach(OptionsFor(name));
   if (!r.ok()) return Fail("lock", name, r.status());
   // Attach returns the region locked: that is the lock we hold.

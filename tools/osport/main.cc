@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "os/process.h"
+#include "region/options.h"
 #include "tools/osport/args.h"
 #include "tools/osport/cli.h"
 #include "tools/osport/commands.h"
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
     return Usage(cmd, absl::StrCat(cmd, " needs --size (bytes, or e.g. 64KiB, 16MiB, 1GiB)"), given);
   }
   const std::string name = no_name ? "" : cl.operands[0];
+  // A NAME that can never be a region is the command line's fault (exit 2).
+  if (!no_name) {
+    if (absl::Status s = osport::region::ValidateRegionName(name); !s.ok()) return Usage(cmd, s.message(), name);
+  }
   if (cmd == "demo") {
     absl::StatusOr<std::string> self = osport::os::ExecutablePath();
     // Builds without /proc cannot ask: the path this tool was started by.

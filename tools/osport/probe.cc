@@ -73,7 +73,12 @@ absl::StatusOr<Probe> ProbeFile(const region::RegionOptions& options) {
   p.osport = magic == region::kRegionMagic || magic == Swap(region::kRegionMagic) ||
              (magic == 0 && (header_bytes(format) || header_bytes(Swap(format))));
   if (!p.osport) p.why = "no osport region magic in its header";
+  p.foreign = !p.osport && magic != 0;
   return p;
+}
+
+bool RefusedBeforeRegion(const Probe& probe) {
+  return probe.exists && !probe.symlink && (!probe.regular || probe.foreign);
 }
 
 std::string NotARegion(const std::string& name, const Probe& probe) {

@@ -16,6 +16,9 @@ struct Probe {
   bool symlink = false;  // a symbolic link: region calls refuse it themselves
   bool regular = false;  // a regular file (anything else -- FIFO, device, directory -- is never opened)
   bool osport = false;   // a regular file whose header carries the region magic
+  // A regular file whose magic word was read and is neither osport's (either
+  // byte order) nor 0 (a region being created or released): never a region.
+  bool foreign = false;
   std::string why;       // why it is not osport's ("a directory", "no region magic"...)
 };
 
@@ -24,6 +27,12 @@ absl::StatusOr<Probe> ProbeFile(const region::RegionOptions& options);
 // The file type alone (no open, no read): for commands that then hand the
 // file to region/, so that a FIFO cannot hang them in open(2).
 absl::StatusOr<Probe> ProbeType(const region::RegionOptions& options);
+
+// What a command that hands the file to region/ refuses first: a file that
+// exists and is not a regular file (a FIFO would hang open(2)), or a regular
+// file with a foreign magic. Files shorter than a header or with magic 0 go
+// on to region/, which waits for a creator or says what is wrong.
+bool RefusedBeforeRegion(const Probe& probe);
 
 // The message for a file that is not osport's (cause "not_a_region").
 std::string NotARegion(const std::string& name, const Probe& probe);
