@@ -118,7 +118,9 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
   }
   RegionHeader& hh = r.header();
   if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
-  if (hh.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
+  // 1 is panicked; any other value but 0 is corrupt, said by CheckFields
+  // under the lock below.
+  if (hh.panic.load(std::memory_order_acquire) == 1 && !o_.recover) return Panicked();
 
   absl::Status locked = LockBounded(r);
   if (locked.ok() || os::IsOwnerDead(locked)) {
@@ -204,8 +206,8 @@ absl::Status Attacher::JoinLocked(Region& r, std::uint64_t map_size, bool named,
     return absl::OkStatus();
   }
   if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
+  if (absl::Status s = CheckFields(h, map_size, o_.name); !s.ok()) return s;  // panic 0 or 1, too
   if (h.panic.load(std::memory_order_acquire) != 0 && !o_.recover) return Panicked();
-  if (absl::Status s = CheckFields(h, map_size, o_.name); !s.ok()) return s;
   if (o_.size != 0 && !o_.size_is_default && RoundRegionSize(o_.size) > map_size) {
     return RegionError(RegionErrc::kTooSmall,
                        absl::StrFormat("region %s has %u bytes, fewer than the %u asked for",

@@ -305,6 +305,26 @@ TEST_P(FieldTest, AFieldOutOfRangeIsCorruptAndNamed) {
   ASSERT_TRUE(Remove(o, true).ok());
 }
 
+// The same for the live header in system memory, where Attach looks at the
+// panic flag before it takes the lock: 7 is corrupt, not "panicked".
+TEST_F(TokenTest, APanicFlagNeitherZeroNorOneInTheLiveHeaderIsCorrupt) {
+  for (os::Backend b : testing::SharedBackends()) {
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions o = Options("r", kSize, b);
+    // Stays attached throughout: a Win32 section dies with its last handle.
+    absl::StatusOr<Region> holder = Region::Attach(o);
+    ASSERT_TRUE(holder.ok()) << holder.status();
+    Track(*holder);
+    holder->header().panic.store(7, std::memory_order_release);
+    ASSERT_TRUE(holder->Unlock().ok());
+    ExpectCorrupt(Region::Attach(o).status(), "panic 7");
+    ExpectCorrupt(Stat(o).status(), "panic 7");
+    holder->header().panic.store(0, std::memory_order_release);
+    ASSERT_TRUE(holder->Detach().ok());
+    ASSERT_TRUE(Remove(o, true).ok());
+  }
+}
+
 constexpr std::size_t kSlot0 = offsetof(RegionHeader, attachments);
 INSTANTIATE_TEST_SUITE_P(
     Fields, FieldTest,
