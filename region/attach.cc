@@ -241,6 +241,8 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
     if (!s.ok() || *retry) return s;
     if (found == Found::kValid) return Downgrade(r);
     (void)r.map_.Unmap();
+    // Not before this: an error while initialising removes the file.
+    if (absl::Status c = CheckReplaceable(r); !c.ok()) return c;
     *initialising = true;
     return Replace(r);
   }

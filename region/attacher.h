@@ -67,6 +67,10 @@ class Attacher {
   // Removes the system memory an abandoned stub names, if it names any, and
   // memory whose creator died before recording it (derived from the stub).
   void RemoveStaleMemory(Region& r);
+  // Whether the abandoned file may be replaced or removed: osport's, or a
+  // dead creator's remnant (MayBeOsportFile); else kNotARegion. Holding
+  // exclusive, before anything is changed.
+  absl::Status CheckReplaceable(Region& r);
   // Step 4: alone (exclusive) with an abandoned region that still has its
   // name: initialise it in place, or (a joiner that may not create) remove it.
   absl::Status Replace(Region& r);

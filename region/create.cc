@@ -17,6 +17,7 @@
 #include "region/errors.h"
 #include "region/grow.h"
 #include "region/liveness.h"
+#include "region/preflight.h"
 #include "region/token.h"
 #include "region/trust_checks.h"
 
@@ -74,6 +75,22 @@ void Attacher::RemoveStaleMemory(Region& r) {
       os::BackendSupported(backend)) {
     (void)RemoveBoundMemory(r.file_, *stub, o_);  // only memory bound to this stub
   }
+}
+
+absl::Status Attacher::CheckReplaceable(Region& r) {
+  // Only what osport made or a dead creator left is replaced or removed: a
+  // user's file at the name is named and left as it is (issue 12).
+  absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
+  if (!info.ok()) return info.status();
+  absl::StatusOr<bool> ours = MayBeOsportFile(r.file_, info->size());
+  if (!ours.ok()) return ours.status();
+  if (!*ours) {
+    return RegionError(RegionErrc::kNotARegion,
+                       absl::StrFormat("region %s: %s is not an osport region (%u bytes, no osport "
+                                       "header) and was left as it is",
+                                       o_.name, path_, info->size()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Attacher::Replace(Region& r) {

@@ -83,4 +83,21 @@ absl::StatusOr<Preflight> PreflightHeader(os::File& file, std::uint64_t file_siz
   return p;
 }
 
+absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size) {
+  if (file_size == 0) return true;  // created O_EXCL; the creator died before sizing it
+  // A creator sizes its file (or writes its stub) in whole header pages.
+  if (file_size < kHeaderSize || file_size % kHeaderSize != 0) return false;
+  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, 0, false, os::Whence::kSet);
+  if (!pos.ok()) return pos.status();
+  alignas(RegionHeader) std::byte buf[kHeaderSize];
+  absl::StatusOr<std::size_t> n = os::Read(file, gsl::span<std::byte>(buf, kHeaderSize));
+  if (!n.ok()) return n.status();
+  if (*n != kHeaderSize) return false;
+  const auto* h = reinterpret_cast<const RegionHeader*>(buf);
+  if (h->magic.load(std::memory_order_relaxed) == kRegionMagic) return true;
+  if (h->magic.load(std::memory_order_relaxed) != 0) return false;
+  return h->format == 0 || h->format == FormatWord(os::MutexKind::kSpin) ||
+         h->format == FormatWord(os::MutexKind::kFileLock);
+}
+
 }  // namespace osport::region

@@ -39,6 +39,17 @@ struct Preflight {
 [[nodiscard]] absl::StatusOr<Preflight> PreflightHeader(os::File& file, std::uint64_t file_size,
                                                         absl::string_view name);
 
+// Whether `file` (`file_size` bytes, looked at holding its liveness lock,
+// so no creator is writing it) can be osport's: a region or stub (osport's
+// magic), or what a creator that died leaves -- an empty file, or whole
+// header pages whose magic is still 0 and whose format word is 0 or one
+// this build writes. Anything else (a pidfile, notes, a 71-byte text, a
+// binary with other bytes where the format word goes) is not a region and is
+// never replaced or removed as an abandoned creation (issue 12). An all-zero
+// file of whole pages cannot be told from a creator killed before it wrote
+// anything, and counts as one.
+[[nodiscard]] absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size);
+
 }  // namespace osport::region
 
 #endif  // OSPORT_REGION_PREFLIGHT_H_

@@ -27,7 +27,9 @@ absl::Status ForceRemove(const RegionOptions& o) {
   absl::StatusOr<os::IoInfo> info = os::GetIoInfo(*file);
   if (!info.ok()) return info.status();
   absl::Status memory = absl::OkStatus();
-  if (info->size() == kHeaderSize) {
+  // A stub, or a file whose header says it is one (a stub grown by hand
+  // past its one page is still the way to its memory).
+  if (info->size() >= kHeaderSize) {
     alignas(8) std::byte buf[kHeaderSize];
     absl::StatusOr<std::size_t> n = os::Read(*file, buf);
     if (!n.ok()) return n.status();

@@ -49,6 +49,12 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   st.system_id = h->system_id;
   st.size = h->size.load(std::memory_order_relaxed);
   os::Mapping live;
+  if (!st.stub && ((h->flags & kFlagNamed) != 0 || os::BackendNamed(st.backend))) {
+    return RegionError(RegionErrc::kCorrupt,
+                       absl::StrFormat("region %s: corrupt: a %u-byte file claims to be a stub of '%s' "
+                                       "memory",
+                                       o.name, st.file_size, os::BackendName(st.backend)));
+  }
   if (st.stub) {
     // The stub's copy is as of creation; the live header is in system memory.
     const auto backend = static_cast<os::Backend>(h->backend);

@@ -2,6 +2,8 @@
 // injected failures.
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -138,10 +140,12 @@ TEST_F(HostileFileTest, GarbageFilesOfEverySizeAreRefusedCleanly) {
     std::size_t size;
     RegionErrc expect;
   };
-  // Smaller than a header with no process holding its liveness lock: an
-  // abandoned half-created region, replaced at once (kNone: attach works).
-  // A header's size: a stub with a bad magic. Larger: a region with a bad magic.
-  for (Case c : {Case{0, RegionErrc::kNone}, Case{100, RegionErrc::kNone},
+  // Empty with no process holding its liveness lock: an abandoned
+  // half-created region, replaced at once (kNone: attach works). 100 bytes:
+  // no creator leaves that (it sizes its file in whole pages), so it is
+  // someone's file, never replaced (issue 12). A header's size: a stub with
+  // a bad magic. Larger: a region with a bad magic.
+  for (Case c : {Case{0, RegionErrc::kNone}, Case{100, RegionErrc::kNotARegion},
                  Case{kHeaderSize, RegionErrc::kNotARegion}, Case{kHeaderSize + 1, RegionErrc::kNotARegion},
                  Case{3 * kHeaderSize, RegionErrc::kNotARegion}}) {
     std::string junk(c.size, '\0');
@@ -158,6 +162,31 @@ TEST_F(HostileFileTest, GarbageFilesOfEverySizeAreRefusedCleanly) {
       EXPECT_EQ(RegionErrcOf(r.status()), c.expect) << c.size << ": " << r.status();
     }
     ASSERT_TRUE(Remove(QuickOptions(*this, "junk"), true).ok());
+  }
+}
+
+// A user's own small file in the home (a pidfile, notes) is not an
+// abandoned creation: neither an attach that may create nor one that may not
+// (osport lock, grow, panic, recover; a non-force remove) replaces or
+// removes it -- they say not_a_region and leave it byte for byte.
+TEST_F(HostileFileTest, AUsersOwnSmallFileIsNeverReplacedOrRemoved) {
+  const std::string texts[] = {"12345\n", "hello\n", std::string(71, 'x'),
+                               std::string(kHeaderSize, 'z')};
+  for (const std::string& text : texts) {
+    SCOPED_TRACE(text.size());
+    WriteFile(Path("pidf"), text);
+    RegionOptions join_only = QuickOptions(*this, "pidf");
+    join_only.create = false;
+    for (const RegionOptions& o : {QuickOptions(*this, "pidf"), join_only}) {
+      absl::StatusOr<Region> r = Region::Attach(o);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(RegionErrcOf(r.status()), RegionErrc::kNotARegion) << r.status();
+      EXPECT_EQ(Remove(o, /*force=*/false).status().ok(), false);
+      std::ifstream in(Path("pidf"), std::ios::binary);
+      const std::string now((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EXPECT_EQ(now, text) << "the user's file was changed or removed";
+    }
+    ASSERT_TRUE(os::Unlink(Path("pidf")).ok());
   }
 }
 

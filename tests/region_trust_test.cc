@@ -305,6 +305,32 @@ TEST_P(FieldTest, AFieldOutOfRangeIsCorruptAndNamed) {
   ASSERT_TRUE(Remove(o, true).ok());
 }
 
+// A stub grown by hand past its one page still names its memory: stat and
+// attach say corrupt, and remove --force removes the memory with it (it
+// used to take the file for a file region and leave the memory).
+TEST_F(TokenTest, AStubGrownPastOnePageIsCorruptAndForceRemoveStillRemovesItsMemory) {
+  if (os::config::kZeroOnLastClose) {
+    GTEST_SKIP() << "named memory dies with its last user in this build (OSPORT_ZERO_ON_LAST_CLOSE)";
+  }
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!IdSelectsMemory(b)) continue;
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions a = Options("a", kSize, b);
+    const std::uint64_t id = Make(a, 'a');
+    {
+      absl::StatusOr<os::File> f = os::Open(Path("a"), 0);
+      ASSERT_TRUE(f.ok()) << f.status();
+      ASSERT_TRUE(os::Truncate(*f, kSize).ok());
+    }
+    ExpectCorrupt(Stat(a).status(), "claims to be a stub");
+    ExpectCorrupt(Region::Attach(a).status(), "claims to be a stub");
+    EXPECT_TRUE(testing::SystemMemoryExists(b, id));
+    ASSERT_TRUE(Remove(a, /*force=*/true).ok());
+    EXPECT_FALSE(os::Exists(Path("a")).value());
+    EXPECT_FALSE(testing::SystemMemoryExists(b, id)) << "remove --force left the stub's memory";
+  }
+}
+
 // The same for the live header in system memory, where Attach looks at the
 // panic flag before it takes the lock: 7 is corrupt, not "panicked".
 TEST_F(TokenTest, APanicFlagNeitherZeroNorOneInTheLiveHeaderIsCorrupt) {
