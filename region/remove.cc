@@ -44,7 +44,17 @@ absl::Status ForceRemove(const RegionOptions& o) {
       }
       // Memory bound to this stub that it does not record right (its
       // backend, id or size damaged): the stub's all the same, and removed.
-      for (const BoundMemory& m : FindBoundMemory(*file, *h, o)) {
+      for (const BoundMemory& m : FindBoundMemory(*file, *h, o, /*identity_only=*/true)) {
+        if (!m.token_matches) {
+          // Made for this stub but under another token: not provably its own.
+          if (memory.ok()) {
+            memory = RegionError(RegionErrc::kCorrupt,
+                                 absl::StrFormat("left %s memory %u in place: it records this stub's "
+                                                 "identity but another token",
+                                                 os::BackendName(m.backend), m.id));
+          }
+          continue;
+        }
         if (absl::Status s = RemoveRegionMemory(m.backend, m.id, o); !s.ok() && memory.ok()) memory = s;
       }
     }

@@ -124,9 +124,12 @@ absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& h, const Regi
 }
 
 
-std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& h, const RegionOptions& o) {
+std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& h, const RegionOptions& o,
+                                         bool identity_only) {
   std::vector<BoundMemory> found;
-  if (AllZero(h.token)) return found;  // nothing to recognise it by
+  if (AllZero(h.token) && !identity_only) return found;  // nothing to recognise it by
+  absl::StatusOr<os::FileInfo> self = os::StatOpenFile(stub);
+  if (!self.ok()) return found;
   for (os::Backend backend : {os::Backend::kSysV, os::Backend::kPosixShm, os::Backend::kPagingFile}) {
     if (!os::BackendSupported(backend)) continue;
     absl::StatusOr<std::vector<std::uint64_t>> ids = os::DerivedSystemMemoryIds(backend, stub);
@@ -137,8 +140,11 @@ std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& h, 
           AttachRegionMemory(backend, stub, id, kHeaderSize, o, 0777, os::MapAccess::kReadOnly);
       if (!m.ok()) continue;
       const auto* memory = static_cast<const RegionHeader*>(m->data());
-      if (!AllZero(memory->token) && CheckBinding(h, *memory, stub, o.name, backend, id).ok()) {
-        found.push_back(BoundMemory{backend, id, memory->size.load(std::memory_order_acquire)});
+      const bool written = !AllZero(memory->token);
+      const bool token = written && CheckBinding(h, *memory, stub, o.name, backend, id).ok();
+      const bool identity = written && memory->stub_device == self->device && memory->stub_inode == self->inode;
+      if (token || (identity_only && identity)) {
+        found.push_back(BoundMemory{backend, id, memory->size.load(std::memory_order_acquire), token});
       }
       (void)m->Unmap();
     }
@@ -147,20 +153,25 @@ std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& h, 
 }
 
 absl::Status CheckMemoryGone(os::File& stub, const RegionHeader& h, const RegionOptions& o) {
-  const std::vector<BoundMemory> found = FindBoundMemory(stub, h, o);
+  // Memory that records this stub's identity is the stub's even when the
+  // tokens differ (one of them damaged): never taken for gone.
+  const std::vector<BoundMemory> found = FindBoundMemory(stub, h, o, /*identity_only=*/true);
   if (found.empty()) return absl::OkStatus();
   const BoundMemory& m = found.front();
   const std::uint64_t size = h.size.load(std::memory_order_relaxed);
   std::vector<std::string> wrong;
+  if (!m.token_matches) wrong.push_back("token");
   if (static_cast<std::uint32_t>(m.backend) != h.backend) wrong.push_back(absl::StrFormat("backend %u", h.backend));
   if (m.id != h.system_id) wrong.push_back(absl::StrFormat("system_id %u", h.system_id));
   if (m.size != size) wrong.push_back(absl::StrFormat("size %u", size));
   return RegionError(RegionErrc::kCorrupt,
                      absl::StrFormat("region %s: corrupt stub: it records %s, but its memory is %s "
-                                     "memory %u of %u bytes (bound to it by its token); the memory is "
-                                     "left as it is: remove --force removes both",
+                                     "memory %u of %u bytes (bound to it by %s); the memory is left as "
+                                     "it is: remove --force %s",
                                      o.name, wrong.empty() ? "what it found" : absl::StrJoin(wrong, ", "),
-                                     os::BackendName(m.backend), m.id, m.size));
+                                     os::BackendName(m.backend), m.id, m.size,
+                                     m.token_matches ? "its token" : "the stub's identity only",
+                                     m.token_matches ? "removes both" : "removes the stub and names the memory it leaves"));
 }
 
 }  // namespace osport::region

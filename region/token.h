@@ -71,6 +71,7 @@ struct BoundMemory {
   os::Backend backend = os::Backend::kFile;
   std::uint64_t id = 0;
   std::uint64_t size = 0;  // as its own header says
+  bool token_matches = true;  // false: found by the stub's identity alone
 };
 
 // Every piece of memory of a supported named backend bound to `stub`,
@@ -78,8 +79,13 @@ struct BoundMemory {
 // how a stub whose fields are damaged still finds the memory it was made
 // with (issue 12: a stub mismatch is not "memory gone"). Memory another
 // user owns is not looked at. Best effort: errors looking count as none.
+// With `identity_only`, also written memory whose header records the
+// stub's identity (device, inode) under another token -- the stub's or the
+// memory's token damaged: not provably the stub's, so never removed for it,
+// but never taken for "gone" either (token_matches false).
 [[nodiscard]] std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& stub_header,
-                                                       const RegionOptions& options);
+                                                       const RegionOptions& options,
+                                                       bool identity_only = false);
 
 // For a stub whose recorded memory was not found (gone, or smaller than the
 // stub says): OK if no memory bound to the stub exists (it is really gone);

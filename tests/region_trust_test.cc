@@ -305,6 +305,38 @@ TEST_P(FieldTest, AFieldOutOfRangeIsCorruptAndNamed) {
   ASSERT_TRUE(Remove(o, true).ok());
 }
 
+// A stub whose token AND id are damaged cannot prove its memory is its own,
+// but the memory still records the stub's identity: never taken for gone
+// (no replacing the region over it), and remove --force takes the stub and
+// names the memory it leaves.
+TEST_F(TokenTest, AStubWithADamagedTokenAndIdIsCorruptNotGone) {
+  if (os::config::kZeroOnLastClose) {
+    GTEST_SKIP() << "named memory dies with its last user in this build (OSPORT_ZERO_ON_LAST_CLOSE)";
+  }
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!IdSelectsMemory(b)) continue;
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions a = Options("a", kSize, b);
+    const std::uint64_t id = Make(a, 'a');
+    std::string stub = ReadStub("a");
+    stub[offsetof(RegionHeader, token)] ^= 0x5A;
+    const std::uint64_t nothing = 0x7FFFFFF1u;
+    std::memcpy(&stub[offsetof(RegionHeader, system_id)], &nothing, sizeof nothing);
+    WriteStub("a", stub);
+    ExpectCorrupt(Stat(a).status(), "token");
+    ExpectCorrupt(Region::Attach(a).status(), "token");
+    EXPECT_TRUE(os::Exists(Path("a")).value()) << "the stub was replaced";
+    EXPECT_TRUE(testing::SystemMemoryExists(b, id));
+    absl::Status forced = Remove(a, /*force=*/true).status();
+    EXPECT_FALSE(forced.ok());
+    EXPECT_TRUE(absl::StrContains(forced.message(), absl::StrCat("left ", os::BackendName(b), " memory ", id)))
+        << forced;
+    EXPECT_FALSE(os::Exists(Path("a")).value());
+    EXPECT_TRUE(testing::SystemMemoryExists(b, id));  // not provably the stub's: left
+    ASSERT_TRUE(os::RemoveSystemMemory(b, id).ok());
+  }
+}
+
 // A stub grown by hand past its one page still names its memory: stat and
 // attach say corrupt, and remove --force removes the memory with it (it
 // used to take the file for a file region and leave the memory).
