@@ -9,8 +9,10 @@
 //    beyond the pid range and counts that would wrap are corrupt, named.
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -66,6 +68,11 @@ class TokenTest : public testing::RegionTest {
     EXPECT_EQ(RegionErrcOf(s), RegionErrc::kCorrupt) << s;
     EXPECT_TRUE(absl::StrContains(s.message(), field)) << "want \"" << field << "\" in " << s;
   }
+  // Region "a" of backend `b` with one byte of data: its options and memory id.
+  std::pair<RegionOptions, std::uint64_t> MakeStub(os::Backend b) {
+    const RegionOptions o = Options("a", kSize, b);
+    return {o, Make(o, 'a')};
+  }
   // The region `o` still holds `data` (its memory was neither used nor removed).
   static void ExpectIntact(const RegionOptions& o, char data) {
     absl::StatusOr<Region> r = Region::Attach(o);
@@ -79,6 +86,23 @@ class TokenTest : public testing::RegionTest {
 
 // Backends whose stub id chooses the memory (SysV shmid, POSIX shm id).
 bool IdSelectsMemory(os::Backend b) { return b == os::Backend::kSysV || b == os::Backend::kPosixShm; }
+
+constexpr const char* kNamedMemoryDies =
+    "named memory dies with its last user in this build (OSPORT_ZERO_ON_LAST_CLOSE)";
+
+// For each backend whose stub id chooses the memory: `make(backend)` makes
+// a region and gives its options and memory id, then `body(backend,
+// options, memory id)`.
+template <typename Body>
+void ForEachMadeStub(const std::function<std::pair<RegionOptions, std::uint64_t>(os::Backend)>& make,
+                     Body body) {
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!IdSelectsMemory(b)) continue;
+    SCOPED_TRACE(os::BackendName(b));
+    const auto [options, id] = make(b);
+    body(b, options, id);
+  }
+}
 
 TEST_F(TokenTest, AStubNamingAnotherRegionsMemoryIsNeverUsedOrRemoved) {
   if (os::config::kZeroOnLastClose) {
@@ -310,14 +334,8 @@ TEST_P(FieldTest, AFieldOutOfRangeIsCorruptAndNamed) {
 // (no replacing the region over it), and remove --force takes the stub and
 // names the memory it leaves.
 TEST_F(TokenTest, AStubWithADamagedTokenAndIdIsCorruptNotGone) {
-  if (os::config::kZeroOnLastClose) {
-    GTEST_SKIP() << "named memory dies with its last user in this build (OSPORT_ZERO_ON_LAST_CLOSE)";
-  }
-  for (os::Backend b : testing::SharedBackends()) {
-    if (!IdSelectsMemory(b)) continue;
-    SCOPED_TRACE(os::BackendName(b));
-    const RegionOptions a = Options("a", kSize, b);
-    const std::uint64_t id = Make(a, 'a');
+  if (os::config::kZeroOnLastClose) GTEST_SKIP() << kNamedMemoryDies;
+  ForEachMadeStub([this](os::Backend b) { return MakeStub(b); }, [this](os::Backend b, const RegionOptions& a, std::uint64_t id) {
     std::string stub = ReadStub("a");
     stub[offsetof(RegionHeader, token)] ^= 0x5A;
     const std::uint64_t nothing = 0x7FFFFFF1u;
@@ -334,21 +352,15 @@ TEST_F(TokenTest, AStubWithADamagedTokenAndIdIsCorruptNotGone) {
     EXPECT_FALSE(os::Exists(Path("a")).value());
     EXPECT_TRUE(testing::SystemMemoryExists(b, id));  // not provably the stub's: left
     ASSERT_TRUE(os::RemoveSystemMemory(b, id).ok());
-  }
+  });
 }
 
 // A stub grown by hand past its one page still names its memory: stat and
 // attach say corrupt, and remove --force removes the memory with it (it
 // used to take the file for a file region and leave the memory).
 TEST_F(TokenTest, AStubGrownPastOnePageIsCorruptAndForceRemoveStillRemovesItsMemory) {
-  if (os::config::kZeroOnLastClose) {
-    GTEST_SKIP() << "named memory dies with its last user in this build (OSPORT_ZERO_ON_LAST_CLOSE)";
-  }
-  for (os::Backend b : testing::SharedBackends()) {
-    if (!IdSelectsMemory(b)) continue;
-    SCOPED_TRACE(os::BackendName(b));
-    const RegionOptions a = Options("a", kSize, b);
-    const std::uint64_t id = Make(a, 'a');
+  if (os::config::kZeroOnLastClose) GTEST_SKIP() << kNamedMemoryDies;
+  ForEachMadeStub([this](os::Backend b) { return MakeStub(b); }, [this](os::Backend b, const RegionOptions& a, std::uint64_t id) {
     {
       absl::StatusOr<os::File> f = os::Open(Path("a"), 0);
       ASSERT_TRUE(f.ok()) << f.status();
@@ -360,7 +372,7 @@ TEST_F(TokenTest, AStubGrownPastOnePageIsCorruptAndForceRemoveStillRemovesItsMem
     ASSERT_TRUE(Remove(a, /*force=*/true).ok());
     EXPECT_FALSE(os::Exists(Path("a")).value());
     EXPECT_FALSE(testing::SystemMemoryExists(b, id)) << "remove --force left the stub's memory";
-  }
+  });
 }
 
 // The same for the live header in system memory, where Attach looks at the
