@@ -72,9 +72,11 @@ absl::Status ForceRemove(const RegionOptions& o) {
     return os::Annotate(s, "remove region " + o.name);
   }
   if (!memory.ok()) {
-    // The stub was ours; the memory it names could not be verified as its
-    // own (another owner, another token): only the stub went.
-    return os::Annotate(memory, "remove region " + o.name + ": removed its stub only");
+    // The stub was ours, and so was any memory proven by its token; what
+    // could not be proven (another owner, another token, not shared memory)
+    // stayed, and the error names it.
+    return os::Annotate(memory, "remove region " + o.name +
+                                    ": removed its stub and the memory proven its own; left in place");
   }
   return os::Annotate(memory, "remove region " + o.name);
 }
