@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "os/config.h"
 #include "os/error.h"
 #include "os/file.h"
 #include "os/process.h"
@@ -105,6 +106,14 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   }
   st.owner = h->mutex.owner();
   st.mutex_stats = h->mutex.stats();
+  if (st.owner.held && st.owner.tid > os::config::kThreadIdMax) {
+    // As Lock says: a word naming a thread no system thread can be is
+    // damage, not a dead holder to recover from.
+    return RegionError(RegionErrc::kCorrupt,
+                       absl::StrFormat("region %s: corrupt lock word: owner thread id %u is beyond "
+                                       "the system's thread id range (%u)",
+                                       o.name, st.owner.tid, os::config::kThreadIdMax));
+  }
   if (st.owner.held) {
     // With the recorded pid (0 while unrecorded): FreeBSD's thr_kill2 can
     // judge another process's thread only by its pid.
