@@ -48,7 +48,10 @@
 //     If meanwhile someone initialised it, join it (2). Otherwise replace it
 //     IN PLACE (truncate, remove the stale memory the stub names, initialise)
 //     -- never unlink by name after a check. A joiner that may not create
-//     removes the abandoned file instead, still holding exclusive.
+//     removes the abandoned file instead, still holding exclusive. Either
+//     only if a creator can have left it (MayBeOsportFile: empty, or whole
+//     header pages with osport's format word or none); any other file is
+//     someone's, not a region, and is left as it is (kNotARegion).
 //  5. Memory gone behind a valid stub (a reboot, ipcrm, systemd RemoveIPC,
 //     the Win95 rule): as 4 -- with exclusive it is replaced; while other
 //     processes still hold shared it is refused (kBusy), never silently
