@@ -27,10 +27,13 @@ using os::HasErrno;
 
 absl::Status Attacher::Initialise(Region& r) {
   RegionHeader& h = r.header();
+  // The format word first: a file a creator died in after writing anything
+  // carries it, and is told from someone else's file by it
+  // (MayBeOsportFile); one with nothing written is all zeros.
+  h.format = FormatWord();
   if (absl::Status s = h.mutex.Init(os::kRegionMutexKind, 0); !s.ok()) return s;
   if (absl::Status s = h.mutex.Lock(&r.file_); !s.ok()) return s;
   const os::ProcessIdentity me = Me();
-  h.format = FormatWord();
   h.refcount = 0;
   h.panic.store(0, std::memory_order_relaxed);
   h.size.store(r.map_.size(), std::memory_order_relaxed);
@@ -206,6 +209,7 @@ absl::Status Attacher::WriteStub(Region& r, bool complete) {
     bytes = static_cast<const std::byte*>(r.map_.data());
   } else {
     auto* h = reinterpret_cast<RegionHeader*>(buf);
+    h->format = FormatWord();  // marks the file osport's (MayBeOsportFile)
     h->flags = kFlagNamed;
     h->backend = static_cast<std::uint32_t>(backend_);
     h->system_id = r.map_.system_id();

@@ -1,6 +1,7 @@
 // Implements region/preflight.h: an ordinary read of the header, checked.
 #include "region/preflight.h"
 
+#include <algorithm>
 #include <cstddef>
 
 #include "absl/strings/str_format.h"
@@ -96,8 +97,35 @@ absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size) {
   const auto* h = reinterpret_cast<const RegionHeader*>(buf);
   if (h->magic.load(std::memory_order_relaxed) == kRegionMagic) return true;
   if (h->magic.load(std::memory_order_relaxed) != 0) return false;
-  return h->format == 0 || h->format == FormatWord(os::MutexKind::kSpin) ||
-         h->format == FormatWord(os::MutexKind::kFileLock);
+  // A creator that wrote its format word was writing this header: ours.
+  if (h->format == FormatWord(os::MutexKind::kSpin) || h->format == FormatWord(os::MutexKind::kFileLock)) {
+    return true;
+  }
+  if (h->format != 0) return false;
+  // Nothing of a header yet: then the creator wrote nothing at all (it
+  // initialises the header before any data, the magic last), so every byte
+  // read must be zero -- the header page and the data after it, up to
+  // kZeroCheckLimit (a larger file's tail is not read: a user's file that
+  // is all zeros for its first 16 MiB is taken for a remnant; said in
+  // README's security model).
+  auto all_zero = [](const std::byte* p, std::size_t len) {
+    for (std::size_t i = 0; i < len; ++i) {
+      if (p[i] != std::byte{0}) return false;
+    }
+    return true;
+  };
+  if (!all_zero(buf, kHeaderSize)) return false;
+  constexpr std::uint64_t kZeroCheckLimit = std::uint64_t{16} << 20;
+  std::uint64_t left = std::min(file_size, kZeroCheckLimit) - kHeaderSize;
+  while (left > 0) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kHeaderSize));
+    absl::StatusOr<std::size_t> got = os::Read(file, gsl::span<std::byte>(buf, want));
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;  // cut short meanwhile
+    if (!all_zero(buf, *got)) return false;
+    left -= *got;
+  }
+  return true;
 }
 
 }  // namespace osport::region

@@ -42,11 +42,11 @@ struct Preflight {
 // Whether `file` (`file_size` bytes, looked at holding its liveness lock,
 // so no creator is writing it) can be osport's: a region or stub (osport's
 // magic), or what a creator that died leaves -- an empty file, or whole
-// header pages whose magic is still 0 and whose format word is 0 or one
-// this build writes. Anything else (a pidfile, notes, a 71-byte text, a
-// binary with other bytes where the format word goes) is not a region and is
-// never replaced or removed as an abandoned creation (issue 12). An all-zero
-// file of whole pages cannot be told from a creator killed before it wrote
+// header pages whose magic is still 0 and whose format word is one this
+// build writes, or that are all zeros (checked up to the first 16 MiB).
+// Anything else (a pidfile, notes, a binary) is not a region and is never
+// replaced or removed as an abandoned creation (issue 12). An all-zero file
+// of whole pages cannot be told from a creator killed before it wrote
 // anything, and counts as one.
 [[nodiscard]] absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size);
 

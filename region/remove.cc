@@ -1,5 +1,9 @@
 // Removing regions by name: the seed's __db_runlink, force and non-force.
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "os/error.h"
 #include "os/file.h"
 #include "region/errors.h"
@@ -38,24 +42,31 @@ absl::Status ForceRemove(const RegionOptions& o) {
     // The magic may still be 0: the creator records the id before it
     // initialises the memory.
     const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
-    if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0)) {
+    // A file region (more than a page, naming no system memory) has none
+    // to look for: an old stub's memory under names derived from a reused
+    // inode is not its business.
+    const bool stub = info->size() == kHeaderSize || (h->flags & kFlagNamed) != 0 || os::BackendNamed(backend);
+    if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0) && stub) {
       if ((h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) && os::BackendSupported(backend)) {
         memory = RemoveBoundMemory(*file, *h, o);  // only memory verified as this stub's
       }
       // Memory bound to this stub that it does not record right (its
       // backend, id or size damaged): the stub's all the same, and removed.
+      std::vector<std::string> unproven;
       for (const BoundMemory& m : FindBoundMemory(*file, *h, o, /*identity_only=*/true)) {
         if (!m.token_matches) {
-          // Made for this stub but under another token: not provably its own.
-          if (memory.ok()) {
-            memory = RegionError(RegionErrc::kCorrupt,
-                                 absl::StrFormat("left %s memory %u in place: it records this stub's "
-                                                 "identity but another token",
-                                                 os::BackendName(m.backend), m.id));
-          }
+          // Made for this stub's creation but under another token: not
+          // provably its own.
+          unproven.push_back(absl::StrFormat("%s memory %u", os::BackendName(m.backend), m.id));
           continue;
         }
         if (absl::Status s = RemoveRegionMemory(m.backend, m.id, o); !s.ok() && memory.ok()) memory = s;
+      }
+      if (!unproven.empty() && memory.ok()) {
+        memory = RegionError(RegionErrc::kCorrupt,
+                             absl::StrFormat("left %s in place: it records this stub's identity and "
+                                             "creation time but another token",
+                                             absl::StrJoin(unproven, " and ")));
       }
     }
   }
@@ -76,7 +87,7 @@ absl::Status ForceRemove(const RegionOptions& o) {
     // could not be proven (another owner, another token, not shared memory)
     // stayed, and the error names it.
     return os::Annotate(memory, "remove region " + o.name +
-                                    ": removed its stub and the memory proven its own; left in place");
+                                    ": removed its stub (and any memory proven its own); left in place");
   }
   return os::Annotate(memory, "remove region " + o.name);
 }

@@ -12,6 +12,7 @@
 #include "os/thread.h"
 #include "region/errors.h"
 #include "region/header.h"
+#include "region/preflight.h"
 #include "region/token.h"
 #include "region/trust_checks.h"
 
@@ -38,10 +39,21 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   alignas(8) std::byte buf[kHeaderSize] = {};
   absl::StatusOr<std::size_t> n = os::Read(*file, buf);
   if (!n.ok()) return n.status();
-  if (*n < kHeaderSize) return st;  // not initialised: magic 0, nothing more to say
   const auto* h = reinterpret_cast<const RegionHeader*>(buf);
-  st.magic = h->magic.load(std::memory_order_relaxed);
-  if (st.magic == 0) return st;
+  st.magic = *n < kHeaderSize ? 0 : h->magic.load(std::memory_order_relaxed);
+  if (st.magic == 0) {
+    // Not initialised -- if a creator can have left it at all; else it is
+    // someone's file (a pidfile, notes), as every other command says.
+    absl::StatusOr<bool> ours = MayBeOsportFile(*file, st.file_size);
+    if (!ours.ok()) return ours.status();
+    if (!*ours) {
+      return RegionError(RegionErrc::kNotARegion,
+                         absl::StrFormat("region %s: %s is not an osport region (%u bytes, no osport "
+                                         "header)",
+                                         o.name, *path, st.file_size));
+    }
+    return st;
+  }
   if (absl::Status s = CheckMagicAndFormat(st.magic, h->format, o.name); !s.ok()) return s;
 
   // What the stub (or the file) says of where the memory is, kept even when

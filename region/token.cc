@@ -142,7 +142,10 @@ std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& h, 
       const auto* memory = static_cast<const RegionHeader*>(m->data());
       const bool written = !AllZero(memory->token);
       const bool token = written && CheckBinding(h, *memory, stub, o.name, backend, id).ok();
-      const bool identity = written && memory->stub_device == self->device && memory->stub_inode == self->inode;
+      // The stub's identity, and the same creation (an inode is reused by
+      // later stubs, whose memory may still be under the same names).
+      const bool identity = written && memory->stub_device == self->device &&
+                            memory->stub_inode == self->inode && memory->create_time == h.create_time;
       if (token || (identity_only && identity)) {
         found.push_back(BoundMemory{backend, id, memory->size.load(std::memory_order_acquire), token});
       }

@@ -170,8 +170,17 @@ TEST_F(HostileFileTest, GarbageFilesOfEverySizeAreRefusedCleanly) {
 // (osport lock, grow, panic, recover; a non-force remove) replaces or
 // removes it -- they say not_a_region and leave it byte for byte.
 TEST_F(HostileFileTest, AUsersOwnSmallFileIsNeverReplacedOrRemoved) {
-  const std::string texts[] = {"12345\n", "hello\n", std::string(71, 'x'),
-                               std::string(kHeaderSize, 'z')};
+  // Also whole pages that are zero where the header's magic and format go
+  // but not elsewhere: no creator leaves that (it writes the format word
+  // first, and data only after the magic).
+  std::string secret(kHeaderSize, '\0');
+  secret.replace(200, 12, "secret data\n");
+  std::string x_then_zeros(kHeaderSize, '\0');
+  x_then_zeros[0] = 'x';
+  std::string zeros_then_q(2 * kHeaderSize, '\0');
+  zeros_then_q.back() = 'Q';
+  const std::string texts[] = {"12345\n", "hello\n", std::string(71, 'x'), std::string(kHeaderSize, 'z'),
+                               secret, x_then_zeros, zeros_then_q};
   for (const std::string& text : texts) {
     SCOPED_TRACE(text.size());
     WriteFile(Path("pidf"), text);
@@ -182,6 +191,7 @@ TEST_F(HostileFileTest, AUsersOwnSmallFileIsNeverReplacedOrRemoved) {
       ASSERT_FALSE(r.ok());
       EXPECT_EQ(RegionErrcOf(r.status()), RegionErrc::kNotARegion) << r.status();
       EXPECT_EQ(Remove(o, /*force=*/false).status().ok(), false);
+      EXPECT_EQ(RegionErrcOf(Stat(o).status()), RegionErrc::kNotARegion);
       std::ifstream in(Path("pidf"), std::ios::binary);
       const std::string now((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       EXPECT_EQ(now, text) << "the user's file was changed or removed";
