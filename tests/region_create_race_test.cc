@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "os/config.h"
 #include "os/error.h"
 #include "os/fault_injection.h"
 #include "os/file.h"
@@ -169,6 +170,10 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(CreateRaceTest);
 using NewFileRaceTest = CreateRaceTest;
 
 TEST_P(NewFileRaceTest, ANewFileRemovedAsAbandonedBeforeItsCreatorLocksItIsMadeAgain) {
+  if (os::config::kWin32) {
+    GTEST_SKIP() << "Win32 keeps the name of a file its creator holds open, so no other process "
+                    "can remove it in this window: the race cannot happen there";
+  }
   // Paused at the creator's first lock call: the exclusive try on its new file.
   absl::StatusOr<os::Child> creator = StartCreator(os::Op::kLockRange, 1);
   ASSERT_TRUE(creator.ok()) << creator.status();
