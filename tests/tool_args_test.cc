@@ -40,6 +40,9 @@ TEST_F(ToolTest, ExistingRegionsTakeTheModeTheCallerAccepts) {
   if (os::config::kWin32) GTEST_SKIP() << "Win32 files have no mode bits: the owner SID decides";
   for (os::Backend b : {os::Backend::kFile, os::Backend::kSysV, os::Backend::kPosixShm}) {
     if (!os::BackendSupported(b)) continue;
+    // Named memory dies with its last user there: `create` exits, and the
+    // next command finds the region released (other tests cover that).
+    if (os::config::kZeroOnLastClose && os::BackendNamed(b)) continue;
     const std::string backend(os::BackendName(b));
     const std::string what = "backend " + backend;
     ASSERT_EQ(Osport({"create", "G", "--size=64KiB", "--mode=0660", "--backend=" + backend}).code, 0) << what;
