@@ -49,12 +49,15 @@ absl::Status Region::DetachAndReport(bool* destroyed) {
   const bool marked = (h.flags & kFlagRemoveOnDetach) != 0 || remove_file_on_detach_;
   const bool last = h.refcount == 0;
   bool destroy = false;
+  absl::Status undecided = absl::OkStatus();
   if (marked && last) {
     // The table says we are the last; the kernel must agree: a joiner that
     // holds the shared lock but waits for the mutex we hold is not in the
     // table yet. Refused: it will find the mark, and its detach removes it.
+    // Failed: the region stays marked, and the error says so.
     absl::StatusOr<bool> alone = live_.Try(file_, os::RangeLock::kExclusive);
     destroy = alone.ok() && *alone;
+    if (!alone.ok()) undecided = alone.status();
   }
   if (!destroy && (h.flags & kFlagNamed) != 0 && slot >= 0 && h.attachments[slot].pid == 0) {
     (void)CopySlotToStub(file_, h, slot);  // the stub's copy of our slot (region/stub_slots.h)
@@ -73,14 +76,21 @@ absl::Status Region::DetachAndReport(bool* destroyed) {
   if (destroy) {
     // Still holding exclusive: remove the memory, then the name if it is
     // still ours (only a remove --force can have taken it meanwhile).
+    // A failed memory removal keeps the stub: it is the way back to the
+    // memory for `remove --force` (the header already says no region).
     if (os::BackendNamed(backend)) removed = os::RemoveSystemMemory(backend, sysid);
-    if (absl::Status s = UnlinkIfSameAt(home_, options_.name, file_); !s.ok() && removed.ok()) removed = s;
+    if (removed.ok()) removed = UnlinkIfSameAt(home_, options_.name, file_);
     if (destroyed != nullptr) *destroyed = true;
   }
   live_.Forget();
   absl::Status closed = file_.Close();
   (void)home_.Close();
   if (!removed.ok()) return os::Annotate(removed, context);
+  if (!undecided.ok()) {
+    return os::Annotate(undecided, context + ": detached, but could not tell whether it was the last "
+                                              "attacher; the region stays marked for removal (the next "
+                                              "detach or remove removes it)");
+  }
   if (!dropped.ok()) return dropped;
   if (!unmapped.ok()) return os::Annotate(unmapped, context);
   if (!closed.ok()) return os::Annotate(closed, context);

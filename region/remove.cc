@@ -15,6 +15,15 @@
 namespace osport::region {
 namespace {
 
+// Whether a memory error from a forced removal means the memory is not
+// provably the stub's (another owner's, another token, a damaged record):
+// the stub goes all the same -- force exists for those -- and the error
+// names what was left. Any other error is a removal that failed (the system
+// call): the stub stays, as the way back to that memory for a retry.
+bool NotProvablyTheStubs(const absl::Status& s) {
+  return os::IsUntrusted(s) || RegionErrcOf(s) == RegionErrc::kCorrupt;
+}
+
 // Force: never attach. Read the stub (if the file is one) to find system
 // memory, remove that, then the file. A corrupt stub still loses its file:
 // force exists for regions nothing else can remove.
@@ -79,6 +88,11 @@ absl::Status ForceRemove(const RegionOptions& o) {
   }
   // Close before unlinking: Win32 will not remove an open file's name.
   (void)file->Close();
+  if (!memory.ok() && !NotProvablyTheStubs(memory)) {
+    return os::Annotate(memory, "remove region " + o.name +
+                                    ": removing its memory failed; kept the stub, so that remove "
+                                    "--force can find the memory again");
+  }
   if (absl::Status s = os::UnlinkAt(*home, o.name); !s.ok() && !os::HasErrno(s, ENOENT)) {
     return os::Annotate(s, "remove region " + o.name);
   }
@@ -122,6 +136,21 @@ absl::StatusOr<RemoveOutcome> Remove(const RegionOptions& options, bool force) {
                                                       o.name, absl::FormatDuration(o.attach_timeout)));
     }
     return r.status();
+  }
+  // Alone? Ask the kernel before marking: a remove that cannot tell (the
+  // lock call failed) marks nothing -- a region marked with nobody attached
+  // would be destroyed by whoever joins it next -- and says why. Holding
+  // the exclusive lock, the detach below destroys the region; refused,
+  // others hold it (perhaps a joiner not yet in the table, waiting for the
+  // mutex we hold), and the last of them to detach removes it.
+  absl::StatusOr<bool> alone = r->live_.Try(r->file_, os::RangeLock::kExclusive);
+  if (!alone.ok()) {
+    (void)r->Unlock();
+    (void)r->Detach();
+    return os::Annotate(alone.status(),
+                        absl::StrFormat("remove region %s: could not tell whether others are attached; "
+                                        "nothing was marked",
+                                        o.name));
   }
   absl::Status s = r->MarkForRemoval();
   if (absl::Status u = r->Unlock(); s.ok()) s = u;

@@ -17,8 +17,17 @@ void* Mmap(void* addr, std::size_t len, int prot, int flags, int fd, off_t offse
   return ::mmap(addr, len, prot, flags, fd, offset);
 }
 
+// An injected unmap failure still releases the view, as an injected close
+// failure releases the descriptor (sys.cc): the call reports the error its
+// caller must handle, and a test's leak checks see only the caller's leaks.
+// (The real calls fail only for an address that is not a mapping.)
 int Munmap(void* addr, std::size_t len) {
-  if (Enter(Op::kUnmap).fail) return -1;
+  if (Enter(Op::kUnmap).fail) {
+    const int saved = errno;
+    ::munmap(addr, len);
+    errno = saved;
+    return -1;
+  }
   return ::munmap(addr, len);
 }
 
@@ -65,7 +74,12 @@ void* Shmat(int id, bool read_only) {
 }
 
 int Shmdt(const void* addr) {
-  if (Enter(Op::kUnmap).fail) return -1;
+  if (Enter(Op::kUnmap).fail) {  // released anyway: see Munmap
+    const int saved = errno;
+    ::shmdt(addr);
+    errno = saved;
+    return -1;
+  }
   return ::shmdt(addr);
 }
 

@@ -22,8 +22,17 @@ void* MapView(HANDLE section, std::size_t size, bool read_only) {
                          size);
 }
 
+// An injected unmap failure still releases the view, as an injected
+// CloseHandle failure releases the handle (sys.cc): the call reports the
+// error its caller must handle, and a test's leak checks see only the
+// caller's leaks.
 BOOL UnmapView(const void* addr) {
-  if (Enter(Op::kUnmap).fail) return FALSE;
+  if (Enter(Op::kUnmap).fail) {
+    const DWORD saved = ::GetLastError();
+    ::UnmapViewOfFile(addr);
+    ::SetLastError(saved);
+    return FALSE;
+  }
   return ::UnmapViewOfFile(addr);
 }
 
@@ -33,7 +42,12 @@ void* AllocatePages(std::size_t size) {
 }
 
 BOOL FreePages(void* addr) {
-  if (Enter(Op::kUnmap).fail) return FALSE;
+  if (Enter(Op::kUnmap).fail) {  // released anyway: see UnmapView
+    const DWORD saved = ::GetLastError();
+    ::VirtualFree(addr, 0, MEM_RELEASE);
+    ::SetLastError(saved);
+    return FALSE;
+  }
   return ::VirtualFree(addr, 0, MEM_RELEASE);
 }
 
