@@ -122,6 +122,13 @@ struct IoInfo {
 // Sets the file's size (extending sparsely or cutting).
 [[nodiscard]] absl::Status Truncate(File& file, std::uint64_t size);
 
+// Sets the open file's permission bits to exactly `mode` (0..0777; no
+// set-id or sticky bits), whatever the umask: POSIX fchmod. Win32 files
+// have no permission bits (access comes from the directory's ACL; Open sets
+// the read-only attribute only when it creates a file): `mode` is
+// validated and nothing is changed.
+[[nodiscard]] absl::Status SetMode(File& file, std::uint32_t mode);
+
 // Guarantees disk blocks for [offset, offset + len), extending the file if
 // needed, so a full disk is ENOSPC now rather than SIGBUS later through a
 // mapping. Uses the filesystem's allocation call; where the filesystem does not

@@ -81,15 +81,19 @@ absl::Status CheckTrustedHome(const FileInfo& info, const std::string& caller,
   const bool foreign = !info.owner_is_admin && !Trusted(info.owner, caller, policy);
   const bool others_write = (info.mode & 0022) != 0;
   if (!foreign && !others_write) return absl::OkStatus();
+  // The sticky bit keeps other users from removing or renaming what the
+  // caller puts there -- but not the directory's owner, who can rename and
+  // replace any entry: a sticky home is accepted only from a trusted owner.
   const bool sticky = (info.mode & 01000) != 0;
-  if (sticky && policy.allow_sticky_shared_home) return absl::OkStatus();
-  const std::string hint = sticky ? " (a sticky directory: allow_sticky_shared_home accepts it)"
-                                  : "";
+  if (sticky && !foreign && policy.allow_sticky_shared_home) return absl::OkStatus();
   if (foreign) {
     return UntrustedError(EACCES, what,
                           absl::StrCat("is a home owned by ", OwnerText(info.owner), ", not you (",
-                                       OwnerText(caller), ") nor an owner you trust", hint));
+                                       OwnerText(caller), ") nor an owner you trust",
+                                       sticky ? " (sticky or not: its owner can replace any file in it)"
+                                              : ""));
   }
+  const std::string hint = sticky ? " (a sticky directory: allow_sticky_shared_home accepts it)" : "";
   return UntrustedError(EACCES, what,
                         absl::StrFormat("is a home other users can write (mode %04o)%s",
                                         info.mode & 07777, hint));

@@ -11,8 +11,10 @@
 //    beyond the mode the caller asked for;
 //  - a SysV segment: the same for both its owner and its creator, and its mode;
 //  - a home directory: a directory owned by the caller, the administrator or a
-//    trusted owner that no other user can write -- unless it is a sticky
-//    directory (like /tmp) and the caller set allow_sticky_shared_home;
+//    trusted owner that no other user can write -- or that others can write
+//    if it is sticky (like /tmp) and the caller set allow_sticky_shared_home
+//    (never a home another user owns, sticky or not: its owner can rename
+//    and replace any entry in it);
 //  - no symbolic link in any component of the home's path (OpenDir).
 #ifndef OSPORT_OS_TRUST_H_
 #define OSPORT_OS_TRUST_H_
@@ -33,7 +35,8 @@ namespace osport::os {
 struct TrustPolicy {
   // Owners (FileInfo::owner form: "1000", "S-1-5-...") trusted besides the caller.
   std::vector<std::string> trusted_owners;
-  // Accept a home that others own or can write when it is a sticky directory.
+  // Accept a home that others can write when it is a sticky directory owned
+  // by the caller, the administrator or a trusted owner.
   bool allow_sticky_shared_home = false;
 };
 

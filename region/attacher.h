@@ -82,10 +82,15 @@ class Attacher {
   // Whether the id the new region recorded still names its memory (the
   // same token), attached and detached again to look.
   absl::StatusOr<bool> StillNamed(Region& r);
-  // The stub holds exactly the header: complete, a copy of the initialised
-  // header; otherwise only what finds the memory (backend, id, size), with
-  // the magic 0. Seek first: a previous incarnation may have written it.
-  absl::Status WriteStub(Region& r, bool complete);
+  // The creation record, the first thing written to a new region's file
+  // (a file region's first page; a stub's only one), in one write: the
+  // format word, backend, flags, `system_id` and `size` (what finds the
+  // memory) and the binding -- a token and this file's own identity, by
+  // which MayBeOsportFile tells a creator's remnant from anyone's file --
+  // with the magic 0.
+  absl::Status WriteRecord(Region& r, std::uint64_t system_id, std::uint64_t size);
+  // A stub's final form: a copy of the initialised memory header.
+  absl::Status WriteStubCopy(Region& r);
 
   // join.cc
   // Step 3: look at the header while holding the shared (or exclusive)

@@ -27,9 +27,8 @@ using os::HasErrno;
 
 absl::Status Attacher::Initialise(Region& r) {
   RegionHeader& h = r.header();
-  // The format word first: a file a creator died in after writing anything
-  // carries it, and is told from someone else's file by it
-  // (MayBeOsportFile); one with nothing written is all zeros.
+  // A file region's page already holds the creation record (WriteRecord);
+  // memory (named or private) starts here. The magic goes last.
   h.format = FormatWord();
   if (absl::Status s = h.mutex.Init(os::kRegionMutexKind, 0); !s.ok()) return s;
   if (absl::Status s = h.mutex.Lock(&r.file_); !s.ok()) return s;
@@ -106,6 +105,9 @@ absl::Status Attacher::Replace(Region& r) {
                                              o_.name, path_));
   }
   if (absl::Status s = os::Truncate(r.file_, 0); !s.ok()) return s;
+  // The mode asked for, exactly: the remnant may have been made with
+  // another (by a creator asking for another, or by hand).
+  if (absl::Status s = os::SetMode(r.file_, o_.mode); !s.ok()) return s;
   if (absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet); !pos.ok()) {
     return pos.status();
   }
@@ -133,7 +135,10 @@ absl::Status Attacher::Create(Region& r) {
   if (!binding.ok()) return binding.status();
   binding_ = *binding;
   if (!os::BackendNamed(backend_)) {
-    if (absl::Status s = GrowRegionFile(r.file_, 0, size_); !s.ok()) return s;
+    // The creation record before the file has any size: a file is told
+    // from anyone else's by a record naming this very file (MayBeOsportFile).
+    if (absl::Status s = WriteRecord(r, /*system_id=*/0, size_); !s.ok()) return s;
+    if (absl::Status s = GrowRegionFile(r.file_, kHeaderSize, size_); !s.ok()) return s;
     absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, size_);
     if (!m.ok()) return m.status();
     r.map_ = std::move(*m);
@@ -168,9 +173,9 @@ absl::Status Attacher::CreateNamed(Region& r, bool* taken) {
   // Record the id in the stub before the memory is written (magic still
   // 0), so whoever replaces an abandoned creation, or remove --force,
   // finds it. Before this point its name is derived from the stub.
-  if (absl::Status s = WriteStub(r, /*complete=*/false); !s.ok()) return s;
+  if (absl::Status s = WriteRecord(r, r.map_.system_id(), r.map_.size()); !s.ok()) return s;
   if (absl::Status s = Initialise(r); !s.ok()) return s;
-  if (absl::Status s = WriteStub(r, /*complete=*/true); !s.ok()) return s;
+  if (absl::Status s = WriteStubCopy(r); !s.ok()) return s;
   if (!RemovableByOthers(backend_)) return absl::OkStatus();
   // Still holding exclusive, nobody has seen this region yet: publish it
   // only if its id still names this memory. Once written (magic, token) and
@@ -202,23 +207,28 @@ absl::StatusOr<bool> Attacher::StillNamed(Region& r) {
   return ours;
 }
 
-absl::Status Attacher::WriteStub(Region& r, bool complete) {
+absl::Status Attacher::WriteRecord(Region& r, std::uint64_t system_id, std::uint64_t size) {
+  // One write of one header page: a creator killed during it leaves an
+  // empty file or the whole record (a write within one page is not split
+  // by a signal), never a part.
   alignas(8) std::byte buf[kHeaderSize] = {};
-  const std::byte* bytes = buf;
-  if (complete) {
-    bytes = static_cast<const std::byte*>(r.map_.data());
-  } else {
-    auto* h = reinterpret_cast<RegionHeader*>(buf);
-    h->format = FormatWord();  // marks the file osport's (MayBeOsportFile)
-    h->flags = kFlagNamed;
-    h->backend = static_cast<std::uint32_t>(backend_);
-    h->system_id = r.map_.system_id();
-    h->size.store(r.map_.size(), std::memory_order_relaxed);
-    WriteBinding(binding_, *h);
-  }
+  auto* h = reinterpret_cast<RegionHeader*>(buf);
+  h->format = FormatWord();
+  const bool named = os::BackendNamed(backend_);
+  h->flags = (named ? kFlagNamed : 0) | (o_.private_region ? kFlagPrivate : 0);
+  h->backend = static_cast<std::uint32_t>(backend_);
+  h->system_id = system_id;
+  h->size.store(size, std::memory_order_relaxed);
+  WriteBinding(binding_, *h);
   absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
   if (!pos.ok()) return pos.status();
-  return os::Write(r.file_, gsl::span<const std::byte>(bytes, kHeaderSize));
+  return os::Write(r.file_, gsl::span<const std::byte>(buf, kHeaderSize));
+}
+
+absl::Status Attacher::WriteStubCopy(Region& r) {
+  absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
+  if (!pos.ok()) return pos.status();
+  return os::Write(r.file_, gsl::span<const std::byte>(static_cast<const std::byte*>(r.map_.data()), kHeaderSize));
 }
 
 }  // namespace osport::region

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "gsl/span"
 #include "os/config.h"
+#include "os/dir.h"
 #include "region/errors.h"
 #include "region/header.h"
 
@@ -85,8 +86,9 @@ absl::StatusOr<Preflight> PreflightHeader(os::File& file, std::uint64_t file_siz
 }
 
 absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size) {
-  if (file_size == 0) return true;  // created O_EXCL; the creator died before sizing it
-  // A creator sizes its file (or writes its stub) in whole header pages.
+  if (file_size == 0) return true;  // created O_EXCL; the creator died before its first write
+  // A creator's first write is its whole creation record; it sizes the
+  // file in whole header pages only after that.
   if (file_size < kHeaderSize || file_size % kHeaderSize != 0) return false;
   absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, 0, false, os::Whence::kSet);
   if (!pos.ok()) return pos.status();
@@ -95,37 +97,20 @@ absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size) {
   if (!n.ok()) return n.status();
   if (*n != kHeaderSize) return false;
   const auto* h = reinterpret_cast<const RegionHeader*>(buf);
-  if (h->magic.load(std::memory_order_relaxed) == kRegionMagic) return true;
-  if (h->magic.load(std::memory_order_relaxed) != 0) return false;
-  // A creator that wrote its format word was writing this header: ours.
-  if (h->format == FormatWord(os::MutexKind::kSpin) || h->format == FormatWord(os::MutexKind::kFileLock)) {
-    return true;
+  const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
+  if (magic != 0 && magic != kRegionMagic) return false;
+  if (h->format != FormatWord(os::MutexKind::kSpin) && h->format != FormatWord(os::MutexKind::kFileLock)) {
+    return false;
   }
-  if (h->format != 0) return false;
-  // Nothing of a header yet: then the creator wrote nothing at all (it
-  // initialises the header before any data, the magic last), so every byte
-  // read must be zero -- the header page and the data after it, up to
-  // kZeroCheckLimit (a larger file's tail is not read: a user's file that
-  // is all zeros for its first 16 MiB is taken for a remnant; said in
-  // README's security model).
-  auto all_zero = [](const std::byte* p, std::size_t len) {
-    for (std::size_t i = 0; i < len; ++i) {
-      if (p[i] != std::byte{0}) return false;
-    }
-    return true;
-  };
-  if (!all_zero(buf, kHeaderSize)) return false;
-  constexpr std::uint64_t kZeroCheckLimit = std::uint64_t{16} << 20;
-  std::uint64_t left = std::min(file_size, kZeroCheckLimit) - kHeaderSize;
-  while (left > 0) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kHeaderSize));
-    absl::StatusOr<std::size_t> got = os::Read(file, gsl::span<std::byte>(buf, want));
-    if (!got.ok()) return got.status();
-    if (*got == 0) break;  // cut short meanwhile
-    if (!all_zero(buf, *got)) return false;
-    left -= *got;
-  }
-  return true;
+  bool token = false;
+  for (std::uint8_t b : h->token) token = token || b != 0;
+  if (!token) return false;
+  // The record names the file it was written into: a copy, a hard link
+  // made later, or anyone's file that happens to carry the words is not
+  // this creation's.
+  absl::StatusOr<os::FileInfo> self = os::StatOpenFile(file);
+  if (!self.ok()) return self.status();
+  return h->stub_device == self->device && h->stub_inode == self->inode;
 }
 
 }  // namespace osport::region

@@ -40,14 +40,13 @@ struct Preflight {
                                                         absl::string_view name);
 
 // Whether `file` (`file_size` bytes, looked at holding its liveness lock,
-// so no creator is writing it) can be osport's: a region or stub (osport's
-// magic), or what a creator that died leaves -- an empty file, or whole
-// header pages whose magic is still 0 and whose format word is one this
-// build writes, or that are all zeros (checked up to the first 16 MiB).
-// Anything else (a pidfile, notes, a binary) is not a region and is never
-// replaced or removed as an abandoned creation (issue 12). An all-zero file
-// of whole pages cannot be told from a creator killed before it wrote
-// anything, and counts as one.
+// so no creator is writing it) can be osport's: an empty file (a creator
+// died before its first write), or whole header pages starting with a
+// creation record (Attacher::WriteRecord) or a header -- a format word
+// this build writes, a token, and the identity (device, inode) of this
+// very file; magic 0 or osport's. Anything else -- a pidfile, notes, a
+// binary, a file of zeros, a copy of a region file -- is not a region and is
+// never replaced or removed as an abandoned creation (issue 12).
 [[nodiscard]] absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size);
 
 }  // namespace osport::region

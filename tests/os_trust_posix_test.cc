@@ -239,9 +239,13 @@ TEST_F(TrustPosixTest, AHomeAnotherUserOwnsIsRefused) {
   TrustPolicy allow;
   allow.allow_sticky_shared_home = true;
   ExpectUntrusted(OpenTrustedHome(Path("theirs"), allow).status(), "owned by uid 65534");
-  // Their sticky directory, explicitly allowed, is accepted.
+  // Their sticky directory is refused even when sticky homes are allowed:
+  // its owner can rename and replace anything in it. Trusting that owner
+  // accepts it.
   AsOtherUser("dir", Path("shared"), "1777");
-  ExpectUntrusted(OpenTrustedHome(Path("shared"), {}).status(), "allow_sticky_shared_home");
+  ExpectUntrusted(OpenTrustedHome(Path("shared"), {}).status(), "owned by uid 65534");
+  ExpectUntrusted(OpenTrustedHome(Path("shared"), allow).status(), "its owner can replace any file in it");
+  allow.trusted_owners = {"65534"};
   EXPECT_TRUE(OpenTrustedHome(Path("shared"), allow).ok());
   ::rmdir(Path("theirs").c_str());
   ::rmdir(Path("shared").c_str());

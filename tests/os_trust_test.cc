@@ -91,7 +91,14 @@ TEST(TrustRulesTest, HomeRules) {
   ExpectUntrusted(CheckTrustedHome(Directory("0", 01777, true), "1000", {}, "h"),
                   "allow_sticky_shared_home");
   EXPECT_TRUE(CheckTrustedHome(Directory("0", 01777, true), "1000", sticky_ok, "h").ok());
-  EXPECT_TRUE(CheckTrustedHome(Directory("65534", 01777), "1000", sticky_ok, "h").ok());
+  // Sticky, but another user's: its owner can rename and replace anything
+  // in it (review 4 had root's region replaced that way). Refused, unless
+  // that owner is trusted.
+  ExpectUntrusted(CheckTrustedHome(Directory("65534", 01777), "1000", sticky_ok, "h"),
+                  "its owner can replace any file in it");
+  TrustPolicy sticky_of_trusted = sticky_ok;
+  sticky_of_trusted.trusted_owners = {"65534"};
+  EXPECT_TRUE(CheckTrustedHome(Directory("65534", 01777), "1000", sticky_of_trusted, "h").ok());
   ExpectUntrusted(CheckTrustedHome(Directory("1000", 0777), "1000", sticky_ok, "h"), "mode 0777");
   // Not a directory.
   ExpectUntrusted(CheckTrustedHome(Regular("1000", 0600), "1000", {}, "h"), "not a directory", ENOTDIR);

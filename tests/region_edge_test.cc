@@ -1,5 +1,6 @@
 // Regions on hostile files, private regions, many processes at once, and
 // injected failures.
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "os/config.h"
@@ -14,6 +16,7 @@
 #include "os/fault_injection.h"
 #include "os/trust.h"
 #include "region/errors.h"
+#include "region/header.h"
 #include "region/region.h"
 #include "region/stat.h"
 #include "tests/support/region_fixture.h"
@@ -179,10 +182,46 @@ TEST_F(HostileFileTest, AUsersOwnSmallFileIsNeverReplacedOrRemoved) {
   x_then_zeros[0] = 'x';
   std::string zeros_then_q(2 * kHeaderSize, '\0');
   zeros_then_q.back() = 'Q';
-  const std::string texts[] = {"12345\n", "hello\n", std::string(71, 'x'), std::string(kHeaderSize, 'z'),
-                               secret, x_then_zeros, zeros_then_q};
+  // Files of zeros, however long, and a user's file with data only past
+  // its first 16 MiB: a creator's first write is its creation record, so
+  // no creator leaves zeros alone (review 4 deleted these).
+  std::string far_data(20u << 20, '\0');
+  far_data.replace(17u << 20, 4, "KEEP");
+  // Osport's format word, and a token too, without the record naming this
+  // very file: a user's file with those bytes, a copy of a region's file.
+  std::string format_only(kHeaderSize, '\0');
+  const std::uint32_t format = FormatWord();
+  std::memcpy(&format_only[offsetof(RegionHeader, format)], &format, sizeof format);
+  format_only.append("user data");
+  format_only.resize(2 * kHeaderSize, '\0');
+  std::string foreign_record = format_only;
+  foreign_record.replace(offsetof(RegionHeader, token), 16, "0123456789abcdef");
+  foreign_record[offsetof(RegionHeader, stub_inode)] = 7;
+  std::string copied_region;
+  {
+    absl::StatusOr<Region> r = Region::Attach(QuickOptions(*this, "src"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    copied_region.assign(static_cast<const char*>(static_cast<const void*>(&r->header())), r->size());
+    const std::uint32_t zero = 0;  // as a creator killed before the magic leaves it
+    std::memcpy(&copied_region[offsetof(RegionHeader, magic)], &zero, sizeof zero);
+    ASSERT_TRUE(r->Unlock().ok());
+    ASSERT_TRUE(r->Detach().ok());
+  }  // "src" stays until the end: "pidf" must not get its inode
+  const std::string texts[] = {"12345\n",
+                               "hello\n",
+                               std::string(71, 'x'),
+                               std::string(kHeaderSize, 'z'),
+                               secret,
+                               x_then_zeros,
+                               zeros_then_q,
+                               std::string(kHeaderSize, '\0'),
+                               std::string(3 * kHeaderSize, '\0'),
+                               far_data,
+                               format_only,
+                               foreign_record,
+                               copied_region};
   for (const std::string& text : texts) {
-    SCOPED_TRACE(text.size());
+    SCOPED_TRACE(absl::StrCat(text.size(), " bytes starting ", absl::CHexEscape(text.substr(0, 16))));
     WriteFile(Path("pidf"), text);
     RegionOptions join_only = QuickOptions(*this, "pidf");
     join_only.create = false;
@@ -198,6 +237,7 @@ TEST_F(HostileFileTest, AUsersOwnSmallFileIsNeverReplacedOrRemoved) {
     }
     ASSERT_TRUE(os::Unlink(Path("pidf")).ok());
   }
+  ASSERT_TRUE(Remove(QuickOptions(*this, "src"), false).ok());
 }
 
 TEST_F(HostileFileTest, ATruncatedRegionFileIsNeverMappedPastItsEnd) {

@@ -15,11 +15,13 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "os/config.h"
 #include "os/error.h"
@@ -167,6 +169,49 @@ TEST_F(RegionTrustTest, AHomeOthersCanWriteIsRefusedUnlessStickyAndAllowed) {
   EXPECT_TRUE(Remove(o, true).ok());
   EXPECT_TRUE(fs::is_empty(o.home));
   fs::remove(o.home);
+}
+
+// A sticky home another user owns is refused even with
+// allow_sticky_shared_home: its owner can rename one region's stub over
+// another's (review 4 had root's file region replaced and another region's
+// segment removed by force that way).
+TEST_F(RegionTrustTest, AStickyHomeAnotherUserOwnsIsRefusedEvenWhenStickyHomesAreAllowed) {
+  fs::create_directory(Path("shared"));
+  RegionOptions o = Options("r", kSize);
+  o.home = Path("shared");
+  ASSERT_EQ(::chmod(o.home.c_str(), 01777), 0);
+  SKIP_UNLESS_CHOWN(o.home, fs::remove(o.home));
+  o.trust.allow_sticky_shared_home = true;
+  ExpectAllRefused(o, "its owner can replace any file in it");
+  o.trust.trusted_owners = {std::to_string(kOtherUid)};
+  Make(o);
+  EXPECT_TRUE(Remove(o, true).ok());
+  EXPECT_TRUE(fs::is_empty(o.home));
+  fs::remove(o.home);
+}
+
+// Taking over a dead creator's remnant (an empty file) gives it exactly the
+// mode asked for, whatever mode the remnant had (review 4: a 0644 remnant
+// stayed 0644 under a 0600 region -- its data readable by everyone).
+TEST_F(RegionTrustTest, ATakenOverRemnantGetsExactlyTheModeAskedFor) {
+  for (os::Backend b : testing::SharedBackends()) {
+    for (mode_t before : {0644, 0640, 0700, 0604, 02600, 04600}) {
+      SCOPED_TRACE(absl::StrFormat("%s, remnant mode %04o", os::BackendName(b), before));
+      RegionOptions o = Options("r", kSize, b);
+      { std::ofstream(Path("r")).flush(); }
+      ASSERT_EQ(::chmod(Path("r").c_str(), before), 0);
+      absl::StatusOr<Region> r = Region::Attach(o);
+      ASSERT_TRUE(r.ok()) << r.status();
+      Track(*r);
+      EXPECT_TRUE(r->created());
+      struct stat st;
+      ASSERT_EQ(::stat(Path("r").c_str(), &st), 0);
+      EXPECT_EQ(st.st_mode & 07777, o.mode);
+      ASSERT_TRUE(r->Unlock().ok());
+      ASSERT_TRUE(r->Detach().ok());
+      ASSERT_TRUE(Remove(o, false).ok());
+    }
+  }
 }
 
 // The region file itself as a link is untrusted too (ELOOP), and its target

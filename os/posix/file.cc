@@ -178,6 +178,12 @@ absl::Status Truncate(File& file, std::uint64_t size) {
   }
 }
 
+absl::Status SetMode(File& file, std::uint32_t mode) {
+  if (absl::Status s = internal::ValidateOpenMode(file.path(), mode); !s.ok()) return s;
+  if (sys::Fchmod(Fd(file), static_cast<mode_t>(mode)) != 0) return ErrnoStatus("fchmod", file.path(), errno);
+  return absl::OkStatus();
+}
+
 absl::Status Allocate(File& file, std::uint64_t offset, std::uint64_t len) {
   if (absl::Status s = internal::ValidateRange(file, offset, len); !s.ok()) return s;
   if (len == 0) return absl::OkStatus();

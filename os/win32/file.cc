@@ -260,6 +260,11 @@ absl::Status Truncate(File& file, std::uint64_t size) {
   return absl::OkStatus();
 }
 
+absl::Status SetMode(File& file, std::uint32_t mode) {
+  // No permission bits to set here (os/file.h).
+  return internal::ValidateOpenMode(file.path(), mode);
+}
+
 namespace {
 
 // The fallback: zeros from the current end of file to `end`, never over
