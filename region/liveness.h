@@ -50,7 +50,8 @@
 //     -- never unlink by name after a check. A joiner that may not create
 //     removes the abandoned file instead, still holding exclusive. Either
 //     only if a creator can have left it (MayBeOsportFile: empty, or whole
-//     header pages with osport's format word or none); any other file is
+//     header pages starting with the creation record -- a creator's first
+//     write -- or a header, naming this very file); any other file is
 //     someone's, not a region, and is left as it is (kNotARegion).
 //  5. Memory gone behind a valid stub (a reboot, ipcrm, systemd RemoveIPC,
 //     the Win95 rule): as 4 -- with exclusive it is replaced; while other
