@@ -149,6 +149,12 @@ absl::Status Attacher::Create(Region& r) {
     return Initialise(r);
   }
   for (int attempt = 1;; ++attempt) {
+    if (attempt > 1) {
+      // The stub records the memory that was taken: empty it first, so a
+      // death before the next record leaves an empty stub, whose derived
+      // names are what finds the new memory (os::RemoveSystemMemoryOf).
+      if (absl::Status s = os::Truncate(r.file_, 0); !s.ok()) return s;
+    }
     bool taken = false;
     absl::Status s = CreateNamed(r, &taken);
     if (!taken) return s;

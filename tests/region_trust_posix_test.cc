@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -22,12 +23,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gsl/span"
 #include "gtest/gtest.h"
 #include "os/config.h"
 #include "os/error.h"
 #include "os/fault_injection.h"
+#include "os/file.h"
 #include "os/posix/shm_name.h"
 #include "os/trust.h"
+#include "region/header.h"
 #include "region/region.h"
 #include "region/stat.h"
 #include "tests/support/region_fixture.h"
@@ -362,6 +366,91 @@ TEST_F(RegionTrustTest, AbandonedLookingMemoryAnotherUserOwnsIsLeftByForceRemove
     EXPECT_TRUE(testing::SystemMemoryExists(b, id)) << "another user's memory was removed";
     EXPECT_FALSE(fs::exists(Path("r")));
     ASSERT_TRUE(os::RemoveSystemMemory(b, id).ok());  // SysV: we made it; POSIX: root
+  }
+}
+
+// Memory under a name derived from a stub is taken for an abandoned
+// creation of that stub only when the stub is empty (its creator died before
+// recording an id: one that recorded it is found by its record) and the
+// memory is no older than the stub's creation. Review 4: with the stub's
+// own memory gone, a same-user segment planted at its derived key (page 0
+// zero, data further on) was removed by `remove --force`.
+class DerivedNameTest : public RegionTrustTest {
+ protected:
+  // Zeroes the first page of memory `id` (unattached and never written, to
+  // the derived-name check) and writes data further on: someone's memory.
+  static void MakeItLookForeign(os::Backend b, std::uint64_t id) {
+    char* p = nullptr;
+    int fd = -1;
+    if (b == os::Backend::kSysV) {
+      p = static_cast<char*>(::shmat(static_cast<int>(id), nullptr, 0));
+      ASSERT_NE(p, reinterpret_cast<char*>(-1)) << errno;
+    } else {
+      fd = ::shm_open(os::posix::ShmName(id).c_str(), O_RDWR, 0);
+      ASSERT_GE(fd, 0) << errno;
+      void* m = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      ASSERT_NE(m, MAP_FAILED) << errno;
+      p = static_cast<char*>(m);
+    }
+    std::memset(p, 0, kSize);
+    std::memcpy(p + 8192, "FOREIGN", 7);
+    if (b == os::Backend::kSysV) {
+      ::shmdt(p);
+    } else {
+      ::munmap(p, kSize);
+      ::close(fd);
+    }
+  }
+};
+
+TEST_F(DerivedNameTest, ForceRemoveOfAStubWithARecordNeverRemovesMemoryByDerivedName) {
+  for (os::Backend b : NamedBackends()) {
+    SCOPED_TRACE(os::BackendName(b));
+    RegionOptions o = Options("v", kSize, b);
+    std::uint64_t id = 0;
+    ASSERT_NO_FATAL_FAILURE(MakeNamed(o, &id));
+    ASSERT_NO_FATAL_FAILURE(MakeItLookForeign(b, id));
+    // The stub's record no longer names it: as if the stub's memory were
+    // gone and this were someone's under the same derived name.
+    {
+      os::File f = os::Open(Path("v"), 0).value();
+      const std::uint64_t other = id + 1;
+      ASSERT_TRUE(os::Seek(f, 0, 0, offsetof(RegionHeader, system_id), false, os::Whence::kSet).ok());
+      ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&other),
+                                                          sizeof other))
+                      .ok());
+    }
+    (void)Remove(o, true);
+    EXPECT_TRUE(testing::SystemMemoryExists(b, id)) << "memory the stub does not record was removed";
+    EXPECT_FALSE(fs::exists(Path("v")));
+    ASSERT_TRUE(os::RemoveSystemMemory(b, id).ok());
+  }
+}
+
+TEST_F(DerivedNameTest, ForceRemoveOfAnEmptyStubRemovesOnlyMemoryNoOlderThanTheStub) {
+  for (os::Backend b : NamedBackends()) {
+    for (const bool older : {true, false}) {
+      SCOPED_TRACE(absl::StrCat(os::BackendName(b), older ? ": memory older than the stub" : ": younger"));
+      RegionOptions o = Options("e", kSize, b);
+      std::uint64_t id = 0;
+      ASSERT_NO_FATAL_FAILURE(MakeNamed(o, &id));
+      ASSERT_NO_FATAL_FAILURE(MakeItLookForeign(b, id));
+      // An empty stub (its creator died before recording the id), made
+      // after the memory (its mtime in the future) or before it (past).
+      ASSERT_EQ(::truncate(Path("e").c_str(), 0), 0);
+      const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+      struct timespec times[2] = {};
+      times[0].tv_sec = times[1].tv_sec = older ? now + 100 : now - 100;
+      ASSERT_EQ(::utimensat(AT_FDCWD, Path("e").c_str(), times, 0), 0);
+      EXPECT_TRUE(Remove(o, true).ok());
+      EXPECT_FALSE(fs::exists(Path("e")));
+      if (older) {
+        EXPECT_TRUE(testing::SystemMemoryExists(b, id)) << "memory older than the stub was removed";
+        ASSERT_TRUE(os::RemoveSystemMemory(b, id).ok());
+      } else {
+        EXPECT_FALSE(testing::SystemMemoryExists(b, id)) << "an abandoned creation was left";
+      }
+    }
   }
 }
 

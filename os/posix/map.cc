@@ -108,6 +108,11 @@ std::uint64_t Mix(std::uint64_t x) {  // splitmix64's finaliser
 struct StubId {
   std::uint64_t seed = 0;
   uid_t owner = 0;
+  std::uint64_t size = 0;
+  // Memory a creator of this stub made is younger than the stub's last
+  // modification (its creation, or the truncation that started a new
+  // creation): memory older than that is another region's.
+  std::int64_t not_before = 0;
 };
 
 absl::StatusOr<StubId> StubIdentity(File& stub) {
@@ -119,7 +124,7 @@ absl::StatusOr<StubId> StubIdentity(File& stub) {
   // one directory shared a SysV key), and one region's clean-up of abandoned
   // names removed a neighbour's memory while its creator was initialising it.
   return StubId{Mix(Mix(static_cast<std::uint64_t>(st.st_dev)) ^ static_cast<std::uint64_t>(st.st_ino)),
-                st.st_uid};
+                st.st_uid, static_cast<std::uint64_t>(st.st_size), static_cast<std::int64_t>(st.st_mtime)};
 }
 
 key_t SysVKey(std::uint64_t seed, int i) {
@@ -151,7 +156,7 @@ struct Cleared {
 // at, through a read-only attach, and only when nobody is attached. A
 // segment that vanishes between the lookup and the removal (a concurrent
 // remover: EINVAL/EIDRM) is already gone, not an error.
-absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner) {
+absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner, std::int64_t not_before) {
   const int id = sys::Shmget(key, 0, 0);
   if (id < 0) {
     if (errno == ENOENT) return Cleared{};
@@ -168,6 +173,8 @@ absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner) {
     return ErrnoStatus("shmctl", absl::StrCat("shmid ", id), errno);
   }
   if (ds.shm_nattch != 0) return Cleared{Under::kInUse, ""};
+  // Made before the stub's creation began: not its creator's.
+  if (static_cast<std::int64_t>(ds.shm_ctime) < not_before) return Cleared{Under::kInUse, ""};
   void* addr = sys::Shmat(id, /*read_only=*/true);
   if (addr == reinterpret_cast<void*>(-1)) {
     if (errno == EINVAL || errno == EIDRM) return Cleared{};  // removed meanwhile
@@ -194,7 +201,7 @@ absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner) {
 // blocking (os/posix/shm_object.h: a FIFO, link or socket planted at the
 // name is someone else's, left and reported), checked with fstat (a regular
 // object) before its first page is looked at through a read-only mapping.
-absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t owner) {
+absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t owner, std::int64_t not_before) {
   const int fd = sys::ShmOpen(name.c_str(), O_RDONLY, 0);
   if (fd < 0) {
     if (errno == ENOENT) return Cleared{};
@@ -213,6 +220,10 @@ absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t ow
     (void)sys::Close(fd);
     const absl::Status s = NotARegularShmObject(name, static_cast<unsigned>(st.st_mode));
     return Cleared{Under::kForeign, absl::StrFormat("%s %s (owner uid %u)", name, UntrustedReason(s), st.st_uid)};
+  }
+  if (static_cast<std::int64_t>(st.st_ctime) < not_before) {  // older than the stub's creation
+    (void)sys::Close(fd);
+    return Cleared{Under::kInUse, ""};
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   bool untouched = size == 0;
@@ -254,7 +265,7 @@ absl::StatusOr<Mapping> CreateSysV(const StubId& stub, std::uint64_t size, std::
                                  IPC_CREAT | IPC_EXCL | static_cast<int>(mode & 0777));
       if (id < 0) {
         if (errno != EEXIST) return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
-        absl::StatusOr<Cleared> cleared = ClearAbandonedSysV(key, stub.owner);
+        absl::StatusOr<Cleared> cleared = ClearAbandonedSysV(key, stub.owner, stub.not_before);
         if (!cleared.ok()) return cleared.status();
         if (cleared->under != Under::kNothing) break;  // another region's or user's: next candidate
         continue;
@@ -281,7 +292,7 @@ absl::StatusOr<Mapping> CreatePosixShm(const StubId& stub, std::uint64_t size, s
       fd = sys::ShmOpen(name.c_str(), O_RDWR | O_CREAT | O_EXCL, static_cast<mode_t>(mode));
       if (fd >= 0) break;
       if (errno != EEXIST) return ErrnoStatus("shm_open", name, errno);
-      absl::StatusOr<Cleared> cleared = ClearAbandonedPosixShm(name, stub.owner);
+      absl::StatusOr<Cleared> cleared = ClearAbandonedPosixShm(name, stub.owner, stub.not_before);
       if (!cleared.ok()) return cleared.status();
       if (cleared->under != Under::kNothing) break;
     }
@@ -507,11 +518,16 @@ absl::Status RemoveSystemMemoryOf(Backend backend, File& stub) {
   if (backend != Backend::kSysV && backend != Backend::kPosixShm) return absl::OkStatus();
   absl::StatusOr<StubId> sid = StubIdentity(stub);
   if (!sid.ok()) return sid.status();
+  // A creator records its memory's id in the stub before it writes the
+  // memory: a stub with anything in it finds its memory by that record
+  // (region/token.h), and what its derived names hold is not its own.
+  if (sid->size != 0) return absl::OkStatus();
   std::vector<std::string> left;
   for (int i = 0; i < kCandidates; ++i) {
     absl::StatusOr<Cleared> cleared =
-        backend == Backend::kSysV ? ClearAbandonedSysV(SysVKey(sid->seed, i), sid->owner)
-                                  : ClearAbandonedPosixShm(ShmName(ShmId(sid->seed, i)), sid->owner);
+        backend == Backend::kSysV ? ClearAbandonedSysV(SysVKey(sid->seed, i), sid->owner, sid->not_before)
+                                  : ClearAbandonedPosixShm(ShmName(ShmId(sid->seed, i)), sid->owner,
+                                                           sid->not_before);
     if (!cleared.ok()) return cleared.status();
     if (cleared->under == Under::kForeign) left.push_back(std::move(cleared->why));
   }
