@@ -244,7 +244,7 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
     // Not before this: an error while initialising removes the file.
     if (absl::Status c = CheckReplaceable(r); !c.ok()) return c;
     *initialising = true;
-    return Replace(r);
+    return Replace(r, *why);
   }
 }
 

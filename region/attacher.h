@@ -72,8 +72,9 @@ class Attacher {
   // exclusive, before anything is changed.
   absl::Status CheckReplaceable(Region& r);
   // Step 4: alone (exclusive) with an abandoned region that still has its
-  // name: initialise it in place, or (a joiner that may not create) remove it.
-  absl::Status Replace(Region& r);
+  // name: initialise it in place, or (a joiner that may not create) remove
+  // it and say so, with `why` it was abandoned (a dead creator, memory gone).
+  absl::Status Replace(Region& r, const std::string& why);
   absl::Status Create(Region& r);
   // One making of named memory, its header and stub. *taken: another
   // process removed the new memory meanwhile (see create.cc); nothing of it

@@ -95,14 +95,14 @@ absl::Status Attacher::CheckReplaceable(Region& r) {
   return absl::OkStatus();
 }
 
-absl::Status Attacher::Replace(Region& r) {
+absl::Status Attacher::Replace(Region& r, const std::string& why) {
   RemoveStaleMemory(r);
   if (!o_.create) {
     (void)UnlinkIfSameAt(home_, o_.name, r.file_);  // we hold exclusive: nobody can replace it meanwhile
     return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
-                             absl::StrFormat("region %s does not exist (%s was abandoned by a dead "
-                                             "creator and is now removed)",
-                                             o_.name, path_));
+                             absl::StrFormat("region %s does not exist: %s was what is left of one "
+                                             "(%s) and is now removed",
+                                             o_.name, path_, why));
   }
   if (absl::Status s = os::Truncate(r.file_, 0); !s.ok()) return s;
   // The mode asked for, exactly: the remnant may have been made with

@@ -80,6 +80,11 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
   const std::uint64_t size = h.size.load(std::memory_order_acquire);
   if (size < 2 * kHeaderSize) return corrupt(absl::StrFormat("size %u is too small", size));
   if (size % kHeaderSize != 0) return corrupt(absl::StrFormat("size %u is not a page multiple", size));
+  // No file could hold it: damage, not a file cut short (one cause for
+  // one fact, whichever path reads it first: stat, join, preflight).
+  if (size > os::config::kRegionSizeMax) {
+    return corrupt(absl::StrFormat("size %u is beyond the largest region (%u)", size, os::config::kRegionSizeMax));
+  }
   if (size > available) {
     return RegionError(RegionErrc::kTruncated,
                        absl::StrFormat("region %s: header says %u bytes but only %u exist", name,

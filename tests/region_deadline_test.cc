@@ -9,7 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "os/config.h"
 #include "os/error.h"
+#include "os/file.h"
 #include "os/map.h"
 #include "os/mutex.h"
 #include "os/thread.h"
@@ -153,6 +155,40 @@ TEST_P(MemoryGoneTest, CreatingOverLiveAttachersIsRefusedNamingThem) {
   ASSERT_TRUE(fresh->Detach().ok());
   ASSERT_TRUE(Remove(o, false).ok());
   EXPECT_EQ(testing::LedgerLeftovers(), std::vector<std::string>{});
+}
+
+// An attach that may not create (osport lock, grow, panic) finds a stub
+// whose memory is gone with nobody attached: it removes the stub and says
+// the region does not exist -- and why: the memory is gone, not a dead
+// creator (review 4 saw "abandoned by a dead creator" for this).
+TEST_P(MemoryGoneTest, AJoinOnlyAttachSaysTheMemoryIsGone) {
+  if (!os::BackendNamed(GetParam())) GTEST_SKIP() << "a file region's memory is its file";
+  if (GetParam() == os::Backend::kPagingFile) {
+    GTEST_SKIP() << "a paging-file section dies with its last user: nothing to remove behind it";
+  }
+  RegionOptions o = Options("r", kSize, GetParam());
+  {
+    absl::StatusOr<Region> r = Region::Attach(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    Track(*r);
+    ASSERT_TRUE(r->Unlock().ok());
+    ASSERT_TRUE(r->Detach().ok());
+  }
+  absl::StatusOr<RegionStat> st = Stat(o);
+  ASSERT_TRUE(st.ok()) << st.status();
+  if (os::config::kZeroOnLastClose) {
+    // The memory died with its last user already.
+    ASSERT_TRUE(Remove(o, true).ok());
+    GTEST_SKIP() << "named memory dies with its last user in this build";
+  }
+  ASSERT_TRUE(os::RemoveSystemMemory(GetParam(), st->system_id).ok());
+  o.create = false;
+  absl::StatusOr<Region> r = Region::Attach(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
+  EXPECT_NE(r.status().message().find("is gone"), absl::string_view::npos) << r.status();
+  EXPECT_EQ(r.status().message().find("dead creator"), absl::string_view::npos) << r.status();
+  EXPECT_FALSE(os::Exists(Path("r")).value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MemoryGoneTest, ::testing::ValuesIn(testing::SharedBackends()),

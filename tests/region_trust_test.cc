@@ -420,7 +420,11 @@ INSTANTIATE_TEST_SUITE_P(
         Poke{"grow target below the size", offsetof(RegionHeader, grow_target), 4096u, 8,
              "grow_target"},
         Poke{"grow target not a page multiple", offsetof(RegionHeader, grow_target),
-             std::uint64_t{1} << 30 | 1u, 8, "grow_target"}),
+             std::uint64_t{1} << 30 | 1u, 8, "grow_target"},
+        // A page multiple no file could hold: corrupt for stat and attach
+        // alike (review 4: stat said truncated, lock said corrupt).
+        Poke{"size beyond any region", offsetof(RegionHeader, size), ~std::uint64_t{4095}, 8,
+             "size 18446744073709547520"}),
     [](const ::testing::TestParamInfo<Poke>& param) { return std::to_string(param.index); });
 
 }  // namespace
