@@ -432,7 +432,7 @@ int Demo(const std::string& self) {
   const int rounds = absl::GetFlag(FLAGS_rounds);
   const absl::StatusOr<os::Backend> backend = os::ParseBackend(absl::GetFlag(FLAGS_backend));
   if (!backend.ok() || !os::BackendShared(*backend) || !os::BackendSupported(*backend)) {
-    return Usage("demo", "--backend must be a shared backend this platform has (file, sysv, posix)");
+    return Usage("demo", "--backend must be a shared backend this platform has (file, sysv, posix)", kRegionName);
   }
   // A stop signal ends the demo cleanly: workers killed, region removed.
   CatchStopSignals();
