@@ -89,8 +89,6 @@ absl::Status Bad(absl::string_view message) {
   return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL, message);
 }
 
-// The region module's rule (region/options.cc): permission bits only, and
-// the owner reads and writes.
 // "file, sysv or posix": the backends a named region can use here.
 std::string SharedBackends() {
   std::vector<std::string> names;
@@ -101,6 +99,8 @@ std::string SharedBackends() {
   return absl::StrCat(absl::StrJoin(names.begin(), names.end() - 1, ", "), " or ", names.back());
 }
 
+// The region module's rule (region/options.cc): permission bits only, and
+// the owner reads and writes.
 absl::StatusOr<std::uint32_t> ParseMode(const std::string& m) {
   const bool octal = !m.empty() && m.size() <= 4 && m.find_first_not_of("01234567") == std::string::npos;
   const std::uint32_t mode = octal ? static_cast<std::uint32_t>(std::stoul(m, nullptr, 8)) : 0;
