@@ -77,13 +77,13 @@ Every command but demo also takes --home=DIR (default: the current
 directory), --json (one JSON object per answer, errors included; see
 docs/tool-json.md), --trust-owner and --allow-sticky-home (below).
 --mode=MODE (octal, 0600 to 0777; default 0600): for create the new
-region's mode, for every other command the widest mode you accept on an
-existing region -- a region created with --mode=0660 needs --mode=0660 to
-be stat'ed, listed, locked or removed.
---timeout=DURATION: how long to wait for a region another process is
-creating or removing and for its lock (default 15s; demo: the bound of the
-whole run, default 10m). A negative, zero or absurd (over 168h) duration is
-a usage error.
+region's mode, for the other commands but demo the widest mode you accept
+on an existing region -- a region created with --mode=0660 needs
+--mode=0660 to be stat'ed, listed, locked or removed.
+--timeout=DURATION (the commands that wait: all but stat and list): how
+long to wait for a region another process is creating or removing and for
+its lock (default 15s; demo: the bound of the whole run, default 10m). A
+negative, zero or absurd (over 168h) duration is a usage error.
 Trust (see README, "Security model"): a home, region file, stub or system
 memory another user owns or can write, or with write bits beyond --mode, is
 refused with the cause `untrusted`, naming the owner. --trust-owner=OWNER[,OWNER...]
