@@ -29,10 +29,21 @@ struct ToolRun {
 
 class ToolTest : public testing::ResourceTest {
  protected:
-  // Runs `osport ARGS... --home=<scratch dir>` to its end.
+  // Runs `osport ARGS... --home=<scratch dir>` to its end (`demo` works in
+  // a home of its own and takes no --home).
   ToolRun Osport(std::vector<std::string> args, bool with_home = true) {
+    if (with_home && !(!args.empty() && args[0] == "demo")) args.push_back("--home=" + dir());
     args.insert(args.begin(), OSPORT_TOOL_PATH);
-    if (with_home) args.push_back("--home=" + dir());
+    return Run(args);
+  }
+  // The same with stderr merged into stdout (text-mode errors and usage
+  // lines go to stderr): POSIX only, through /bin/sh.
+  ToolRun OsportWithStderr(std::vector<std::string> args, bool with_home = true) {
+    if (with_home && !(!args.empty() && args[0] == "demo")) args.push_back("--home=" + dir());
+    args.insert(args.begin(), {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", OSPORT_TOOL_PATH});
+    return Run(args);
+  }
+  ToolRun Run(const std::vector<std::string>& args) {
     absl::StatusOr<os::Child> c = os::Spawn(args);
     EXPECT_TRUE(c.ok()) << c.status();
     ToolRun r;

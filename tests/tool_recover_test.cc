@@ -2,11 +2,17 @@
 // killed holding the lock, then recovered keeping the data; bounded waits
 // for a held lock; timeouts that are usage errors.
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "os/config.h"
+#include "os/map.h"
 #include "os/process.h"
 #include "tests/tool_fixture.h"
 
@@ -21,7 +27,89 @@ class ToolRecoverTest : public ToolTest {
     EXPECT_TRUE(absl::StartsWith(h.ReadLine().value_or(""), "holding the lock"));
     return h;
   }
+  // Every file of the home: its bytes and its mtime.
+  std::map<std::string, std::pair<std::string, std::filesystem::file_time_type>> Home() {
+    std::map<std::string, std::pair<std::string, std::filesystem::file_time_type>> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir())) {
+      std::ifstream in(e.path(), std::ios::binary);
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      files[e.path().filename().string()] = {bytes.str(), std::filesystem::last_write_time(e.path())};
+    }
+    return files;
+  }
+  // `recover NAME --dry-run`, text and JSON, asserting that it changed
+  // nothing: the home's files (bytes, mtime) and what stat reads of the
+  // region (its memory's header: panic, lock word, attachments).
+  nlohmann::json DryRun(const std::string& name, const std::string& text_says) {
+    const auto before = Home();
+    const ToolRun stat_before = Osport({"stat", name, "--json"});
+    ToolRun text = Osport({"recover", name, "--dry-run"});
+    EXPECT_EQ(text.code, 0) << text.out;
+    EXPECT_TRUE(absl::StrContains(text.out, text_says)) << text.out;
+    EXPECT_TRUE(absl::StrContains(text.out, "--dry-run changed nothing")) << text.out;
+    ToolRun r = Osport({"recover", name, "--dry-run", "--json"});
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(Home() == before) << name << ": the dry run changed the home";
+    EXPECT_EQ(Osport({"stat", name, "--json"}).out, stat_before.out) << name;
+    nlohmann::json j = r.json();
+    EXPECT_EQ(j.value("dry_run", false), true) << r.out;
+    EXPECT_EQ(j.value("cleared", true), false) << r.out;
+    return j;
+  }
 };
+
+bool NamedMemoryOutlivesItsUsers(os::Backend b) {
+  return os::BackendSupported(b) && os::BackendShared(b) && !(os::config::kZeroOnLastClose && os::BackendNamed(b));
+}
+
+// Review 4 item 1: `recover --dry-run` attached (with recover), which
+// panicked a dead holder's region, reconciled attachments and removed
+// stubs and abandoned files. It reads the region as stat does, and says what
+// it found and what a real recover would do.
+TEST_F(ToolRecoverTest, DryRunChangesNothingAndSaysWhatItFound) {
+  for (os::Backend b : {os::Backend::kFile, os::Backend::kSysV, os::Backend::kPosixShm}) {
+    if (!NamedMemoryOutlivesItsUsers(b)) continue;
+    const std::string backend(os::BackendName(b));
+    SCOPED_TRACE(backend);
+    ASSERT_EQ(Osport({"create", "r", "--size=64KiB", "--backend=" + backend}).code, 0);
+    os::Child h = Holder("r");
+    const std::uint32_t pid = h.pid();
+    ASSERT_TRUE(h.Kill().ok());
+    ASSERT_NE(h.Wait().value(), 0);
+    nlohmann::json j = DryRun("r", "has died");
+    EXPECT_EQ(j["panicked"], false) << j;
+    EXPECT_EQ(j["dead_lock_holder"], pid) << j;
+    EXPECT_EQ(j["dead_attachments"], 1) << j;
+    EXPECT_EQ(j["would"], (nlohmann::json{"take_over_lock", "drop_dead_attachments", "clear_panic"})) << j;
+    // The real one does what the dry run said.
+    ToolRun real = Osport({"recover", "r", "--json"});
+    EXPECT_EQ(real.code, 0) << real.out;
+    EXPECT_EQ(real.json()["cleared"], true) << real.out;
+    EXPECT_EQ(Osport({"stat", "r", "--json"}).json()["attachments"].size(), 0u);
+    EXPECT_EQ(Osport({"remove", "r"}).code, 0);
+
+    if (b == os::Backend::kFile) continue;
+    // A stub whose memory was removed behind it (ipcrm, a reboot).
+    ToolRun made = Osport({"create", "s", "--size=64KiB", "--backend=" + backend, "--json"});
+    ASSERT_EQ(made.code, 0) << made.out;
+    ASSERT_TRUE(os::RemoveSystemMemory(b, made.json()["system_id"].get<std::uint64_t>()).ok());
+    j = DryRun("s", "memory (system id");
+    EXPECT_EQ(j["memory_present"], false) << j;
+    EXPECT_EQ(j["would"], (nlohmann::json{"remove_stub"})) << j;
+    EXPECT_TRUE(j["dead_lock_holder"].is_null()) << j;
+    EXPECT_TRUE(std::filesystem::exists(Path("s")));
+    EXPECT_EQ(Osport({"remove", "s", "--force"}).code, 0);
+  }
+  // An abandoned (empty) file: what a creator that died at once leaves.
+  WriteBytes("e", "");
+  nlohmann::json j = DryRun("e", "not initialised");
+  EXPECT_EQ(j["initialised"], false) << j;
+  EXPECT_EQ(j["would"], (nlohmann::json{"remove_abandoned"})) << j;
+  // The real recover removes it (as the dry run said it would).
+  (void)Osport({"recover", "e", "--timeout=2s"});
+  EXPECT_FALSE(std::filesystem::exists(Path("e")));
+}
 
 TEST_F(ToolRecoverTest, RecoverAfterAKilledLockHolderKeepsTheRegion) {
   ASSERT_EQ(Osport({"create", "r", "--size=64KiB"}).code, 0);
@@ -35,13 +123,17 @@ TEST_F(ToolRecoverTest, RecoverAfterAKilledLockHolderKeepsTheRegion) {
   nlohmann::json j = r.json();
   EXPECT_EQ(j["op"], "recover") << r.out;
   EXPECT_EQ(j["region"], "r") << r.out;
-  EXPECT_EQ(j["panicked"], true) << r.out;  // the dead holder, taken over, panics it
+  EXPECT_EQ(j["panicked"], false) << r.out;  // a dry run takes nothing over
   EXPECT_EQ(j["dead_lock_holder"], pid) << r.out;
   EXPECT_EQ(j["cleared"], false) << r.out;
   EXPECT_EQ(j["dry_run"], true) << r.out;
+  // The next locker finds the dead holder and panics the region.
   r = Osport({"lock", "r", "--hold=0s", "--json"});
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "\"error\":\"run_recovery\"")) << r.out;
+  // The message names the tool's command, not the library's option.
+  EXPECT_TRUE(absl::StrContains(r.json().value("message", ""), "osport recover r")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "RegionOptions")) << r.out;
 
   r = Osport({"recover", "r"});
   ASSERT_EQ(r.code, 0) << r.out;
@@ -75,6 +167,9 @@ TEST_F(ToolRecoverTest, TimeoutBoundsTheWaitForAHeldLock) {
     EXPECT_EQ(r.code, 1) << op << ": " << r.out;
     EXPECT_EQ(r.json()["error"], "timed_out") << op << ": " << r.out;
     EXPECT_TRUE(absl::StrContains(r.json()["message"].get<std::string>(), "r")) << r.out;
+    // The tool's flag, not the library's option name.
+    EXPECT_TRUE(absl::StrContains(r.json()["message"].get<std::string>(), "--timeout (300ms)")) << r.out;
+    EXPECT_FALSE(absl::StrContains(r.out, "attach timeout")) << r.out;
   }
   // The remove gave up before marking anything.
   ToolRun st = Osport({"stat", "r", "--json"});
@@ -87,7 +182,7 @@ TEST_F(ToolRecoverTest, TimeoutBoundsTheWaitForAHeldLock) {
 TEST_F(ToolRecoverTest, ANegativeZeroOrAbsurdTimeoutIsAUsageError) {
   for (const char* t : {"--timeout=-1s", "--timeout=0s", "--timeout=200h", "--timeout=inf", "--timeout=soon",
                         "--timeout"}) {
-    ToolRun r = Osport({"stat", "r", "--json", t});
+    ToolRun r = Osport({"lock", "r", "--json", t});
     EXPECT_EQ(r.code, 2) << t << ": " << r.out;
     EXPECT_EQ(r.json()["error"], "usage") << t << ": " << r.out;
   }

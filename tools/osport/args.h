@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace osport::tool {
 
@@ -32,6 +33,12 @@ bool ArgvWantsJson(int argc, char** argv);
 const char* OverviewHelp();
 const char* CommandHelp(const std::string& command);
 bool IsCommand(const std::string& command);
+// Whether `command` takes flag `name` ("dry_run"): a flag it does not take
+// is a usage error, never silently ignored.
+bool CommandTakes(const std::string& command, absl::string_view name);
+
+// How the tool spells a flag: "dry_run" -> "--dry-run".
+std::string DashedFlag(absl::string_view name);
 
 // Whether flag `name` ("timeout") was given on the command line (parsed by
 // ParseCommandLine), as opposed to keeping its default.

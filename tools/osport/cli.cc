@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "os/config.h"
 #include "os/error.h"
 #include "os/trust.h"
@@ -87,6 +89,16 @@ absl::Status Bad(absl::string_view message) {
   return os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL, message);
 }
 
+// "file, sysv or posix": the backends a named region can use here.
+std::string SharedBackends() {
+  std::vector<std::string> names;
+  for (os::Backend b : {os::Backend::kFile, os::Backend::kSysV, os::Backend::kPosixShm, os::Backend::kPagingFile}) {
+    if (os::BackendShared(b) && os::BackendSupported(b)) names.emplace_back(os::BackendName(b));
+  }
+  if (names.size() < 2) return absl::StrJoin(names, "");
+  return absl::StrCat(absl::StrJoin(names.begin(), names.end() - 1, ", "), " or ", names.back());
+}
+
 // The region module's rule (region/options.cc): permission bits only, and
 // the owner reads and writes.
 absl::StatusOr<std::uint32_t> ParseMode(const std::string& m) {
@@ -107,9 +119,13 @@ absl::Status ValidateFlags() {
     if (absl::StatusOr<std::uint64_t> n = ParseSize(size); !n.ok()) return n.status();
   }
   if (absl::StatusOr<std::uint32_t> m = ParseMode(absl::GetFlag(FLAGS_mode)); !m.ok()) return m.status();
+  // A backend the tool cannot use for a named region here (a private one,
+  // or one this platform lacks) is as unusable as a misspelt one.
   const std::string backend = absl::GetFlag(FLAGS_backend);
-  if (!os::ParseBackend(backend).ok()) {
-    return Bad(absl::StrCat("bad --backend '", backend, "' (file, sysv or posix)"));
+  if (absl::StatusOr<os::Backend> b = os::ParseBackend(backend);
+      !b.ok() || !os::BackendShared(*b) || !os::BackendSupported(*b)) {
+    return Bad(absl::StrCat("bad --backend '", backend, "' (", SharedBackends(),
+                            ": the shared memory this platform has)"));
   }
   const absl::Duration hold = absl::GetFlag(FLAGS_hold);
   if (hold < absl::ZeroDuration() || hold > kMaxHold) {
@@ -128,9 +144,12 @@ absl::Status ValidateFlags() {
     return Bad(absl::StrCat("bad --rounds ", rounds, " (", kMinRounds, "-", kMaxRounds, ")"));
   }
   if (absl::GetFlag(FLAGS_home).empty()) return Bad("--home must not be empty");
+  // Owners in the form this platform's files have (os/trust.h): uids on
+  // POSIX, SIDs on Win32; the other form could never match an owner.
+  const char* const form = os::config::kWin32 ? "a SID like S-1-5-21-..." : "a uid like 1000";
   const std::vector<std::string> owners = absl::GetFlag(FLAGS_trust_owner);
   if (FlagGiven("trust_owner") && owners.empty()) {
-    return Bad("--trust_owner needs a value (a uid like 1000, or a SID like S-1-5-21-...)");
+    return Bad(absl::StrCat("--trust-owner needs a value (", form, ")"));
   }
   for (const std::string& owner : owners) {
     std::uint32_t uid = 0;
@@ -139,8 +158,8 @@ absl::Status ValidateFlags() {
                         absl::SimpleAtoi(owner, &uid) && uid != UINT32_MAX;
     const bool sid = absl::StartsWith(owner, "S-1-") && owner.size() > 4 &&
                      owner.find_first_not_of("S0123456789-") == std::string::npos;
-    if (!number && !sid) {
-      return Bad(absl::StrCat("bad --trust_owner '", owner, "' (a uid like 1000, or a SID like S-1-5-21-...)"));
+    if (os::config::kWin32 ? !sid : !number) {
+      return Bad(absl::StrCat("bad --trust-owner '", owner, "' (", form, ")"));
     }
   }
   return absl::OkStatus();
@@ -182,8 +201,21 @@ Json Answer(bool ok, absl::string_view op, absl::string_view region) {
 }
 
 void PrintJson(const Json& j) {
-  std::printf("%s\n", j.dump(-1, ' ', false, Json::error_handler_t::replace).c_str());
+  // nlohmann escapes only C0 controls: C1 controls, line separators and
+  // bidi controls are escaped here (names.h).
+  std::printf("%s\n", EscapeJsonInvisibles(j.dump(-1, ' ', false, Json::error_handler_t::replace)).c_str());
   std::fflush(stdout);
+}
+
+void PrintOk(absl::string_view op, absl::string_view name, const std::string& text, Json fields) {
+  if (WantJson()) {
+    Json j = Answer(true, op, name);
+    j.update(fields);
+    PrintJson(j);
+  } else {
+    std::printf("%s\n", text.c_str());
+    std::fflush(stdout);
+  }
 }
 
 std::string CauseOf(const absl::Status& s) {
@@ -197,6 +229,29 @@ std::string CauseOf(const absl::Status& s) {
   return absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
 }
 
+std::string ToolMessage(absl::string_view message, absl::string_view region) {
+  const std::string name = region.empty() ? std::string("NAME") : std::string(region);
+  const std::string recover = absl::StrCat("osport recover ", name);
+  std::string out = absl::StrReplaceAll(
+      message,
+      {{"(attach with RegionOptions::recover, repair, Region::ClearPanic)",
+        absl::StrCat("(repair the data, then ", recover, ")")},
+       {"attach with RegionOptions::recover to repair it and ClearPanic()",
+        absl::StrCat("repair the data, then ", recover)},
+       {"repair the data, or Panic()", absl::StrCat("repair the data, or osport panic ", name)},
+       {"allow_sticky_shared_home accepts it", "--allow-sticky-home accepts it"},
+       {"nor an owner you trust", "nor an owner you trust (--trust-owner)"},
+       {"within the attach timeout (", "within --timeout ("},
+       {"so that remove --force", "so that osport remove --force"},
+       {"it is: remove --force", "it is: osport remove --force"}});
+  // os/trust.h's "write bits 0020 beyond the 0600 asked for": asked with --mode.
+  if (const std::size_t beyond = out.find("beyond the "); beyond != std::string::npos) {
+    const std::size_t asked = out.find(" asked for", beyond);
+    if (asked != std::string::npos && asked - beyond <= 16) out.insert(asked + 10, " with --mode");
+  }
+  return out;
+}
+
 int Fail(absl::string_view op, absl::string_view region, const absl::Status& status) {
   return FailWith(op, region, CauseOf(status), status.message());
 }
@@ -206,11 +261,12 @@ int FailWith(absl::string_view op, absl::string_view region, absl::string_view c
   if (WantJson()) {
     Json j = Answer(false, op, region);
     j["error"] = std::string(cause);
-    j["message"] = std::string(message);
+    j["message"] = ToolMessage(message, region);
     PrintJson(j);
   } else {
     std::fprintf(stderr, "osport %s%s%s: %s: %s\n", std::string(op).c_str(), region.empty() ? "" : " ",
-                 EscapeText(region).c_str(), std::string(cause).c_str(), EscapeText(message).c_str());
+                 EscapeText(region).c_str(), std::string(cause).c_str(),
+                 EscapeText(ToolMessage(message, region)).c_str());
   }
   return kExitFailed;
 }

@@ -73,6 +73,10 @@ Json Answer(bool ok, absl::string_view op, absl::string_view region);
 // inside strings become U+FFFD; names keep their bytes in "region_hex").
 void PrintJson(const Json& j);
 
+// Prints the success of `op` on `name`: `text` (a line on stdout), or with
+// --json one object with `fields` after ok, op, region.
+void PrintOk(absl::string_view op, absl::string_view name, const std::string& text, Json fields = Json::object());
+
 // Prints the failure of `op` on `region` (empty: none) -- one JSON object on
 // stdout with --json, else one line on stderr naming the operation, the
 // region and the cause, control bytes escaped -- and returns kExitFailed.
@@ -80,6 +84,11 @@ int Fail(absl::string_view op, absl::string_view region, const absl::Status& sta
 // The same with an explicit cause word and message.
 int FailWith(absl::string_view op, absl::string_view region, absl::string_view cause,
              absl::string_view message);
+// A library message as the tool prints it: the region API's option names
+// (RegionOptions::recover, allow_sticky_shared_home, the attach timeout...)
+// become the tool's commands and flags (osport recover NAME,
+// --allow-sticky-home, --timeout); `region` is the NAME ("" for none).
+std::string ToolMessage(absl::string_view message, absl::string_view region);
 // The short cause word of a status: a RegionErrc name or the status code.
 std::string CauseOf(const absl::Status& status);
 // Prints a usage error (one line and a hint; JSON with --json) and returns

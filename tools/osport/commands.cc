@@ -28,35 +28,6 @@
 namespace osport::tool {
 namespace {
 
-void PrintOk(absl::string_view op, absl::string_view name, const std::string& text, Json fields = Json::object()) {
-  if (WantJson()) {
-    Json j = Answer(true, op, name);
-    j.update(fields);
-    PrintJson(j);
-  } else {
-    std::printf("%s\n", text.c_str());
-    std::fflush(stdout);
-  }
-}
-
-// Refuses, before region/ opens it, a file that is not a regular file (a
-// FIFO would block open(2) for ever; a directory or device is never a
-// region) or whose magic is not osport's: not_a_region, as `remove` and
-// `list` say of it, never region/'s "corrupt" (kept for damaged regions).
-// Returns the exit code, or -1 to go on.
-int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o) {
-  absl::StatusOr<Probe> t = ProbeType(o);
-  if (!t.ok()) return Fail(op, o.name, t.status());
-  if (t->regular) {
-    // A file the probe cannot read (another user's...) goes on to region/,
-    // whose trust checks name the reason (untrusted).
-    absl::StatusOr<Probe> f = ProbeFile(o);
-    if (f.ok()) t = std::move(f);
-  }
-  if (RefusedBeforeRegion(*t)) return FailWith(op, o.name, kNotARegion, NotARegion(o.name, *t));
-  return -1;
-}
-
 std::string FlagNames(std::uint32_t flags) {
   std::vector<std::string> names;
   if (flags & region::kFlagNamed) names.push_back("named");
@@ -155,15 +126,24 @@ void PrintStat(const region::RegionStat& st) {
 
 }  // namespace
 
+// The file type first, then the magic (probe.h).
+int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o) {
+  absl::StatusOr<Probe> t = ProbeType(o);
+  if (!t.ok()) return Fail(op, o.name, t.status());
+  if (t->regular) {
+    // A file the probe cannot read (another user's...) goes on to region/,
+    // whose trust checks name the reason (untrusted).
+    absl::StatusOr<Probe> f = ProbeFile(o);
+    if (f.ok()) t = std::move(f);
+  }
+  if (RefusedBeforeRegion(*t)) return FailWith(op, o.name, kNotARegion, NotARegion(o.name, *t));
+  return -1;
+}
+
 int Create(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
+  // (ValidateFlags refused a --backend that is not shared memory here.)
   if (int code = RefuseNonRegion("create", o); code >= 0) return code;
-  if (!os::BackendShared(*o.backend)) {
-    return Fail("create", name,
-                os::PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                                  "private backends die with the process; the tool creates shared "
-                                  "regions (file, sysv, posix)"));
-  }
   o.create = true;
   absl::StatusOr<region::Region> r = region::Region::Attach(o);
   if (!r.ok()) return Fail("create", name, r.status());
@@ -231,7 +211,7 @@ int List() {
     if (!st.ok()) {
       j["state"] = "unusable";
       j["error"] = CauseOf(st.status());
-      j["message"] = std::string(st.status().message());
+      j["message"] = ToolMessage(st.status().message(), n);
       if (WantJson()) {
         regions.push_back(j);
       } else {
@@ -347,44 +327,6 @@ int RemoveCommand(const std::string& name) {
                                 " for removal: other processes are attached; the last to detach removes it")
                  : absl::StrCat("removed region ", EscapeText(name), force ? " (forced)" : ""),
           {{"outcome", std::string(region::RemoveOutcomeName(*out))}, {"force", force}});
-  return 0;
-}
-
-int RecoverCommand(const std::string& name) {
-  region::RegionOptions o = OptionsFor(name);
-  if (int code = RefuseNonRegion("recover", o); code >= 0) return code;
-  const bool dry = absl::GetFlag(FLAGS_dry_run);
-  // What there is to find, read before joining (Stat never attaches).
-  absl::StatusOr<region::RegionStat> st = region::Stat(o);
-  if (!st.ok()) return Fail("recover", name, st.status());
-  const bool dead_holder = st->owner.held && !st->owner_alive;
-  std::uint32_t dead_attachments = 0;
-  for (const region::AttachmentStat& a : st->attachments) dead_attachments += a.alive ? 0 : 1;
-  o.recover = true;
-  absl::StatusOr<region::Region> r = region::Region::Attach(o);
-  if (!r.ok()) return Fail("recover", name, r.status());
-  // Attach with `recover` returns it locked even after a dead holder (whom
-  // it reports by marking the region panicked).
-  const bool panicked = r->panicked();
-  absl::Status s = absl::OkStatus();
-  if (panicked && !dry) s = r->ClearPanic();
-  if (absl::Status u = r->Unlock(); s.ok()) s = u;
-  if (absl::Status d = r->Detach(); s.ok()) s = d;
-  if (!s.ok()) return Fail("recover", name, s);
-  const bool cleared = panicked && !dry;
-  std::string found = panicked ? "was panicked" : "was not panicked";
-  if (dead_holder) absl::StrAppend(&found, "; the lock holder (pid ", st->owner.pid, ") had died");
-  if (dead_attachments > 0) absl::StrAppend(&found, "; ", dead_attachments, " dead attachment(s)");
-  const std::string did = !panicked ? "nothing to recover"
-                          : dry     ? "--dry-run: left panicked"
-                                    : "panic cleared: every process's next lock works again (osport "
-                                      "did not check your data)";
-  PrintOk("recover", name, absl::StrCat("region ", EscapeText(name), " ", found, ": ", did),
-          {{"panicked", panicked},
-           {"dead_lock_holder", dead_holder ? Json(st->owner.pid) : Json(nullptr)},
-           {"dead_attachments", dead_attachments},
-           {"cleared", cleared},
-           {"dry_run", dry}});
   return 0;
 }
 

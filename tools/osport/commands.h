@@ -5,7 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "region/options.h"
+
 namespace osport::tool {
+
+// Refuses, before region/ opens it, a file that is not a regular file (a
+// FIFO would block open(2) for ever; a directory or device is never a
+// region) or whose magic is not osport's: not_a_region. Returns the exit
+// code of the refusal, or -1 to go on.
+int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o);
 
 int Create(const std::string& name);
 int StatCommand(const std::string& name);

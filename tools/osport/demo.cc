@@ -263,7 +263,8 @@ void DemoRun::Handle(const Event& e) {
     say(absl::StrFormat("  %s detached: refcount %u -> %u%s", who, a, a - 1,
                         last ? ", last one out: region removed" : ""));
   } else if (f[0] == "error") {
-    say(absl::StrFormat("  %s failed: %s", who, e.line.substr(6)));
+    // A library message, in the tool's words (cli.h ToolMessage).
+    say(absl::StrFormat("  %s failed: %s", who, ToolMessage(e.line.substr(6), "")));
     failed_ = true;
   }
   if (f[0] == "progress" || f[0] == "finished") DrawBar();
@@ -432,7 +433,7 @@ int Demo(const std::string& self) {
   const int rounds = absl::GetFlag(FLAGS_rounds);
   const absl::StatusOr<os::Backend> backend = os::ParseBackend(absl::GetFlag(FLAGS_backend));
   if (!backend.ok() || !os::BackendShared(*backend) || !os::BackendSupported(*backend)) {
-    return Usage("demo", "--backend must be a shared backend this platform has (file, sysv, posix)");
+    return Usage("demo", "--backend must be a shared backend this platform has (file, sysv, posix)", kRegionName);
   }
   // A stop signal ends the demo cleanly: workers killed, region removed.
   CatchStopSignals();

@@ -11,6 +11,7 @@
 #include "tools/osport/args.h"
 #include "tools/osport/cli.h"
 #include "tools/osport/commands.h"
+#include "tools/osport/demo.h"
 
 #ifndef OSPORT_VERSION
 #error "the build defines OSPORT_VERSION (tools/osport/CMakeLists.txt)"
@@ -25,7 +26,13 @@ int main(int argc, char** argv) {
   absl::SetFlag(&FLAGS_json, ArgvWantsJson(argc, argv));
   CommandLine partial;
   absl::StatusOr<CommandLine> parsed = ParseCommandLine(argc, argv, &partial);
-  if (!parsed.ok()) return Usage(partial.command, parsed.status().message());
+  // Usage errors carry what every other error of the command does: its op
+  // and the region it names (the demo's is always its own).
+  const auto region_of = [](const CommandLine& cl) -> std::string {
+    if (cl.command == "demo") return kDemoRegionName;
+    return cl.command.empty() || cl.command == "list" || cl.operands.empty() ? "" : cl.operands[0];
+  };
+  if (!parsed.ok()) return Usage(partial.command, parsed.status().message(), region_of(partial));
   const CommandLine& cl = *parsed;
   const std::string& cmd = cl.command;
   if (cl.version) {
@@ -45,10 +52,10 @@ int main(int argc, char** argv) {
   }
   if (cmd.empty()) return Usage("", "no command given");
   const bool no_name = cmd == "demo" || cmd == "list";
-  const std::string given = no_name || cl.operands.empty() ? "" : cl.operands[0];
+  const std::string given = region_of(cl);
   if (absl::Status s = ValidateFlags(); !s.ok()) return Usage(cmd, s.message(), given);
   const std::size_t want = no_name ? 0 : 1;
-  if (cl.operands.size() < want) return Usage(cmd, absl::StrCat(cmd, " needs a region NAME"));
+  if (cl.operands.size() < want) return Usage(cmd, absl::StrCat(cmd, " needs a region NAME"), given);
   if (cl.operands.size() > want) {
     return Usage(cmd, absl::StrCat("unexpected argument '", cl.operands[want], "' for ", cmd), given);
   }

@@ -2,6 +2,7 @@
 #include "tools/osport/names.h"
 
 #include <cstddef>
+#include <cstdint>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
@@ -36,7 +37,26 @@ std::size_t Utf8Length(absl::string_view s, std::size_t i) {
   return n;
 }
 
+// The code point of the valid n-byte UTF-8 sequence at s[i].
+char32_t CodePoint(absl::string_view s, std::size_t i, std::size_t n) {
+  const auto b = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[i + k])); };
+  switch (n) {
+    case 1: return b(0);
+    case 2: return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+    case 3: return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+    default: return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
+  }
+}
+
 }  // namespace
+
+bool IsInvisibleControl(char32_t c) {
+  return (c >= 0x80 && c <= 0x9F) ||     // C1 controls (U+009B CSI, U+0085 NEL...)
+         c == 0x2028 || c == 0x2029 ||   // line and paragraph separators
+         c == 0x061C || c == 0x200E || c == 0x200F ||  // bidi marks (ALM, LRM, RLM)
+         (c >= 0x202A && c <= 0x202E) ||  // bidi embeddings and overrides
+         (c >= 0x2066 && c <= 0x2069);    // bidi isolates
+}
 
 bool IsUtf8(absl::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
@@ -52,6 +72,14 @@ std::string EscapeText(absl::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     const std::size_t n = Utf8Length(s, i);
+    if (n > 1 && IsInvisibleControl(CodePoint(s, i, n))) {
+      // Each byte, as `ls -b` shows bytes it will not print: \302\233.
+      for (std::size_t k = 0; k < n; ++k) {
+        absl::StrAppendFormat(&out, "\\%03o", static_cast<unsigned char>(s[i + k]));
+      }
+      i += n;
+      continue;
+    }
     if (n > 1) {
       out.append(s.data() + i, n);
       i += n;
@@ -74,6 +102,23 @@ std::string EscapeText(absl::string_view s) {
     } else {
       out += static_cast<char>(c);
     }
+  }
+  return out;
+}
+
+std::string EscapeJsonInvisibles(absl::string_view json) {
+  std::string out;
+  out.reserve(json.size());
+  for (std::size_t i = 0; i < json.size();) {
+    std::size_t n = Utf8Length(json, i);
+    if (n > 1 && IsInvisibleControl(CodePoint(json, i, n))) {
+      // Every one is in the BMP: one \uXXXX each.
+      absl::StrAppendFormat(&out, "\\u%04x", static_cast<std::uint32_t>(CodePoint(json, i, n)));
+    } else {
+      if (n == 0) n = 1;  // not UTF-8 (dump's replace leaves none): kept as it is
+      out.append(json.data() + i, n);
+    }
+    i += n;
   }
   return out;
 }

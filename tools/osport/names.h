@@ -13,11 +13,23 @@ namespace osport::tool {
 // Whether `s` is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF).
 bool IsUtf8(absl::string_view s);
 
+// Characters that are valid UTF-8 but move, hide or break text on a
+// terminal: the C1 controls U+0080..U+009F (U+009B is CSI, U+0085 NEL), the
+// line and paragraph separators U+2028/U+2029, and Unicode's Bidi_Control
+// characters (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069).
+bool IsInvisibleControl(char32_t c);
+
 // `ls -b` style: backslash as "\\", control bytes as \n \t \r \a \b \f \v or
-// \ooo (octal), DEL and bytes that are not part of valid UTF-8 as \ooo; valid
-// multi-byte UTF-8 as is. A name can therefore never forge a line or a
-// terminal escape sequence in text output.
+// \ooo (octal), DEL, bytes that are not part of valid UTF-8 and the bytes of
+// an IsInvisibleControl character as \ooo; other valid multi-byte UTF-8 as
+// is. A name can therefore never forge a line, a terminal escape sequence or
+// reordered text in text output.
 std::string EscapeText(absl::string_view s);
+
+// `json` (a dump: valid UTF-8) with every IsInvisibleControl character as a
+// \uXXXX escape, which nlohmann::json leaves raw. Outside strings a dump is
+// ASCII, so only string contents change, and they parse to the same text.
+std::string EscapeJsonInvisibles(absl::string_view json);
 
 // Lower-case hex of every byte: "a\xff" -> "61ff".
 std::string Hex(absl::string_view s);
