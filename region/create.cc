@@ -65,7 +65,12 @@ absl::Status Attacher::CreateAndPublish(Region& r) {
 }
 
 void Attacher::RemoveStaleMemory(Region& r) {
-  if (os::BackendNamed(backend_)) (void)os::RemoveSystemMemoryOf(backend_, r.file_);
+  // Memory whose creator died before recording it, of whichever backend it
+  // was made with (the caller's option says nothing about the dead
+  // creator's: review 5 had 'osport lock' leak it); only for an empty stub.
+  for (os::Backend b : {os::Backend::kSysV, os::Backend::kPosixShm}) {
+    if (os::BackendSupported(b)) (void)os::RemoveSystemMemoryOf(b, r.file_);
+  }
   alignas(8) std::byte buf[kHeaderSize];
   absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
   if (!pos.ok()) return;

@@ -22,10 +22,6 @@ constexpr std::uint32_t kVersionMajor = 0;
 constexpr std::uint32_t kVersionMinor = 1;
 constexpr std::uint32_t kVersionPatch = 0;
 
-std::uint32_t ByteSwap(std::uint32_t v) {
-  return (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
-}
-
 absl::string_view KindName(std::uint32_t kind) {
   switch (kind) {
     case static_cast<std::uint32_t>(os::MutexKind::kSpin): return "spin";
@@ -43,6 +39,12 @@ std::uint32_t FormatWord(os::MutexKind kind) {
 
 std::uint32_t FormatWord() { return FormatWord(os::kRegionMutexKind); }
 
+bool PlausibleFormatWord(std::uint32_t format) {
+  const std::uint32_t layout = format >> 24, kind = (format >> 16) & 0xFF;
+  return layout != 0 && (kind == static_cast<std::uint32_t>(os::MutexKind::kSpin) ||
+                         kind == static_cast<std::uint32_t>(os::MutexKind::kFileLock));
+}
+
 std::uint32_t VersionWord() { return kVersionMajor << 16 | kVersionMinor << 8 | kVersionPatch; }
 
 absl::Status CheckMagicAndFormat(std::uint32_t magic, std::uint32_t format, absl::string_view name) {
@@ -57,6 +59,15 @@ absl::Status CheckMagicAndFormat(std::uint32_t magic, std::uint32_t format, absl
                        absl::StrFormat("region %s: bad magic 0x%08x (expected 0x%08x): not an osport "
                                        "region or stub",
                                        name, magic, kRegionMagic));
+  }
+  if (!PlausibleFormatWord(format)) {
+    // Osport's four magic bytes and then someone else's: not a region
+    // (review 5: a notes file with them was "incompatible", and removed by
+    // force), the same answer as a bad magic.
+    return RegionError(RegionErrc::kNotARegion,
+                       absl::StrFormat("region %s: osport's magic but no osport format word (0x%08x): "
+                                       "not an osport region or stub",
+                                       name, format));
   }
   const std::uint32_t want = FormatWord();
   if (format != want) {

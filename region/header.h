@@ -83,7 +83,14 @@ static_assert(alignof(RegionHeader) == 8, "same alignment on 32- and 64-bit targ
 
 // The format word this build writes and accepts:
 // layout version << 24 | mutex kind << 16 | mutex size / 8 << 8 | header size / 256.
+// A 32-bit word in the other byte order (a header made on such a machine).
+[[nodiscard]] constexpr std::uint32_t ByteSwap(std::uint32_t v) {
+  return (v >> 24) | ((v >> 8) & 0xFF00u) | ((v << 8) & 0xFF0000u) | (v << 24);
+}
 [[nodiscard]] std::uint32_t FormatWord();
+// Whether `format` can be a format word of some osport build (a layout
+// version, a mutex kind osport has): told apart from anyone's bytes.
+[[nodiscard]] bool PlausibleFormatWord(std::uint32_t format);
 [[nodiscard]] std::uint32_t FormatWord(os::MutexKind kind);
 // The library version word.
 [[nodiscard]] std::uint32_t VersionWord();

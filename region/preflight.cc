@@ -113,4 +113,21 @@ absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size) {
   return h->stub_device == self->device && h->stub_inode == self->inode;
 }
 
+absl::StatusOr<bool> IsOsportFile(os::File& file, std::uint64_t file_size) {
+  absl::StatusOr<bool> remnant = MayBeOsportFile(file, file_size);
+  if (!remnant.ok() || *remnant) return remnant;
+  if (file_size < kHeaderSize) return false;
+  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, 0, false, os::Whence::kSet);
+  if (!pos.ok()) return pos.status();
+  alignas(RegionHeader) std::byte buf[kHeaderSize];
+  absl::StatusOr<std::size_t> n = os::Read(file, gsl::span<std::byte>(buf, kHeaderSize));
+  if (!n.ok()) return n.status();
+  if (*n != kHeaderSize) return false;
+  const auto* h = reinterpret_cast<const RegionHeader*>(buf);
+  const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
+  if (magic != kRegionMagic && magic != ByteSwap(kRegionMagic)) return false;
+  if (magic == kRegionMagic) return PlausibleFormatWord(h->format);
+  return PlausibleFormatWord(h->format) || PlausibleFormatWord(ByteSwap(h->format));
+}
+
 }  // namespace osport::region

@@ -49,6 +49,13 @@ struct Preflight {
 // never replaced or removed as an abandoned creation (issue 12).
 [[nodiscard]] absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size);
 
+// Whether `file` is osport's to remove by force (remove --force): what
+// MayBeOsportFile takes, or a header with osport's magic (either byte
+// order) and a format word of some osport build (PlausibleFormatWord) -- a
+// region or stub, perhaps damaged or made by another build; never a file
+// that is not_a_region to everything else. Reads the first page.
+[[nodiscard]] absl::StatusOr<bool> IsOsportFile(os::File& file, std::uint64_t file_size);
+
 }  // namespace osport::region
 
 #endif  // OSPORT_REGION_PREFLIGHT_H_

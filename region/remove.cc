@@ -8,6 +8,7 @@
 #include "os/file.h"
 #include "region/errors.h"
 #include "region/header.h"
+#include "region/preflight.h"
 #include "region/region.h"
 #include "region/token.h"
 #include "region/trust_checks.h"
@@ -39,6 +40,19 @@ absl::Status ForceRemove(const RegionOptions& o) {
   }
   absl::StatusOr<os::IoInfo> info = os::GetIoInfo(*file);
   if (!info.ok()) return info.status();
+  // Only osport's files: force removes damaged regions, never someone
+  // else's file that carries a few of osport's bytes (review 5).
+  absl::StatusOr<bool> ours = IsOsportFile(*file, info->size());
+  if (!ours.ok()) return ours.status();
+  if (!*ours) {
+    return RegionError(RegionErrc::kNotARegion,
+                       absl::StrFormat("region %s: %s is not an osport region (%u bytes, no osport "
+                                       "header) and was left as it is",
+                                       o.name, file->path(), info->size()));
+  }
+  if (absl::StatusOr<std::uint64_t> pos = os::Seek(*file, 0, 0, 0, false, os::Whence::kSet); !pos.ok()) {
+    return pos.status();
+  }
   absl::Status memory = absl::OkStatus();
   // A stub, or a file whose header says it is one (a stub grown by hand
   // past its one page is still the way to its memory).
@@ -56,9 +70,9 @@ absl::Status ForceRemove(const RegionOptions& o) {
     // inode is not its business.
     const bool stub = info->size() == kHeaderSize || (h->flags & kFlagNamed) != 0 || os::BackendNamed(backend);
     if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0) && stub) {
-      if ((h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) && os::BackendSupported(backend)) {
-        memory = RemoveBoundMemory(*file, *h, o);  // only memory verified as this stub's
-      }
+      const bool records = (h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) &&
+                           os::BackendSupported(backend);
+      if (records) memory = RemoveBoundMemory(*file, *h, o);  // only memory verified as this stub's
       // Memory bound to this stub that it does not record right (its
       // backend, id or size damaged): the stub's all the same, and removed.
       std::vector<std::string> unproven;
@@ -69,7 +83,14 @@ absl::Status ForceRemove(const RegionOptions& o) {
           unproven.push_back(absl::StrFormat("%s memory %u", os::BackendName(m.backend), m.id));
           continue;
         }
-        if (absl::Status s = RemoveRegionMemory(m.backend, m.id, o); !s.ok() && memory.ok()) memory = s;
+        absl::Status s = RemoveRegionMemory(m.backend, m.id, o);
+        if (s.ok() && records && m.backend == backend && m.id == h->system_id && !memory.ok() &&
+            NotProvablyTheStubs(memory)) {
+          // The memory the stub records, which RemoveBoundMemory left
+          // (its size damaged, say), proven by the token after all: removed.
+          memory = absl::OkStatus();
+        }
+        if (!s.ok() && memory.ok()) memory = s;
       }
       if (!unproven.empty() && memory.ok()) {
         memory = RegionError(RegionErrc::kCorrupt,
@@ -101,7 +122,7 @@ absl::Status ForceRemove(const RegionOptions& o) {
     // could not be proven (another owner, another token, not shared memory)
     // stayed, and the error names it.
     return os::Annotate(memory, "remove region " + o.name +
-                                    ": removed its stub (and any memory proven its own); left in place");
+                                    ": removed its stub (and any memory proven its own)");
   }
   return os::Annotate(memory, "remove region " + o.name);
 }

@@ -167,13 +167,7 @@ TEST_P(MemoryGoneTest, AJoinOnlyAttachSaysTheMemoryIsGone) {
     GTEST_SKIP() << "a paging-file section dies with its last user: nothing to remove behind it";
   }
   RegionOptions o = Options("r", kSize, GetParam());
-  {
-    absl::StatusOr<Region> r = Region::Attach(o);
-    ASSERT_TRUE(r.ok()) << r.status();
-    Track(*r);
-    ASSERT_TRUE(r->Unlock().ok());
-    ASSERT_TRUE(r->Detach().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(MakeDetached(o));
   absl::StatusOr<RegionStat> st = Stat(o);
   ASSERT_TRUE(st.ok()) << st.status();
   if (os::config::kZeroOnLastClose) {

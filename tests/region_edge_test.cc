@@ -76,7 +76,14 @@ TEST_P(CorruptTest, AttachAndStatGiveTheDistinctErrorWithoutCrashing) {
     absl::StatusOr<RegionStat> st = Stat(Quick());
     EXPECT_EQ(RegionErrcOf(st.status()), d.expect) << st.status();
   }
-  ASSERT_TRUE(Remove(Quick(), true).ok());  // force works on anything
+  if (d.expect == RegionErrc::kNotARegion) {
+    // Force removes damaged regions, never what is not one (review 5).
+    EXPECT_EQ(RegionErrcOf(Remove(Quick(), true).status()), RegionErrc::kNotARegion);
+    EXPECT_TRUE(os::Exists(Path("r")).value());
+    ASSERT_TRUE(os::Unlink(Path("r")).ok());
+  } else {
+    ASSERT_TRUE(Remove(Quick(), true).ok());  // force works on any region, however damaged
+  }
   EXPECT_FALSE(os::Exists(Path("r")).value());
 }
 
@@ -164,7 +171,12 @@ TEST_F(HostileFileTest, GarbageFilesOfEverySizeAreRefusedCleanly) {
       ASSERT_FALSE(r.ok()) << c.size;
       EXPECT_EQ(RegionErrcOf(r.status()), c.expect) << c.size << ": " << r.status();
     }
-    ASSERT_TRUE(Remove(QuickOptions(*this, "junk"), true).ok());
+    if (c.expect == RegionErrc::kNotARegion) {
+      EXPECT_EQ(RegionErrcOf(Remove(QuickOptions(*this, "junk"), true).status()), RegionErrc::kNotARegion);
+      ASSERT_TRUE(os::Unlink(Path("junk")).ok());
+    } else {
+      ASSERT_TRUE(Remove(QuickOptions(*this, "junk"), true).ok());
+    }
   }
 }
 
@@ -219,7 +231,11 @@ TEST_F(HostileFileTest, AUsersOwnSmallFileIsNeverReplacedOrRemoved) {
                                far_data,
                                format_only,
                                foreign_record,
-                               copied_region};
+                               copied_region,
+                               // osport's magic bytes, then someone's text (review 5: force removed it)
+                               std::string(64, '0') + "RPSO notes, keep" + std::string(4000, 'n'),
+                               // the same, one page: read as a stub by size
+                               std::string(64, '0') + "RPSO notes, keep" + std::string(kHeaderSize - 80, 'n')};
   for (const std::string& text : texts) {
     SCOPED_TRACE(absl::StrCat(text.size(), " bytes starting ", absl::CHexEscape(text.substr(0, 16))));
     WriteFile(Path("pidf"), text);
@@ -230,6 +246,8 @@ TEST_F(HostileFileTest, AUsersOwnSmallFileIsNeverReplacedOrRemoved) {
       ASSERT_FALSE(r.ok());
       EXPECT_EQ(RegionErrcOf(r.status()), RegionErrc::kNotARegion) << r.status();
       EXPECT_EQ(Remove(o, /*force=*/false).status().ok(), false);
+      // Not even by force: force is for damaged regions, not for any file.
+      EXPECT_EQ(RegionErrcOf(Remove(o, /*force=*/true).status()), RegionErrc::kNotARegion);
       EXPECT_EQ(RegionErrcOf(Stat(o).status()), RegionErrc::kNotARegion);
       std::ifstream in(Path("pidf"), std::ios::binary);
       const std::string now((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -152,6 +152,8 @@ TEST_F(TokenTest, AStubWithADamagedIdSizeOrBackendIsCorruptAndForceRemovesItsMem
   };
   const Damage damages[] = {
       {"a larger size", offsetof(RegionHeader, size), 2 * kSize, 8, "size"},
+      // Review 5: force removed the memory but said it had left it.
+      {"size 0", offsetof(RegionHeader, size), 0, 8, "size"},
       {"an id nothing has", offsetof(RegionHeader, system_id), 0x7FFFFFF1u, 8, "system_id"},
       {"an id beyond any", offsetof(RegionHeader, system_id), ~std::uint64_t{0}, 8, "system_id"},
       {"another named backend", offsetof(RegionHeader, backend), 0, 4, "backend"},

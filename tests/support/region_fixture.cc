@@ -50,6 +50,14 @@ region::RegionOptions RegionTest::Options(const std::string& name, std::uint64_t
   return o;
 }
 
+void RegionTest::MakeDetached(const region::RegionOptions& o) {
+  absl::StatusOr<region::Region> r = region::Region::Attach(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  Track(*r);
+  ASSERT_TRUE(r->Unlock().ok());
+  ASSERT_TRUE(r->Detach().ok());
+}
+
 void RegionTest::Track(const region::Region& r) {
   if (r.attached() && os::BackendNamed(r.backend())) {
     tracked_.emplace_back(r.backend(), r.header().system_id);

@@ -36,6 +36,10 @@ class RegionTest : public ResourceTest {
   // Options for region `name` in the scratch home with a fast retry policy.
   region::RegionOptions Options(const std::string& name, std::uint64_t size,
                                 os::Backend backend = os::Backend::kFile) const;
+  // Attaches region `o` (creating it), tracks its memory, unlocks and
+  // detaches: the region then exists with nobody attached. Fatal failures
+  // on error (callers wrap it in ASSERT_NO_FATAL_FAILURE).
+  void MakeDetached(const region::RegionOptions& o);
   // Remembers a region's system memory so TearDown can check it is gone.
   void Track(const region::Region& r);
   void Track(os::Backend backend, std::uint64_t id) { tracked_.emplace_back(backend, id); }
