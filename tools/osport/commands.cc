@@ -126,14 +126,16 @@ void PrintStat(const region::RegionStat& st) {
 
 }  // namespace
 
-// The file type first (a FIFO is never opened), then the library's answer
-// (probe.h): region::Stat's kNotARegion is refused here, in the words every
-// other command uses for the same file.
-int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o) {
+// The file type first (a FIFO is never opened). Whether a regular file is
+// osport's is the library's answer (probe.h): the attach's own (it checks
+// under the liveness lock, so a creation in progress is waited for, never
+// called someone's file), or, for a caller that never attaches (remove
+// --force), region::Stat's kNotARegion, refused here in the same words.
+int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o, bool ask_stat) {
   absl::StatusOr<Probe> t = ProbeType(o);
   if (!t.ok()) return Fail(op, o.name, t.status());
   if (RefusedBeforeRegion(*t)) return FailWith(op, o.name, kNotARegion, NotARegion(o.name, *t));
-  if (!t->regular) return -1;
+  if (!ask_stat || !t->regular) return -1;
   // Any other error (another user's file, a damaged header...) is left to
   // the command's own call, which names it.
   absl::StatusOr<region::RegionStat> st = region::Stat(o);
@@ -157,7 +159,7 @@ int RefuseMissingHome(absl::string_view op, const std::string& name) {
 int Create(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
   // (ValidateFlags refused a --backend that is not shared memory here.)
-  if (int code = RefuseNonRegion("create", o); code >= 0) return code;
+  if (int code = RefuseNonRegion("create", o, /*ask_stat=*/false); code >= 0) return code;
   o.create = true;
   absl::StatusOr<region::Region> r = region::Region::Attach(o);
   if (!r.ok()) return Fail("create", name, r.status());
@@ -274,7 +276,7 @@ int List() {
 
 int Grow(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
-  if (int code = RefuseNonRegion("grow", o); code >= 0) return code;
+  if (int code = RefuseNonRegion("grow", o, /*ask_stat=*/false); code >= 0) return code;
   const std::uint64_t target = o.size;
   o.size = 0;
   absl::StatusOr<region::Region> r = region::Region::Attach(o);
@@ -294,7 +296,7 @@ int Grow(const std::string& name) {
 }
 
 int PanicCommand(const std::string& name) {
-  if (int code = RefuseNonRegion("panic", OptionsFor(name)); code >= 0) return code;
+  if (int code = RefuseNonRegion("panic", OptionsFor(name), /*ask_stat=*/false); code >= 0) return code;
   // Attach answers run-recovery both for a region already panicked and for
   // one it panics itself on finding a dead lock holder: ask first which.
   absl::StatusOr<region::RegionStat> before = region::Stat(OptionsFor(name));
@@ -328,7 +330,7 @@ int RemoveCommand(const std::string& name) {
   // is never removed; an empty file (a dead creator's remnant) is.
   absl::StatusOr<Probe> probe = ProbeType(o);
   if (!probe.ok()) return Fail("remove", name, probe.status());
-  if (int code = RefuseNonRegion("remove", o); code >= 0) return code;
+  if (int code = RefuseNonRegion("remove", o, /*ask_stat=*/force); code >= 0) return code;
   if (force && !probe->exists) {
     // Like rm -f: nothing there is a success, but not a removal.
     PrintOk("remove", name, absl::StrCat("no region ", EscapeText(name), ": nothing to remove"),
@@ -358,7 +360,7 @@ int LockCommand(const std::string& name) {
   // Caught before attaching: from here on a stop signal cannot end the tool
   // while it holds the lock (the next locker would find a dead owner).
   CatchStopSignals();
-  if (int code = RefuseNonRegion("lock", OptionsFor(name)); code >= 0) return code;
+  if (int code = RefuseNonRegion("lock", OptionsFor(name), /*ask_stat=*/false); code >= 0) return code;
   absl::StatusOr<region::Region> r = region::Region::Attach(OptionsFor(name));
   if (!r.ok()) return Fail("lock", name, r.status());
   // Attach returns the region locked: that is the lock we hold.
