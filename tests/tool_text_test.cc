@@ -24,7 +24,8 @@ struct Invisible {
   const char* what;
 };
 
-// U+0080..U+009F (C1), U+2028/U+2029, and Unicode's Bidi_Control set.
+// U+0080..U+009F (C1), U+2028/U+2029, Unicode's Bidi_Control set, and the
+// invisible format characters.
 const std::vector<Invisible>& Invisibles() {
   static const auto* all = new std::vector<Invisible>{
       {"\xC2\x80", "U+0080"},       {"\xC2\x85", "U+0085 NEL"},   {"\xC2\x9B", "U+009B CSI"},
@@ -33,6 +34,11 @@ const std::vector<Invisible>& Invisibles() {
       {"\xE2\x80\xAD", "U+202D"},   {"\xE2\x80\xAE", "U+202E RLO"}, {"\xE2\x81\xA6", "U+2066"},
       {"\xE2\x81\xA7", "U+2067"},   {"\xE2\x81\xA8", "U+2068"},   {"\xE2\x81\xA9", "U+2069"},
       {"\xE2\x80\x8E", "U+200E LRM"}, {"\xE2\x80\x8F", "U+200F RLM"}, {"\xD8\x9C", "U+061C ALM"},
+      // The invisible format characters (review 5): two names that print alike.
+      {"\xEF\xBB\xBF", "U+FEFF BOM"}, {"\xE2\x80\x8B", "U+200B ZWSP"}, {"\xE2\x80\x8C", "U+200C ZWNJ"},
+      {"\xE2\x80\x8D", "U+200D ZWJ"}, {"\xE2\x81\xA0", "U+2060 WJ"},  {"\xE2\x81\xA1", "U+2061"},
+      {"\xE2\x81\xA2", "U+2062"},     {"\xE2\x81\xA3", "U+2063"},     {"\xE2\x81\xA4", "U+2064"},
+      {"\xEF\xBF\xB9", "U+FFF9"},     {"\xEF\xBF\xBA", "U+FFFA"},     {"\xEF\xBF\xBB", "U+FFFB"},
   };
   return *all;
 }

@@ -90,9 +90,10 @@ refused with the cause `untrusted`, naming the owner. --trust-owner=OWNER[,OWNER
 (uids; on Win32, SIDs) names owners to trust besides you; --allow-sticky-home
 accepts a --home others own or can write when it is sticky (like /tmp). Both
 are deliberate choices: trust only owners you would let write your data.
-A file in the home that is not an osport region (not a regular file, or a
-magic that is not osport's) is refused by every command with the cause
-`not_a_region` and never touched.
+A file in the home that is not an osport region (not a regular file, or
+not osport's by the region library's reading of its header) is refused by
+every command alike with the cause `not_a_region` and never touched; an
+empty file is a dead creator's remnant, which lock and remove remove.
 NAME: 1 to 255 bytes, not "." or "..", without '/', '\' or NUL.
 Exit status: 0 success, 1 the operation failed (one line naming the command,
 the region and the cause), 2 a usage error: an unknown command or flag, a
@@ -126,9 +127,9 @@ the lock owner. Never attaches, never takes the lock, never waits.
     {"list", true, "",
      R"(usage: osport list [--mode=0600] [--home=DIR] [--json] [--trust-owner=OWNER,...] [--allow-sticky-home]
 
-Lists the osport regions and stubs in --home (the header magic is read with
-an ordinary read first). Other files are listed as "not an osport region" and
-never touched. Never attaches and never waits.
+Lists the osport regions and stubs in --home (each read as 'osport stat'
+reads it, never mapped writable). Other files are listed as "not an osport
+region" and never touched. Never attaches and never waits.
 )"},
     {"grow", true, "size prefault timeout",
      R"(usage: osport grow NAME --size=SIZE [--prefault] [--mode=0600] [--timeout=15s]
@@ -339,12 +340,21 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv, CommandLine*
     if (!has_value) {
       if (flag->IsOfType<bool>()) {
         value = "true";
-      } else if (i + 1 < argc) {
+      } else if (i + 1 < argc && !absl::StartsWith(argv[i + 1], "--")) {
         value = argv[++i];
       } else {
-        note(Bad(absl::StrCat(spelled, " needs a value")));
+        // `--home --json`: the next flag is never taken as the value (it is
+        // parsed as the flag it is, so a JSON answer stays JSON).
+        note(Bad(i + 1 < argc ? absl::StrCat(spelled, " needs a value (the next argument '", argv[i + 1],
+                                             "' is a flag; write ", spelled, "=VALUE)")
+                              : absl::StrCat(spelled, " needs a value")));
         continue;
       }
+    } else if (name == "home" && absl::StartsWith(value, "--")) {
+      // A path where a flag was meant (`--home=--json`): never a home.
+      note(Bad(absl::StrCat(spelled, " needs a directory, not '", value, "' (write ./", value,
+                            " for a directory of that name)")));
+      continue;
     }
     flags.push_back(GivenFlag{flag, std::move(spelled), std::move(value)});
   }

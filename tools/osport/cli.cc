@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "os/config.h"
 #include "os/error.h"
 #include "os/trust.h"
@@ -252,6 +254,31 @@ std::string ToolMessage(absl::string_view message, absl::string_view region) {
   return out;
 }
 
+std::string Reason(absl::string_view message, absl::string_view op, absl::string_view region,
+                   absl::string_view cause) {
+  // The library's own context annotations (os::Annotate: "remove region N: ",
+  // "region N: ") name what the answer names already.
+  constexpr const char* kVerbs[] = {"attach", "detach", "remove", "grow", "remap", "create", "stat"};
+  std::string text(message);
+  if (!region.empty()) {
+    std::vector<std::pair<std::string, std::string>> drop;
+    for (const char* verb : kVerbs) drop.emplace_back(absl::StrCat(verb, " region ", region, ": "), "");
+    drop.emplace_back(absl::StrCat(op, " region ", region, ": "), "");
+    drop.emplace_back(absl::StrCat("region ", region, ": "), "");
+    text = absl::StrReplaceAll(text, drop);
+  }
+  // Then whole ": "-separated pieces that are only the operation or the
+  // cause word ("remove: ", "untrusted: "), which the line names before.
+  std::vector<absl::string_view> kept;
+  for (absl::string_view piece : absl::StrSplit(text, ": ")) {
+    bool redundant = piece == op || piece == cause;
+    for (const char* verb : kVerbs) redundant = redundant || piece == verb;
+    if (!redundant) kept.push_back(piece);
+  }
+  const std::string reason = absl::StrJoin(kept, ": ");
+  return reason.empty() ? std::string(message) : reason;
+}
+
 int Fail(absl::string_view op, absl::string_view region, const absl::Status& status) {
   return FailWith(op, region, CauseOf(status), status.message());
 }
@@ -261,12 +288,12 @@ int FailWith(absl::string_view op, absl::string_view region, absl::string_view c
   if (WantJson()) {
     Json j = Answer(false, op, region);
     j["error"] = std::string(cause);
-    j["message"] = ToolMessage(message, region);
+    j["message"] = Reason(ToolMessage(message, region), op, region, cause);
     PrintJson(j);
   } else {
     std::fprintf(stderr, "osport %s%s%s: %s: %s\n", std::string(op).c_str(), region.empty() ? "" : " ",
                  EscapeText(region).c_str(), std::string(cause).c_str(),
-                 EscapeText(ToolMessage(message, region)).c_str());
+                 EscapeText(Reason(ToolMessage(message, region), op, region, cause)).c_str());
   }
   return kExitFailed;
 }

@@ -89,6 +89,13 @@ int FailWith(absl::string_view op, absl::string_view region, absl::string_view c
 // become the tool's commands and flags (osport recover NAME,
 // --allow-sticky-home, --timeout); `region` is the NAME ("" for none).
 std::string ToolMessage(absl::string_view message, absl::string_view region);
+// What a failure's line says after "osport OP NAME: CAUSE: ": `message`
+// without what the line names already -- the library's context prefixes
+// ("remove region NAME: ", "region NAME: ") and pieces that are only the
+// operation or the cause word ("remove: ", "untrusted: ") -- so that each
+// thing is said once. The JSON `message` is the same text.
+std::string Reason(absl::string_view message, absl::string_view op, absl::string_view region,
+                   absl::string_view cause);
 // The short cause word of a status: a RegionErrc name or the status code.
 std::string CauseOf(const absl::Status& status);
 // Prints a usage error (one line and a hint; JSON with --json) and returns

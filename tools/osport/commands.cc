@@ -126,24 +126,40 @@ void PrintStat(const region::RegionStat& st) {
 
 }  // namespace
 
-// The file type first, then the magic (probe.h).
-int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o) {
+// The file type first (a FIFO is never opened). Whether a regular file is
+// osport's is the library's answer (probe.h): the attach's own (it checks
+// under the liveness lock, so a creation in progress is waited for, never
+// called someone's file), or, for a caller that never attaches (remove
+// --force), region::Stat's kNotARegion, refused here in the same words.
+int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o, bool ask_stat) {
   absl::StatusOr<Probe> t = ProbeType(o);
   if (!t.ok()) return Fail(op, o.name, t.status());
-  if (t->regular) {
-    // A file the probe cannot read (another user's...) goes on to region/,
-    // whose trust checks name the reason (untrusted).
-    absl::StatusOr<Probe> f = ProbeFile(o);
-    if (f.ok()) t = std::move(f);
-  }
   if (RefusedBeforeRegion(*t)) return FailWith(op, o.name, kNotARegion, NotARegion(o.name, *t));
+  if (!ask_stat || !t->regular) return -1;
+  // Any other error (another user's file, a damaged header...) is left to
+  // the command's own call, which names it.
+  absl::StatusOr<region::RegionStat> st = region::Stat(o);
+  if (!st.ok() && IsNotARegion(st.status())) return Fail(op, o.name, st.status());
   return -1;
+}
+
+// The region library words a missing home and a home that is a file alike
+// ("region home ... is not a directory": region/trust_checks.cc
+// OpenRegionHome, region/options.cc CheckHome); a missing one is said here.
+int RefuseMissingHome(absl::string_view op, const std::string& name) {
+  const std::string home = absl::GetFlag(FLAGS_home);
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::symlink_status(home, ec);
+  if (st.type() != std::filesystem::file_type::not_found) return -1;
+  return Fail(op, name,
+              os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+                                absl::StrCat("region home \"", home, "\" does not exist")));
 }
 
 int Create(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
   // (ValidateFlags refused a --backend that is not shared memory here.)
-  if (int code = RefuseNonRegion("create", o); code >= 0) return code;
+  if (int code = RefuseNonRegion("create", o, /*ask_stat=*/false); code >= 0) return code;
   o.create = true;
   absl::StatusOr<region::Region> r = region::Region::Attach(o);
   if (!r.ok()) return Fail("create", name, r.status());
@@ -165,8 +181,11 @@ int Create(const std::string& name) {
 }
 
 int StatCommand(const std::string& name) {
-  if (int code = RefuseNonRegion("stat", OptionsFor(name)); code >= 0) return code;
-  absl::StatusOr<region::RegionStat> st = region::Stat(OptionsFor(name));
+  const region::RegionOptions o = OptionsFor(name);
+  absl::StatusOr<Probe> t = ProbeType(o);
+  if (!t.ok()) return Fail("stat", name, t.status());
+  if (RefusedBeforeRegion(*t)) return FailWith("stat", name, kNotARegion, NotARegion(name, *t));
+  absl::StatusOr<region::RegionStat> st = region::Stat(o);
   if (!st.ok()) return Fail("stat", name, st.status());
   if (WantJson()) {
     PrintJson(StatJson(name, *st));
@@ -193,25 +212,33 @@ int List() {
   if (!WantJson()) std::printf("%-24s %-10s %-10s %9s %5s %s\n", "NAME", "SIZE", "BACKEND", "REFCOUNT", "LIVE", "STATE");
   for (const std::string& n : names) {
     const region::RegionOptions o = OptionsFor(n);
-    absl::StatusOr<Probe> probe = ProbeFile(o);
-    if (!probe.ok() || !probe->osport) {
-      const std::string why = probe.ok() ? probe->why : std::string(probe.status().message());
+    // Not a regular file (never opened), or not osport's by the library's
+    // answer: the same verdict stat, lock and remove give.
+    absl::StatusOr<Probe> probe = ProbeType(o);
+    absl::StatusOr<region::RegionStat> st =
+        probe.ok() && !RefusedBeforeRegion(*probe) ? region::Stat(o) : absl::StatusOr<region::RegionStat>();
+    if (!probe.ok() || RefusedBeforeRegion(*probe) || IsNotARegion(st.status())) {
+      const std::string why = !probe.ok()                    ? std::string(probe.status().message())
+                              : RefusedBeforeRegion(*probe) ? probe->why
+                                                             : Reason(ToolMessage(st.status().message(), n), "list", n, kNotARegion);
       if (WantJson()) {
         Json j = {{"name", n}, {"reason", why}};
         if (!IsUtf8(n)) j["name_hex"] = Hex(n);
         others.push_back(j);
       } else {
-        std::printf("%-24s not an osport region: %s\n", EscapeText(n).c_str(), EscapeText(why).c_str());
+        // The library's reason says "... is not an osport region" itself.
+        std::printf("%-24s %s%s\n", EscapeText(n).c_str(),
+                    probe.ok() && !RefusedBeforeRegion(*probe) ? "" : "not an osport region: ",
+                    EscapeText(why).c_str());
       }
       continue;
     }
-    absl::StatusOr<region::RegionStat> st = region::Stat(o);
     Json j = {{"region", n}};
     if (!IsUtf8(n)) j["region_hex"] = Hex(n);
     if (!st.ok()) {
       j["state"] = "unusable";
       j["error"] = CauseOf(st.status());
-      j["message"] = ToolMessage(st.status().message(), n);
+      j["message"] = Reason(ToolMessage(st.status().message(), n), "list", n, CauseOf(st.status()));
       if (WantJson()) {
         regions.push_back(j);
       } else {
@@ -249,7 +276,7 @@ int List() {
 
 int Grow(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
-  if (int code = RefuseNonRegion("grow", o); code >= 0) return code;
+  if (int code = RefuseNonRegion("grow", o, /*ask_stat=*/false); code >= 0) return code;
   const std::uint64_t target = o.size;
   o.size = 0;
   absl::StatusOr<region::Region> r = region::Region::Attach(o);
@@ -269,7 +296,7 @@ int Grow(const std::string& name) {
 }
 
 int PanicCommand(const std::string& name) {
-  if (int code = RefuseNonRegion("panic", OptionsFor(name)); code >= 0) return code;
+  if (int code = RefuseNonRegion("panic", OptionsFor(name), /*ask_stat=*/false); code >= 0) return code;
   // Attach answers run-recovery both for a region already panicked and for
   // one it panics itself on finding a dead lock holder: ask first which.
   absl::StatusOr<region::RegionStat> before = region::Stat(OptionsFor(name));
@@ -299,12 +326,11 @@ int PanicCommand(const std::string& name) {
 int RemoveCommand(const std::string& name) {
   const region::RegionOptions o = OptionsFor(name);
   const bool force = absl::GetFlag(FLAGS_force);
-  // Only osport's files: a text file in the home is never removed.
-  absl::StatusOr<Probe> probe = ProbeFile(o);
+  // Only osport's files, by the library's answer: a text file in the home
+  // is never removed; an empty file (a dead creator's remnant) is.
+  absl::StatusOr<Probe> probe = ProbeType(o);
   if (!probe.ok()) return Fail("remove", name, probe.status());
-  if (probe->exists && !probe->symlink && !probe->osport) {
-    return FailWith("remove", name, kNotARegion, NotARegion(name, *probe));
-  }
+  if (int code = RefuseNonRegion("remove", o, /*ask_stat=*/force); code >= 0) return code;
   if (force && !probe->exists) {
     // Like rm -f: nothing there is a success, but not a removal.
     PrintOk("remove", name, absl::StrCat("no region ", EscapeText(name), ": nothing to remove"),
@@ -334,7 +360,7 @@ int LockCommand(const std::string& name) {
   // Caught before attaching: from here on a stop signal cannot end the tool
   // while it holds the lock (the next locker would find a dead owner).
   CatchStopSignals();
-  if (int code = RefuseNonRegion("lock", OptionsFor(name)); code >= 0) return code;
+  if (int code = RefuseNonRegion("lock", OptionsFor(name), /*ask_stat=*/false); code >= 0) return code;
   absl::StatusOr<region::Region> r = region::Region::Attach(OptionsFor(name));
   if (!r.ok()) return Fail("lock", name, r.status());
   // Attach returns the region locked: that is the lock we hold.

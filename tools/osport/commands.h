@@ -12,9 +12,15 @@ namespace osport::tool {
 
 // Refuses, before region/ opens it, a file that is not a regular file (a
 // FIFO would block open(2) for ever; a directory or device is never a
-// region) or whose magic is not osport's: not_a_region. Returns the exit
-// code of the refusal, or -1 to go on.
-int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o);
+// region); with `ask_stat` (for callers that never attach: remove --force)
+// also one region::Stat calls not an osport region (kNotARegion). Callers
+// that attach get the same kNotARegion from the attach itself. Either way
+// not_a_region, the same answer from every command. Returns the exit code
+// of the refusal, or -1 to go on.
+int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o, bool ask_stat);
+// A --home that does not exist: not_found, "region home ... does not exist".
+// Returns the exit code of the refusal, or -1 to go on.
+int RefuseMissingHome(absl::string_view op, const std::string& name);
 
 int Create(const std::string& name);
 int StatCommand(const std::string& name);

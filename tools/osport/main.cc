@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     if (!self.ok()) return Fail("demo", "", self.status());
     return Demo(*self);
   }
+  if (int code = RefuseMissingHome(cmd, name); code >= 0) return code;
   if (cmd == "create") return Create(name);
   if (cmd == "stat") return StatCommand(name);
   if (cmd == "list") return List();

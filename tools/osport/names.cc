@@ -55,7 +55,11 @@ bool IsInvisibleControl(char32_t c) {
          c == 0x2028 || c == 0x2029 ||   // line and paragraph separators
          c == 0x061C || c == 0x200E || c == 0x200F ||  // bidi marks (ALM, LRM, RLM)
          (c >= 0x202A && c <= 0x202E) ||  // bidi embeddings and overrides
-         (c >= 0x2066 && c <= 0x2069);    // bidi isolates
+         (c >= 0x2066 && c <= 0x2069) ||  // bidi isolates
+         (c >= 0x200B && c <= 0x200D) ||  // zero width space, non-joiner, joiner
+         (c >= 0x2060 && c <= 0x2064) ||  // word joiner, invisible operators
+         c == 0xFEFF ||                   // zero width no-break space (BOM)
+         (c >= 0xFFF9 && c <= 0xFFFB);    // interlinear annotation controls
 }
 
 bool IsUtf8(absl::string_view s) {

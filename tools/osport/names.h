@@ -16,7 +16,9 @@ bool IsUtf8(absl::string_view s);
 // Characters that are valid UTF-8 but move, hide or break text on a
 // terminal: the C1 controls U+0080..U+009F (U+009B is CSI, U+0085 NEL), the
 // line and paragraph separators U+2028/U+2029, and Unicode's Bidi_Control
-// characters (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069).
+// characters (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), and
+// the invisible format characters (U+200B..U+200D, U+2060..U+2064, U+FEFF,
+// U+FFF9..U+FFFB), which would let two different names print the same.
 bool IsInvisibleControl(char32_t c);
 
 // `ls -b` style: backslash as "\\", control bytes as \n \t \r \a \b \f \v or

@@ -1,6 +1,9 @@
-// Whether a file in the home is an osport region or stub, found by an
-// ordinary read of its header (never a mapping, never opened for writing), so
-// that `list` and `remove` act only on osport files and say so about others.
+// Whether a file in the home is osport's, as the region library says it:
+// region::Stat's answer (RegionErrc::kNotARegion, from region/preflight.h's
+// MayBeOsportFile and the header checks) is the one source for every
+// command, so that stat, list, lock, recover and remove say the same thing
+// of the same file. The tool itself only refuses what must never be opened
+// at all: a file that is not a regular file (a FIFO, device, directory).
 #ifndef OSPORT_TOOLS_OSPORT_PROBE_H_
 #define OSPORT_TOOLS_OSPORT_PROBE_H_
 
@@ -8,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "region/options.h"
+#include "region/stat.h"
 
 namespace osport::tool {
 
@@ -15,26 +19,21 @@ struct Probe {
   bool exists = false;
   bool symlink = false;  // a symbolic link: region calls refuse it themselves
   bool regular = false;  // a regular file (anything else -- FIFO, device, directory -- is never opened)
-  bool osport = false;   // a regular file whose header carries the region magic
-  // A regular file whose magic word was read and is neither osport's (either
-  // byte order) nor 0 (a region being created or released): never a region.
-  bool foreign = false;
-  std::string why;       // why it is not osport's ("a directory", "no region magic"...)
+  std::string why;       // what it is when not regular ("a directory", "not a regular file")
 };
 
-// Looks at options.home/options.name; errors only for bad options or I/O.
-absl::StatusOr<Probe> ProbeFile(const region::RegionOptions& options);
-// The file type alone (no open, no read): for commands that then hand the
-// file to region/, so that a FIFO cannot hang them in open(2).
+// The file type alone (no open, no read): a FIFO cannot hang the tool in
+// open(2), and a directory or device is never handed to region/.
 absl::StatusOr<Probe> ProbeType(const region::RegionOptions& options);
 
-// What a command that hands the file to region/ refuses first: a file that
-// exists and is not a regular file (a FIFO would hang open(2)), or a regular
-// file with a foreign magic. Files shorter than a header or with magic 0 go
-// on to region/, which waits for a creator or says what is wrong.
+// Whether a probed file is refused before region/ sees it: it exists and is
+// neither a regular file nor a symbolic link (which region/ refuses itself).
 bool RefusedBeforeRegion(const Probe& probe);
 
-// The message for a file that is not osport's (cause "not_a_region").
+// Whether the library called it not an osport file (RegionErrc::kNotARegion).
+bool IsNotARegion(const absl::Status& status);
+
+// The message for a file that is not a regular file (cause "not_a_region").
 std::string NotARegion(const std::string& name, const Probe& probe);
 inline constexpr char kNotARegion[] = "not_a_region";
 

@@ -101,7 +101,8 @@ int RecoverDryRun(const std::string& name, const region::RegionOptions& o) {
 
 int RecoverCommand(const std::string& name) {
   region::RegionOptions o = OptionsFor(name);
-  if (int code = RefuseNonRegion("recover", o); code >= 0) return code;
+  if (int code = RefuseNonRegion("recover", o, /*ask_stat=*/false); code >= 0) return code;
+  // Both paths read the region with region::Stat first: its answer is theirs.
   if (absl::GetFlag(FLAGS_dry_run)) return RecoverDryRun(name, o);
   // What there is to find, read before joining (Stat never attaches).
   absl::StatusOr<region::RegionStat> st = region::Stat(o);
