@@ -67,7 +67,7 @@ TEST_F(AgreeTest, EveryCommandAgreesWithTheLibraryOnWhatIsARegion) {
       {"empty", "", "remnant"},
       {"zero_page", std::string(region::kHeaderSize, '\0'), "not_a_region"},
       {"short_notes", NotesWithMagic(240), "not_a_region"},
-      {"page_notes", NotesWithMagic(region::kHeaderSize), ""},
+      {"page_notes", NotesWithMagic(region::kHeaderSize), "not_a_region"},
   };
   // A byte copy of a stub (another file: its identity is not the copy's).
   os::Backend stub_backend = os::Backend::kFile;
