@@ -101,6 +101,8 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
                        absl::StrFormat("region %s: header says %u bytes but only %u exist", name,
                                        size, available));
   }
+  // Options allow 0..0777 and the creator writes what it was given.
+  if (h.mode > 0777) return corrupt(absl::StrFormat("mode %o is not a permission mode (0 to 0777)", h.mode));
   if (h.attach_slots != kMaxAttachments) {
     return corrupt(absl::StrFormat("%u attachment slots (expected %u)", h.attach_slots, kMaxAttachments));
   }

@@ -62,6 +62,10 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   st.system_id = h->system_id;
   st.size = h->size.load(std::memory_order_relaxed);
   os::Mapping live;
+  if ((h->flags & ~(kFlagNamed | kFlagRemoveOnDetach | kFlagPrivate)) != 0) {
+    return RegionError(RegionErrc::kCorrupt,
+                       absl::StrFormat("region %s: corrupt header: unknown flags 0x%x", o.name, h->flags));
+  }
   if (!st.stub && ((h->flags & kFlagNamed) != 0 || os::BackendNamed(st.backend))) {
     return RegionError(RegionErrc::kCorrupt,
                        absl::StrFormat("region %s: corrupt: a %u-byte file claims to be a stub of '%s' "
@@ -81,6 +85,13 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
     if (m.ok()) {
       live = std::move(*m);
       std::memcpy(buf, live.data(), kHeaderSize);
+      // As the join checks it (Attacher::CheckSize): the memory's header
+      // must say the size the stub mapped it at.
+      const std::uint64_t claimed = h->size.load(std::memory_order_relaxed);
+      if (h->magic.load(std::memory_order_relaxed) != 0 && claimed != size) {
+        return RegionError(RegionErrc::kCorrupt, absl::StrFormat("region %s: its stub says %u bytes, its memory %u",
+                                                                 o.name, size, claimed));
+      }
     } else if (os::HasErrno(m.status(), EAGAIN) && !os::IsUntrusted(m.status())) {
       // Gone -- unless memory bound to this stub is elsewhere (a damaged stub).
       if (absl::Status s = CheckMemoryGone(*file, *h, o); !s.ok()) return s;

@@ -397,6 +397,27 @@ TEST_F(TokenTest, APanicFlagNeitherZeroNorOneInTheLiveHeaderIsCorrupt) {
   }
 }
 
+// The live header in system memory saying another size than its stub:
+// stat and attach both call it corrupt (review 5: stat said ok).
+TEST_F(TokenTest, AMemoryHeaderSizeOtherThanItsStubsIsCorruptForStatAndAttach) {
+  for (os::Backend b : testing::SharedBackends()) {
+    if (!os::BackendNamed(b)) continue;
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions o = Options("r", kSize, b);
+    absl::StatusOr<Region> holder = Region::Attach(o);  // stays attached (Win32 sections)
+    ASSERT_TRUE(holder.ok()) << holder.status();
+    Track(*holder);
+    const std::uint64_t size = holder->header().size.load();
+    holder->header().size.store(size - kHeaderSize);
+    ASSERT_TRUE(holder->Unlock().ok());
+    ExpectCorrupt(Stat(o).status(), "its stub says");
+    ExpectCorrupt(Region::Attach(o).status(), "its stub says");
+    holder->header().size.store(size);
+    ASSERT_TRUE(holder->Detach().ok());
+    ASSERT_TRUE(Remove(o, true).ok());
+  }
+}
+
 constexpr std::size_t kSlot0 = offsetof(RegionHeader, attachments);
 INSTANTIATE_TEST_SUITE_P(
     Fields, FieldTest,
@@ -418,6 +439,10 @@ INSTANTIATE_TEST_SUITE_P(
         Poke{"attachment count at the 32-bit maximum", kSlot0, 0xFFFFFFFF00000001ull, 8,
              "counts add up"},
         Poke{"unknown flag", offsetof(RegionHeader, flags), 0x80u, 4, "unknown flags"},
+        // Review 5: stat printed this mode as 037777777777, and flags 0xff
+        // as "claims to be a stub".
+        Poke{"mode beyond the permission bits", offsetof(RegionHeader, mode), 0xFFFFFFFFu, 4, "mode"},
+        Poke{"every flag", offsetof(RegionHeader, flags), 0xFFu, 4, "unknown flags"},
         Poke{"unknown backend", offsetof(RegionHeader, backend), 99u, 4, "unknown backend"},
         Poke{"grow target below the size", offsetof(RegionHeader, grow_target), 4096u, 8,
              "grow_target"},
