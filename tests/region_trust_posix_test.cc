@@ -477,6 +477,41 @@ TEST_F(DerivedNameTest, AJoinOnlyAttachRemovesAnEmptyStubsUnrecordedMemoryToo) {
   }
 }
 
+// Another user's objects at every name derived from a stub block its
+// creation (a denial of service, never a takeover): the error is untrusted
+// and names them -- not "in use by other regions" (review 5).
+TEST_F(DerivedNameTest, NamesOtherUsersObjectsHoldAreNamedWhenTheyBlockCreation) {
+  bool has_posix = false;
+  for (os::Backend b : NamedBackends()) has_posix |= b == os::Backend::kPosixShm;
+  if (!has_posix) GTEST_SKIP() << "no POSIX shm backend in this build";
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give shm objects to uid 65534; CI runs it as root";
+  { ASSERT_TRUE(os::Open(Path("z"), os::kOpenCreate | os::kOpenExclusive, 0600).ok()); }
+  std::vector<std::string> names;
+  {
+    os::File stub = os::Open(Path("z"), os::kOpenReadOnly).value();
+    absl::StatusOr<std::vector<std::uint64_t>> ids = os::DerivedSystemMemoryIds(os::Backend::kPosixShm, stub);
+    ASSERT_TRUE(ids.ok()) << ids.status();
+    for (std::uint64_t id : *ids) names.push_back(os::posix::ShmName(id));
+  }
+  bool given = true;
+  for (const std::string& n : names) {
+    const int fd = ::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0) << n << ": " << errno;
+    given = given && ::fchown(fd, kOtherUid, kOtherUid) == 0;
+    ::close(fd);
+  }
+  if (given) {
+    absl::Status s = Region::Attach(Options("z", kSize, os::Backend::kPosixShm)).status();
+    ExpectUntrusted(s, "uid 65534", EEXIST);
+    EXPECT_TRUE(absl::StrContains(s.message(), "all 8 names")) << s;
+  }
+  for (const std::string& n : names) ::shm_unlink(n.c_str());
+  if (os::Exists(Path("z")).value()) {  // the failed initialiser removes the file it took over
+    ASSERT_TRUE(os::Unlink(Path("z")).ok());
+  }
+  if (!given) GTEST_SKIP() << "cannot give a shm object to uid 65534 here";
+}
+
 // A new SysV segment that vanishes between shmget and shmat (another
 // process clearing the derived name as abandoned: never written, nobody
 // attached -- ForceRemoveNeverAttaches/sysv once failed so under ctest -j2)

@@ -246,7 +246,16 @@ absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t ow
   return Cleared{};
 }
 
-absl::Status NoFreeName(absl::string_view what) {
+// Every derived name taken. When other users' objects hold some, that is
+// who is in the way (review 5: nobody's empty files at the 8 names were
+// reported as "other regions"): untrusted, naming them.
+absl::Status NoFreeName(absl::string_view what, const std::vector<std::string>& foreign) {
+  if (!foreign.empty()) {
+    return UntrustedError(EEXIST, what,
+                          absl::StrFormat("all %d names derived from the stub are taken, %d of them "
+                                          "by what is not this user's: %s",
+                                          kCandidates, foreign.size(), absl::StrJoin(foreign, "; ")));
+  }
   return PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
                        absl::StrFormat("%s: all %d names derived from the stub are in use by other "
                                        "regions",
@@ -254,6 +263,7 @@ absl::Status NoFreeName(absl::string_view what) {
 }
 
 absl::StatusOr<Mapping> CreateSysV(const StubId& stub, std::uint64_t size, std::uint32_t mode) {
+  std::vector<std::string> foreign;
   for (int i = 0; i < kCandidates; ++i) {
     const key_t key = SysVKey(stub.seed, i);
     // A few rounds: memory under the name that is cleared away (abandoned),
@@ -267,6 +277,7 @@ absl::StatusOr<Mapping> CreateSysV(const StubId& stub, std::uint64_t size, std::
         if (errno != EEXIST) return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
         absl::StatusOr<Cleared> cleared = ClearAbandonedSysV(key, stub.owner, stub.not_before);
         if (!cleared.ok()) return cleared.status();
+        if (cleared->under == Under::kForeign) foreign.push_back(std::move(cleared->why));
         if (cleared->under != Under::kNothing) break;  // another region's or user's: next candidate
         continue;
       }
@@ -280,10 +291,11 @@ absl::StatusOr<Mapping> CreateSysV(const StubId& stub, std::uint64_t size, std::
       return MappingAccess::Make(addr, size, Backend::kSysV, static_cast<std::uint64_t>(id), -1);
     }
   }
-  return NoFreeName("shmget");
+  return NoFreeName("shmget", foreign);
 }
 
 absl::StatusOr<Mapping> CreatePosixShm(const StubId& stub, std::uint64_t size, std::uint32_t mode) {
+  std::vector<std::string> foreign;
   for (int i = 0; i < kCandidates; ++i) {
     const std::uint64_t id = ShmId(stub.seed, i);
     const std::string name = ShmName(id);
@@ -294,6 +306,7 @@ absl::StatusOr<Mapping> CreatePosixShm(const StubId& stub, std::uint64_t size, s
       if (errno != EEXIST) return ErrnoStatus("shm_open", name, errno);
       absl::StatusOr<Cleared> cleared = ClearAbandonedPosixShm(name, stub.owner, stub.not_before);
       if (!cleared.ok()) return cleared.status();
+      if (cleared->under == Under::kForeign) foreign.push_back(std::move(cleared->why));
       if (cleared->under != Under::kNothing) break;
     }
     if (fd < 0) continue;
@@ -320,7 +333,7 @@ absl::StatusOr<Mapping> CreatePosixShm(const StubId& stub, std::uint64_t size, s
     }
     return MappingAccess::Make(addr, size, Backend::kPosixShm, id, -1);
   }
-  return NoFreeName("shm_open");
+  return NoFreeName("shm_open", foreign);
 }
 
 absl::StatusOr<Mapping> AttachSysV(std::uint64_t id, std::uint64_t size, bool read_only) {
