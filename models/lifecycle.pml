@@ -509,6 +509,15 @@ attach_done:
   /* attached, holding the region mutex (Attach returns it held) */
   if
   :: !create ->
+#if OLD == 0
+     /* Remove asks the kernel before marking (remove.cc, 2026-11-30): granted,
+      * it holds exclusive and its detach destroys; refused, the last of the
+      * others does. (A failed try marks nothing: errors are not modelled.) */
+     if
+     :: atomic { TRYEX; printf("P%d: remove: exclusive before marking file %d: %d\n", p, f, got); got = 0 }
+     DIE
+     fi;
+#endif
      if
      :: atomic { marked[f] = 1; printf("P%d: marks file %d for removal\n", p, f) }
      DIE

@@ -71,6 +71,14 @@
 //                 Attach with RegionOptions::recover instead returns the
 //                 region locked, panicked() true, to repair and ClearPanic().
 //
+// Remove (non-force): attach (the region mutex held), then try the
+// exclusive lock BEFORE marking: granted, nobody else is attached, and the
+// detach below destroys the region still holding it; refused, others hold
+// shared (perhaps a joiner waiting for the mutex we hold): mark, and the
+// last of them to detach removes it. A try that fails (an error) marks
+// nothing and says so: a region marked with nobody attached would be
+// destroyed by whoever joined it next.
+//
 // Detach: under the region mutex drop our attachment slot (the refcount is a
 // cache of the slots, repaired from them when they disagree, so a kill
 // between the two stores is harmless). If the region is marked for removal
@@ -78,8 +86,9 @@
 // agrees no one else is attached, so clear the magic, remove the memory,
 // and unlink the path -- only if it still names our file, and while holding
 // exclusive, so no one else can replace or remove it meanwhile. Refused:
-// someone is joining; the last of them removes it. Closing the file drops
-// the lock. A Region inherited across fork() is inert in the child: its
+// someone is joining; the last of them removes it. Failed (an error): the
+// mark stays and the detach says so. A memory removal that fails keeps the
+// stub (the way back to the memory). Closing the file drops the lock. A Region inherited across fork() is inert in the child: its
 // Detach only unmaps and closes (an OFD lock shared with the parent is not
 // released by a close while the parent keeps its descriptor).
 //
