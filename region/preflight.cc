@@ -85,17 +85,27 @@ absl::StatusOr<Preflight> PreflightHeader(os::File& file, std::uint64_t file_siz
   return p;
 }
 
+namespace {
+
+// Reads the first header page into `buf`; false if the file is shorter.
+absl::StatusOr<bool> ReadFirstPage(os::File& file, std::byte* buf) {
+  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, 0, false, os::Whence::kSet);
+  if (!pos.ok()) return pos.status();
+  absl::StatusOr<std::size_t> n = os::Read(file, gsl::span<std::byte>(buf, kHeaderSize));
+  if (!n.ok()) return n.status();
+  return *n == kHeaderSize;
+}
+
+}  // namespace
+
 absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size) {
   if (file_size == 0) return true;  // created O_EXCL; the creator died before its first write
   // A creator's first write is its whole creation record; it sizes the
   // file in whole header pages only after that.
   if (file_size < kHeaderSize || file_size % kHeaderSize != 0) return false;
-  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, 0, false, os::Whence::kSet);
-  if (!pos.ok()) return pos.status();
   alignas(RegionHeader) std::byte buf[kHeaderSize];
-  absl::StatusOr<std::size_t> n = os::Read(file, gsl::span<std::byte>(buf, kHeaderSize));
-  if (!n.ok()) return n.status();
-  if (*n != kHeaderSize) return false;
+  absl::StatusOr<bool> page = ReadFirstPage(file, buf);
+  if (!page.ok() || !*page) return page;
   const auto* h = reinterpret_cast<const RegionHeader*>(buf);
   const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
   if (magic != 0 && magic != kRegionMagic) return false;
@@ -117,12 +127,9 @@ absl::StatusOr<bool> IsOsportFile(os::File& file, std::uint64_t file_size) {
   absl::StatusOr<bool> remnant = MayBeOsportFile(file, file_size);
   if (!remnant.ok() || *remnant) return remnant;
   if (file_size < kHeaderSize) return false;
-  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, 0, false, os::Whence::kSet);
-  if (!pos.ok()) return pos.status();
   alignas(RegionHeader) std::byte buf[kHeaderSize];
-  absl::StatusOr<std::size_t> n = os::Read(file, gsl::span<std::byte>(buf, kHeaderSize));
-  if (!n.ok()) return n.status();
-  if (*n != kHeaderSize) return false;
+  absl::StatusOr<bool> page = ReadFirstPage(file, buf);
+  if (!page.ok() || !*page) return page;
   const auto* h = reinterpret_cast<const RegionHeader*>(buf);
   const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
   if (magic != kRegionMagic && magic != ByteSwap(kRegionMagic)) return false;
