@@ -142,6 +142,17 @@ absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
     const std::uint64_t sysid = r.map_.system_id();
     const os::Backend mapped = r.map_.backend();
     const bool had_map = r.map_.mapped();
+    if (r.LockHeld()) {
+      // Failed after recording our attachment with the region mutex held
+      // (a Downgrade that failed: Win32 releases the exclusive lock before
+      // taking the shared one, so others may be attached by now): leave as
+      // a detaching attacher would -- our slot dropped, the mutex unlocked
+      // -- not with a lock word naming this thread (found by the error
+      // sweep in the Wine cell).
+      const os::ProcessIdentity me = Me();
+      (void)DropAttachment(r.header(), me.pid, me.start, o_.name);
+      (void)r.header().mutex.Unlock(&r.file_);
+    }
     (void)r.map_.Unmap();
     if (initialising && r.live_.held() == Liveness::Held::kExclusive) {
       if (had_map && os::BackendNamed(mapped)) (void)os::RemoveSystemMemory(mapped, sysid);
