@@ -142,17 +142,10 @@ absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
     const std::uint64_t sysid = r.map_.system_id();
     const os::Backend mapped = r.map_.backend();
     const bool had_map = r.map_.mapped();
-    if (r.LockHeld()) {
-      // Failed after recording our attachment with the region mutex held
-      // (a Downgrade that failed: Win32 releases the exclusive lock before
-      // taking the shared one, so others may be attached by now): leave as
-      // a detaching attacher would -- our slot dropped, the mutex unlocked
-      // -- not with a lock word naming this thread (found by the error
-      // sweep in the Wine cell).
-      const os::ProcessIdentity me = Me();
-      (void)DropAttachment(r.header(), me.pid, me.start, o_.name);
-      (void)r.header().mutex.Unlock(&r.file_);
-    }
+    // Never leave with the region mutex held: a lock word naming this
+    // live thread would make its next attach EDEADLK (a failed check
+    // after locking; Downgrade drops the slot it recorded itself).
+    if (r.LockHeld()) (void)r.header().mutex.Unlock(&r.file_);
     (void)r.map_.Unmap();
     if (initialising && r.live_.held() == Liveness::Held::kExclusive) {
       if (had_map && os::BackendNamed(mapped)) (void)os::RemoveSystemMemory(mapped, sysid);
@@ -261,9 +254,21 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
 
 absl::Status Attacher::Downgrade(Region& r) {
   absl::StatusOr<bool> got = r.live_.Wait(r.file_, os::RangeLock::kShared, deadline_);
-  if (!got.ok()) return got.status();
-  if (!*got) return TimedOut("could not take the shared liveness lock after initialising");
-  return absl::OkStatus();
+  absl::Status s = !got.ok() ? got.status()
+                   : *got    ? absl::OkStatus()
+                             : TimedOut("could not take the shared liveness lock after initialising");
+  if (!s.ok() && r.LockHeld()) {
+    // Our attachment is recorded and the region published; Win32 released
+    // the exclusive lock before asking for the shared one, so others may be
+    // attached by now and the initialiser's clean-up (file and memory
+    // removed under exclusive) does not apply: leave as a detaching
+    // attacher would -- our slot dropped, the mutex unlocked (found by the
+    // error sweep in the Wine cell: the next attach got EDEADLK).
+    const os::ProcessIdentity me = Me();
+    (void)DropAttachment(r.header(), me.pid, me.start, o_.name);
+    (void)r.header().mutex.Unlock(&r.file_);
+  }
+  return s;
 }
 
 absl::Status Attacher::MemoryGoneUnderAttachers(const std::string& why,
