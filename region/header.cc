@@ -84,6 +84,12 @@ absl::Status CheckMagicAndFormat(std::uint32_t magic, std::uint32_t format, absl
   return absl::OkStatus();
 }
 
+absl::Status CheckFlags(const RegionHeader& h, absl::string_view name) {
+  if ((h.flags & ~(kFlagNamed | kFlagRemoveOnDetach | kFlagPrivate)) == 0) return absl::OkStatus();
+  return RegionError(RegionErrc::kCorrupt,
+                     absl::StrFormat("region %s: corrupt header: unknown flags 0x%x", name, h.flags));
+}
+
 absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::string_view name) {
   auto corrupt = [&](const std::string& what) {
     return RegionError(RegionErrc::kCorrupt, absl::StrFormat("region %s: corrupt header: %s", name, what));
@@ -150,9 +156,7 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
     default:
       return corrupt(absl::StrFormat("unknown backend %u", h.backend));
   }
-  if ((h.flags & ~(kFlagNamed | kFlagRemoveOnDetach | kFlagPrivate)) != 0) {
-    return corrupt(absl::StrFormat("unknown flags 0x%x", h.flags));
-  }
+  if (absl::Status s = CheckFlags(h, name); !s.ok()) return s;
   // A grow under way (or a dead grower's, until the next lock holder settles
   // it: SettleDeadGrow) targets a larger page-multiple size of a file region.
   const std::uint64_t target = h.grow_target.load(std::memory_order_acquire);

@@ -101,6 +101,10 @@ static_assert(alignof(RegionHeader) == 8, "same alignment on 32- and 64-bit targ
 [[nodiscard]] absl::Status CheckMagicAndFormat(std::uint32_t magic, std::uint32_t format,
                                                absl::string_view name);
 
+// kCorrupt naming the flags if `h` carries any this layout does not define
+// (every reader checks them before it acts on one: join, preflight, stat).
+[[nodiscard]] absl::Status CheckFlags(const RegionHeader& h, absl::string_view name);
+
 // Validates the fields of an initialised header against the size of the
 // file/memory holding it (`available` bytes; a header claiming more is
 // truncated, never mapped past), under the region lock.

@@ -55,9 +55,7 @@ absl::StatusOr<Preflight> PreflightHeader(os::File& file, std::uint64_t file_siz
   if (magic == 0) return p;  // being created or removed
   if (absl::Status s = CheckMagicAndFormat(magic, h->format, name); !s.ok()) return s;
   if (!KnownBackend(h->backend)) return Corrupt(name, absl::StrFormat("unknown backend %u", h->backend));
-  if ((h->flags & ~(kFlagNamed | kFlagRemoveOnDetach | kFlagPrivate)) != 0) {
-    return Corrupt(name, absl::StrFormat("unknown flags 0x%x", h->flags));
-  }
+  if (absl::Status s = CheckFlags(*h, name); !s.ok()) return s;
   p.backend = static_cast<os::Backend>(h->backend);
   p.size = h->size.load(std::memory_order_relaxed);
   p.mode = h->mode;
@@ -96,41 +94,48 @@ absl::StatusOr<bool> ReadFirstPage(os::File& file, std::byte* buf) {
   return *n == kHeaderSize;
 }
 
-}  // namespace
-
-absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size) {
-  if (file_size == 0) return true;  // created O_EXCL; the creator died before its first write
+// Whether the first page `h` of `file` (`file_size` bytes) starts a record or
+// header that names this very file (see MayBeOsportFile).
+absl::StatusOr<bool> NamesItself(os::File& file, std::uint64_t file_size, const RegionHeader& h) {
   // A creator's first write is its whole creation record; it sizes the
   // file in whole header pages only after that.
-  if (file_size < kHeaderSize || file_size % kHeaderSize != 0) return false;
-  alignas(RegionHeader) std::byte buf[kHeaderSize];
-  absl::StatusOr<bool> page = ReadFirstPage(file, buf);
-  if (!page.ok() || !*page) return page;
-  const auto* h = reinterpret_cast<const RegionHeader*>(buf);
-  const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
+  if (file_size % kHeaderSize != 0) return false;
+  const std::uint32_t magic = h.magic.load(std::memory_order_relaxed);
   if (magic != 0 && magic != kRegionMagic) return false;
-  if (h->format != FormatWord(os::MutexKind::kSpin) && h->format != FormatWord(os::MutexKind::kFileLock)) {
+  if (h.format != FormatWord(os::MutexKind::kSpin) && h.format != FormatWord(os::MutexKind::kFileLock)) {
     return false;
   }
   bool token = false;
-  for (std::uint8_t b : h->token) token = token || b != 0;
+  for (std::uint8_t b : h.token) token = token || b != 0;
   if (!token) return false;
   // The record names the file it was written into: a copy, a hard link
   // made later, or anyone's file that happens to carry the words is not
   // this creation's.
   absl::StatusOr<os::FileInfo> self = os::StatOpenFile(file);
   if (!self.ok()) return self.status();
-  return h->stub_device == self->device && h->stub_inode == self->inode;
+  return h.stub_device == self->device && h.stub_inode == self->inode;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> MayBeOsportFile(os::File& file, std::uint64_t file_size) {
+  if (file_size == 0) return true;  // created O_EXCL; the creator died before its first write
+  if (file_size < kHeaderSize) return false;
+  alignas(RegionHeader) std::byte buf[kHeaderSize];
+  absl::StatusOr<bool> page = ReadFirstPage(file, buf);
+  if (!page.ok() || !*page) return page;
+  return NamesItself(file, file_size, *reinterpret_cast<const RegionHeader*>(buf));
 }
 
 absl::StatusOr<bool> IsOsportFile(os::File& file, std::uint64_t file_size) {
-  absl::StatusOr<bool> remnant = MayBeOsportFile(file, file_size);
-  if (!remnant.ok() || *remnant) return remnant;
+  if (file_size == 0) return true;  // a dead creator's remnant (MayBeOsportFile)
   if (file_size < kHeaderSize) return false;
   alignas(RegionHeader) std::byte buf[kHeaderSize];
   absl::StatusOr<bool> page = ReadFirstPage(file, buf);
   if (!page.ok() || !*page) return page;
   const auto* h = reinterpret_cast<const RegionHeader*>(buf);
+  absl::StatusOr<bool> remnant = NamesItself(file, file_size, *h);
+  if (!remnant.ok() || *remnant) return remnant;
   const std::uint32_t magic = h->magic.load(std::memory_order_relaxed);
   if (magic != kRegionMagic && magic != ByteSwap(kRegionMagic)) return false;
   if (magic == kRegionMagic) return PlausibleFormatWord(h->format);

@@ -62,10 +62,7 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   st.system_id = h->system_id;
   st.size = h->size.load(std::memory_order_relaxed);
   os::Mapping live;
-  if ((h->flags & ~(kFlagNamed | kFlagRemoveOnDetach | kFlagPrivate)) != 0) {
-    return RegionError(RegionErrc::kCorrupt,
-                       absl::StrFormat("region %s: corrupt header: unknown flags 0x%x", o.name, h->flags));
-  }
+  if (absl::Status s = CheckFlags(*h, o.name); !s.ok()) return s;
   if (!st.stub && ((h->flags & kFlagNamed) != 0 || os::BackendNamed(st.backend))) {
     return RegionError(RegionErrc::kCorrupt,
                        absl::StrFormat("region %s: corrupt: a %u-byte file claims to be a stub of '%s' "

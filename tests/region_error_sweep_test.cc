@@ -183,10 +183,7 @@ TEST_P(ErrorSweepTest, JoinBesideAnAttacher) {
 }
 
 TEST_P(ErrorSweepTest, JoinAlone) {
-  auto setup = [&] {
-    MakeHolder();
-    Release(&holder_);
-  };
+  auto setup = [&] { MakeDetached(o_); };  // the region exists, nobody attached
   Sweep("join-alone", setup, [&] { AttachInto(&made_); }, [&] { CheckUsableThenRemove(); });
 }
 
@@ -273,19 +270,13 @@ class RemoveSweepTest : public ErrorSweepTest {
 
 TEST_P(RemoveSweepTest, Remove) {
   if (os::kRegionMutexKind == os::MutexKind::kFileLock) GTEST_SKIP() << kKnownFileLockFault;
-  auto setup = [&] {
-    MakeHolder();
-    Release(&holder_);
-  };
+  auto setup = [&] { MakeDetached(o_); };  // the region exists, nobody attached
   Sweep("remove", setup, [&] { RemoveStep(false); }, [&] { CheckAfterRemove(); });
 }
 
 TEST_P(RemoveSweepTest, ForceRemove) {
   if (os::kRegionMutexKind == os::MutexKind::kFileLock) GTEST_SKIP() << kKnownFileLockFault;
-  auto setup = [&] {
-    MakeHolder();
-    Release(&holder_);
-  };
+  auto setup = [&] { MakeDetached(o_); };  // the region exists, nobody attached
   Sweep("remove-force", setup, [&] { RemoveStep(true); }, [&] { CheckAfterRemove(); });
 }
 

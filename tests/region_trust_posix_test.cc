@@ -371,6 +371,15 @@ TEST_F(RegionTrustTest, AbandonedLookingMemoryAnotherUserOwnsIsLeftByForceRemove
 // zero, data further on) was removed by `remove --force`.
 class DerivedNameTest : public RegionTrustTest {
  protected:
+  // Empties the stub `name` (its creator died before recording an id) and
+  // dates its last modification `seconds` from now (negative: the past).
+  void EmptyStubDated(const std::string& name, int seconds) {
+    ASSERT_EQ(::truncate(Path(name).c_str(), 0), 0);
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    struct timespec times[2] = {};
+    times[0].tv_sec = times[1].tv_sec = now + seconds;
+    ASSERT_EQ(::utimensat(AT_FDCWD, Path(name).c_str(), times, 0), 0);
+  }
   // Zeroes the first page of memory `id` (unattached and never written, to
   // the derived-name check) and writes data further on: someone's memory.
   static void MakeItLookForeign(os::Backend b, std::uint64_t id) {
@@ -431,11 +440,7 @@ TEST_F(DerivedNameTest, ForceRemoveOfAnEmptyStubRemovesOnlyMemoryNoOlderThanTheS
       ASSERT_NO_FATAL_FAILURE(MakeItLookForeign(b, id));
       // An empty stub (its creator died before recording the id), made
       // after the memory (its mtime in the future) or before it (past).
-      ASSERT_EQ(::truncate(Path("e").c_str(), 0), 0);
-      const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-      struct timespec times[2] = {};
-      times[0].tv_sec = times[1].tv_sec = older ? now + 100 : now - 100;
-      ASSERT_EQ(::utimensat(AT_FDCWD, Path("e").c_str(), times, 0), 0);
+      ASSERT_NO_FATAL_FAILURE(EmptyStubDated("e", older ? 100 : -100));
       EXPECT_TRUE(Remove(o, true).ok());
       EXPECT_FALSE(fs::exists(Path("e")));
       if (older) {
@@ -460,11 +465,7 @@ TEST_F(DerivedNameTest, AJoinOnlyAttachRemovesAnEmptyStubsUnrecordedMemoryToo) {
     std::uint64_t id = 0;
     ASSERT_NO_FATAL_FAILURE(MakeNamed(o, &id));
     ASSERT_NO_FATAL_FAILURE(MakeItLookForeign(b, id));  // page 0 zero: never written
-    ASSERT_EQ(::truncate(Path("d").c_str(), 0), 0);
-    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    struct timespec times[2] = {};
-    times[0].tv_sec = times[1].tv_sec = now - 100;  // made before its memory, as a creator's stub is
-    ASSERT_EQ(::utimensat(AT_FDCWD, Path("d").c_str(), times, 0), 0);
+    ASSERT_NO_FATAL_FAILURE(EmptyStubDated("d", -100));  // made before its memory, as a creator's stub is
     RegionOptions join_only = Options("d", kSize);  // the tool's default backend
     join_only.create = false;
     absl::StatusOr<Region> r = Region::Attach(join_only);

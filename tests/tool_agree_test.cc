@@ -193,12 +193,7 @@ TEST_F(AgreeTest, AFailureLineSaysEachThingOnce) {
 
   // A corrupt header: "corrupt" once, the field named.
   ASSERT_EQ(Osport({"create", "damaged", "--size=64KiB"}).code, 0);
-  {
-    os::File f = os::Open(Path("damaged"), 0).value();
-    const std::uint32_t flags = 0x80;
-    ASSERT_TRUE(os::Seek(f, 0, 0, offsetof(region::RegionHeader, flags), false, os::Whence::kSet).ok());
-    ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&flags), 4)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(PokeHeader32("damaged", offsetof(region::RegionHeader, flags), 0x80));
   for (const char* cmd : {"stat", "lock", "remove"}) {
     SCOPED_TRACE(cmd);
     const std::string rest =

@@ -151,12 +151,7 @@ TEST_F(ToolTest, EveryCommandCallsAForeignFileNotARegion) {
 
   // An osport region with an unknown flag: corrupt, not not_a_region.
   ASSERT_EQ(Osport({"create", "damaged", "--size=64KiB"}).code, 0);
-  {
-    os::File f = os::Open(Path("damaged"), 0).value();
-    const std::uint32_t flags = 0x80;
-    ASSERT_TRUE(os::Seek(f, 0, 0, offsetof(region::RegionHeader, flags), false, os::Whence::kSet).ok());
-    ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&flags), 4)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(PokeHeader32("damaged", offsetof(region::RegionHeader, flags), 0x80));
   for (const char* cmd : {"stat", "lock", "panic"}) {
     std::vector<std::string> args = {cmd, "damaged", "--json"};
     if (std::string(cmd) == "lock") args.push_back("--hold=0s");

@@ -58,6 +58,12 @@ class ToolTest : public testing::ResourceTest {
     r.code = c->Wait().value_or(-1);
     return r;
   }
+  // Overwrites the 32-bit header field at `offset` of region file `name`.
+  void PokeHeader32(const std::string& name, std::size_t offset, std::uint32_t value) {
+    os::File f = os::Open(Path(name), 0).value();
+    ASSERT_TRUE(os::Seek(f, 0, 0, offset, false, os::Whence::kSet).ok());
+    ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&value), 4)).ok());
+  }
   void WriteBytes(const std::string& name, const std::string& bytes) {
     os::File f = os::Open(Path(name), os::kOpenCreate | os::kOpenTruncate).value();
     ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.data()),
