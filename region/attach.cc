@@ -245,8 +245,10 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
     if (!s.ok() || *retry) return s;
     if (found == Found::kValid) return Downgrade(r);
     (void)r.map_.Unmap();
-    // Not before this: an error while initialising removes the file.
+    // Not before these: an error while initialising removes the file, and
+    // until the stale memory is gone the stub is the only way back to it.
     if (absl::Status c = CheckReplaceable(r); !c.ok()) return c;
+    if (absl::Status m = RemoveStaleMemory(r); !m.ok()) return m;
     *initialising = true;
     return Replace(r, *why);
   }

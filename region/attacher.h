@@ -66,7 +66,10 @@ class Attacher {
   absl::Status CreateAndPublish(Region& r);
   // Removes the system memory an abandoned stub names, if it names any, and
   // memory whose creator died before recording it (derived from the stub).
-  void RemoveStaleMemory(Region& r);
+  // An error means memory may remain that only this stub leads to: the
+  // caller keeps the stub as it is (memory that is not provably the
+  // stub's, NotProvablyTheStubs, is left and is no error here).
+  [[nodiscard]] absl::Status RemoveStaleMemory(Region& r);
   // Whether the abandoned file may be replaced or removed: osport's, or a
   // dead creator's remnant (MayBeOsportFile); else kNotARegion. Holding
   // exclusive, before anything is changed.
@@ -74,6 +77,7 @@ class Attacher {
   // Step 4: alone (exclusive) with an abandoned region that still has its
   // name: initialise it in place, or (a joiner that may not create) remove
   // it and say so, with `why` it was abandoned (a dead creator, memory gone).
+  // The caller has removed its stale memory first (RemoveStaleMemory).
   absl::Status Replace(Region& r, const std::string& why);
   absl::Status Create(Region& r);
   // One making of named memory, its header and stub. *taken: another

@@ -64,24 +64,33 @@ absl::Status Attacher::CreateAndPublish(Region& r) {
   return Downgrade(r);
 }
 
-void Attacher::RemoveStaleMemory(Region& r) {
+absl::Status Attacher::RemoveStaleMemory(Region& r) {
   // Memory whose creator died before recording it, of whichever backend it
   // was made with (the caller's option says nothing about the dead
   // creator's: review 5 had 'osport lock' leak it); only for an empty stub.
   for (os::Backend b : {os::Backend::kSysV, os::Backend::kPosixShm}) {
-    if (os::BackendSupported(b)) (void)os::RemoveSystemMemoryOf(b, r.file_);
+    if (!os::BackendSupported(b)) continue;
+    // Another user's objects under the derived names are not ours to
+    // remove; the creation below names them if they are in its way.
+    absl::Status s = os::RemoveSystemMemoryOf(b, r.file_);
+    if (!s.ok() && !NotProvablyTheStubs(s)) return s;
   }
   alignas(8) std::byte buf[kHeaderSize];
   absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
-  if (!pos.ok()) return;
+  if (!pos.ok()) return pos.status();
   absl::StatusOr<std::size_t> n = os::Read(r.file_, buf);
-  if (!n.ok() || *n != kHeaderSize) return;
+  if (!n.ok()) return n.status();
+  if (*n != kHeaderSize) return absl::OkStatus();  // no record: nothing it names
   const auto* stub = reinterpret_cast<const RegionHeader*>(buf);
   const auto backend = static_cast<os::Backend>(stub->backend);
-  if ((stub->flags & kFlagNamed) != 0 && os::BackendNamed(backend) &&
-      os::BackendSupported(backend)) {
-    (void)RemoveBoundMemory(r.file_, *stub, o_);  // only memory bound to this stub
+  if ((stub->flags & kFlagNamed) == 0 || !os::BackendNamed(backend) || !os::BackendSupported(backend)) {
+    return absl::OkStatus();
   }
+  absl::Status s = RemoveBoundMemory(r.file_, *stub, o_);  // only memory bound to this stub
+  if (s.ok() || NotProvablyTheStubs(s)) return absl::OkStatus();
+  return os::Annotate(s, absl::StrFormat("region %s: removing the memory its abandoned stub records "
+                                         "failed; kept the stub, so that a retry finds it",
+                                         o_.name));
 }
 
 absl::Status Attacher::CheckReplaceable(Region& r) {
@@ -101,7 +110,6 @@ absl::Status Attacher::CheckReplaceable(Region& r) {
 }
 
 absl::Status Attacher::Replace(Region& r, const std::string& why) {
-  RemoveStaleMemory(r);
   if (!o_.create) {
     (void)UnlinkIfSameAt(home_, o_.name, r.file_);  // we hold exclusive: nobody can replace it meanwhile
     return os::PortableError(absl::StatusCode::kNotFound, ENOENT,

@@ -16,15 +16,6 @@
 namespace osport::region {
 namespace {
 
-// Whether a memory error from a forced removal means the memory is not
-// provably the stub's (another owner's, another token, a damaged record):
-// the stub goes all the same -- force exists for those -- and the error
-// names what was left. Any other error is a removal that failed (the system
-// call): the stub stays, as the way back to that memory for a retry.
-bool NotProvablyTheStubs(const absl::Status& s) {
-  return os::IsUntrusted(s) || RegionErrcOf(s) == RegionErrc::kCorrupt;
-}
-
 // Force: never attach. Read the stub (if the file is one) to find system
 // memory, remove that, then the file. A corrupt stub still loses its file:
 // force exists for regions nothing else can remove.

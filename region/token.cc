@@ -123,6 +123,9 @@ absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& h, const Regi
   return os::RemoveSystemMemory(backend, id);
 }
 
+bool NotProvablyTheStubs(const absl::Status& s) {
+  return os::IsUntrusted(s) || RegionErrcOf(s) == RegionErrc::kCorrupt;
+}
 
 std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& h, const RegionOptions& o,
                                          bool identity_only) {

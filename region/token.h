@@ -64,6 +64,12 @@ void WriteBinding(const Binding& b, RegionHeader& h);
 [[nodiscard]] absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& stub_header,
                                              const RegionOptions& options);
 
+// Whether an error from RemoveBoundMemory means the memory is not provably
+// the stub's (another owner's, another token, a damaged record): the stub
+// may go all the same. Any other error is a removal that failed (the system
+// call): the stub must stay, as the only way back to that memory.
+[[nodiscard]] bool NotProvablyTheStubs(const absl::Status& s);
+
 // Memory found under the names derived from a stub (os::DerivedSystemMemoryIds)
 // whose header is bound to that stub: the same (non-zero) token, and the
 // stub's identity.

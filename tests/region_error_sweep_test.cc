@@ -23,8 +23,11 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "os/fault_injection.h"
+#include "os/file.h"
 #include "os/hooks.h"
+#include "os/map.h"
 #include "os/mutex.h"
+#include "region/header.h"
 #include "region/region.h"
 #include "region/stat.h"
 #include "tests/support/ledger.h"
@@ -185,6 +188,31 @@ TEST_P(ErrorSweepTest, JoinBesideAnAttacher) {
 TEST_P(ErrorSweepTest, JoinAlone) {
   auto setup = [&] { MakeDetached(o_); };  // the region exists, nobody attached
   Sweep("join-alone", setup, [&] { AttachInto(&made_); }, [&] { CheckUsableThenRemove(); });
+}
+
+// A region whose creator died after recording its memory and before
+// publishing it (memory magic 0), nobody attached: the join replaces it,
+// removing the stale memory first. A failure there must keep the stub, the
+// only way back to that memory (the zero_on_last_close cell found the
+// stub unlinked and the memory leaked).
+TEST_P(ErrorSweepTest, JoinAnAbandonedCreation) {
+  if (GetParam() == os::Backend::kPagingFile) {
+    GTEST_SKIP() << "a Win32 section dies with its last handle: nothing stale stays to replace";
+  }
+  auto setup = [&] {
+    ASSERT_NO_FATAL_FAILURE(MakeDetached(o_));
+    absl::StatusOr<RegionStat> st = Stat(o_);
+    ASSERT_TRUE(st.ok()) << st.status();
+    const bool file = GetParam() == os::Backend::kFile;
+    absl::StatusOr<os::File> f = os::Open(Path("sweep"), file ? 0u : static_cast<unsigned>(os::kOpenReadOnly), 0);
+    ASSERT_TRUE(f.ok()) << f.status();
+    absl::StatusOr<os::Mapping> m = file ? os::MapFile(*f, st->size)
+                                         : os::AttachSystemMemory(GetParam(), *f, st->system_id, st->size);
+    ASSERT_TRUE(m.ok()) << m.status();
+    static_cast<RegionHeader*>(m->data())->magic.store(0, std::memory_order_release);
+    ASSERT_TRUE(m->Unmap().ok());
+  };
+  Sweep("join-abandoned", setup, [&] { AttachInto(&made_); }, [&] { CheckUsableThenRemove(); });
 }
 
 TEST_P(ErrorSweepTest, Grow) {
