@@ -38,8 +38,13 @@ absl::Status Region::DetachAndReport(bool* destroyed) {
   } else if (HasErrno(locked, EDEADLK)) {
     // This thread still holds the lock (the caller never unlocked): fine.
   } else if (!locked.ok()) {
-    Abandon();
-    return os::Annotate(locked, "detach region " + options_.name);
+    // Without the lock the header may not be edited, and abandoning here
+    // would leave this live process's slot recorded for good (its liveness
+    // lock gone; with the file-lock mutex the lock is itself a range-lock
+    // call: the error sweep's no_spinlocks finding). Stay attached: the
+    // caller may retry; the destructor retries once, then abandons.
+    return os::Annotate(locked, "detach region " + options_.name +
+                                    ": could not take the region lock; still attached (retry Detach)");
   }
   const os::ProcessIdentity me = Me();
   RepairRefcount(h);

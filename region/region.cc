@@ -12,8 +12,13 @@
 
 namespace osport::region {
 
-Region::~Region() {
-  if (attached()) (void)Detach();
+Region::~Region() { DetachOrAbandon(); }
+
+void Region::DetachOrAbandon() {
+  // A Detach that could not take the region lock leaves the object
+  // attached (region.h): one more try, then let go without the header.
+  for (int i = 0; i < 2 && attached(); ++i) (void)Detach();
+  if (attached()) Abandon();
 }
 
 Region::Region(Region&& other) noexcept
@@ -27,7 +32,7 @@ Region::Region(Region&& other) noexcept
 
 Region& Region::operator=(Region&& other) noexcept {
   if (this != &other) {
-    if (attached()) (void)Detach();
+    DetachOrAbandon();
     options_ = std::move(other.options_);
     path_ = std::move(other.path_);
     home_ = std::move(other.home_);

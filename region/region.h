@@ -32,7 +32,8 @@ enum class RemoveOutcome : std::uint8_t {
 [[nodiscard]] absl::string_view RemoveOutcomeName(RemoveOutcome outcome);
 
 // An attached region. Move-only. Destroying an attached Region detaches it
-// (ignoring errors); call Detach() where the outcome matters.
+// (ignoring errors; see Detach for the one it cannot finish); call Detach()
+// where the outcome matters.
 //
 // Locking: the region lock is the header's mutex. Attach returns with it
 // held; the caller initialises its data if created(), then Unlock()s. Grow
@@ -119,9 +120,14 @@ class Region {
   // and if this was the last attachment of a region marked for removal,
   // destroys it (system memory and file). When others are still attached to
   // a marked region this is OK: the last of them removes it (a routine
-  // detach never fails because someone marked the region). Always leaves
-  // this object detached, even on error. In a child that inherited this
-  // Region across fork() it only unmaps and closes (see region/liveness.h).
+  // detach never fails because someone marked the region). Leaves this
+  // object detached, even on error -- except when the region lock cannot
+  // be taken (an error other than an owner death): then nothing is changed,
+  // it stays attached (attached() is true) and Detach may be called again;
+  // the destructor tries once more, then only unmaps and closes (the slot
+  // then stays recorded until this process exits). In a child that
+  // inherited this Region across fork() it only unmaps and closes (see
+  // region/liveness.h).
   [[nodiscard]] absl::Status Detach();
 
   // Grows a file-backed region to `new_size` (rounded up), with the lock
@@ -160,6 +166,7 @@ class Region {
   friend class Attacher;
   friend absl::StatusOr<RemoveOutcome> Remove(const RegionOptions& options, bool force);
   void Abandon();  // unmaps and closes without touching the header
+  void DetachOrAbandon();  // the destructor's detach: never leaves it attached
   // The statuses of Lock/TryLock/LockFor from the mutex's, naming the region.
   enum class LockWait : std::uint8_t { kForever, kNever, kFor };
   [[nodiscard]] absl::Status LockWith(LockWait wait, absl::Duration timeout, absl::string_view op);

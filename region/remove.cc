@@ -167,7 +167,13 @@ absl::StatusOr<RemoveOutcome> Remove(const RegionOptions& options, bool force) {
   absl::Status s = r->MarkForRemoval();
   if (absl::Status u = r->Unlock(); s.ok()) s = u;
   bool destroyed = false;
-  if (absl::Status d = r->DetachAndReport(&destroyed); s.ok()) s = d;
+  absl::Status d = r->DetachAndReport(&destroyed);
+  // A detach that could not take the region lock changed nothing and left
+  // the region attached (Region::Detach): one more try here, so that what
+  // this returns is what happened (else the destructor's retry would
+  // destroy the region after an error was returned).
+  if (!d.ok() && r->attached()) d = r->DetachAndReport(&destroyed);
+  if (s.ok()) s = d;
   if (!s.ok()) return os::Annotate(s, "remove region " + o.name);
   return destroyed ? RemoveOutcome::kRemoved : RemoveOutcome::kMarked;
 }

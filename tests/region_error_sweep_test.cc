@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "os/fault_injection.h"
+#include "os/error.h"
 #include "os/file.h"
 #include "os/hooks.h"
 #include "os/map.h"
@@ -38,13 +39,6 @@ namespace {
 
 constexpr std::uint64_t kSize = 64 * 1024;
 
-// KNOWN, OPEN (issue 11): with the file-lock region mutex (no spinlocks) the
-// mutex is itself a range-lock call, and a Detach whose mutex lock fails
-// abandons the region with its slot (a live process's) still recorded; the
-// remove sweeps then leak. Found by this sweep in the no_spinlocks cell on
-// 2026-11-30, not fixed yet: those sweeps skip there, saying so.
-constexpr char kKnownFileLockFault[] =
-    "known fault, open: a Detach whose file-lock mutex lock fails leaves its slot (issue 11, 2026-11-30)";
 constexpr std::size_t kOps = static_cast<std::size_t>(os::Op::kCount);
 using OpCounts = std::array<std::uint64_t, kOps>;
 
@@ -233,7 +227,6 @@ TEST_P(ErrorSweepTest, Grow) {
 }
 
 TEST_P(ErrorSweepTest, Detach) {
-  if (os::kRegionMutexKind == os::MutexKind::kFileLock) GTEST_SKIP() << kKnownFileLockFault;
   auto setup = [&] {
     MakeHolder();
     AttachInto(&made_);
@@ -243,7 +236,6 @@ TEST_P(ErrorSweepTest, Detach) {
 }
 
 TEST_P(ErrorSweepTest, LastDetach) {
-  if (os::kRegionMutexKind == os::MutexKind::kFileLock) GTEST_SKIP() << kKnownFileLockFault;
   auto setup = [&] { MakeHolder(); };
   auto step = [&] { status_ = holder_->Detach(); };
   auto check = [&] {
@@ -253,11 +245,43 @@ TEST_P(ErrorSweepTest, LastDetach) {
   Sweep("last-detach", setup, step, check);
 }
 
+// A Detach that cannot take the region lock changes nothing and stays
+// attached (region.h): its slot is not left behind by a live process, and
+// a second Detach finishes the job. Only the file-lock mutex takes an os
+// call to lock uncontended (a range lock): the no_spinlocks cell runs it.
+TEST_P(ErrorSweepTest, ADetachThatCannotTakeTheLockStaysAttachedAndCanRetry) {
+  if (os::kRegionMutexKind != os::MutexKind::kFileLock) {
+    GTEST_SKIP() << "the spin mutex makes no os call to lock uncontended: nothing to fail";
+  }
+  ASSERT_NO_FATAL_FAILURE(MakeHolder());
+  AttachInto(&made_);
+  ASSERT_TRUE(status_.ok()) << status_;
+  ASSERT_TRUE(made_->Unlock().ok());
+  {
+    os::FaultInjector fault(os::Op::kLockRange, 1, EIO);
+    absl::Status d = made_->Detach();
+    ASSERT_TRUE(fault.fired());
+    EXPECT_FALSE(d.ok());
+    EXPECT_TRUE(os::HasErrno(d, EIO)) << d;
+    EXPECT_NE(d.message().find("still attached"), absl::string_view::npos) << d;
+  }
+  EXPECT_TRUE(made_->attached());
+  absl::StatusOr<RegionStat> st = Stat(o_);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->refcount, 2u) << "nothing changed";
+  ASSERT_TRUE(made_->Detach().ok());
+  EXPECT_FALSE(made_->attached());
+  st = Stat(o_);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->refcount, 1u) << "the retry dropped the slot";
+  made_.reset();
+  CheckUsableThenRemove();
+}
+
 // The last detach of a region a remove marked destroys it; when that fails
 // (or cannot tell it is the last) the region stays marked, and the next
 // non-force remove finishes the job.
 TEST_P(ErrorSweepTest, LastDetachOfAMarkedRegion) {
-  if (os::kRegionMutexKind == os::MutexKind::kFileLock) GTEST_SKIP() << kKnownFileLockFault;
   auto setup = [&] {
     MakeHolder();
     absl::StatusOr<RemoveOutcome> rm = Remove(o_, false);
@@ -297,13 +321,11 @@ class RemoveSweepTest : public ErrorSweepTest {
 };
 
 TEST_P(RemoveSweepTest, Remove) {
-  if (os::kRegionMutexKind == os::MutexKind::kFileLock) GTEST_SKIP() << kKnownFileLockFault;
   auto setup = [&] { MakeDetached(o_); };  // the region exists, nobody attached
   Sweep("remove", setup, [&] { RemoveStep(false); }, [&] { CheckAfterRemove(); });
 }
 
 TEST_P(RemoveSweepTest, ForceRemove) {
-  if (os::kRegionMutexKind == os::MutexKind::kFileLock) GTEST_SKIP() << kKnownFileLockFault;
   auto setup = [&] { MakeDetached(o_); };  // the region exists, nobody attached
   Sweep("remove-force", setup, [&] { RemoveStep(true); }, [&] { CheckAfterRemove(); });
 }
