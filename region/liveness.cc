@@ -1,4 +1,5 @@
-// The liveness lock of region/liveness.h: one byte, shared or exclusive.
+// The liveness lock of region/liveness.h: one byte, shared or exclusive
+// (the liveness byte, or a forced removal's remover byte).
 #include "region/liveness.h"
 
 #include <algorithm>
@@ -20,7 +21,7 @@ absl::StatusOr<bool> Liveness::Try(os::File& file, os::RangeLock kind) {
   if (held_ != Held::kNone && !os::RangeLockConvertsInPlace()) {
     if (absl::Status s = Release(file); !s.ok()) return s;
   }
-  absl::StatusOr<bool> got = os::TryLockRange(file, kLivenessOffset, 1, kind);
+  absl::StatusOr<bool> got = os::TryLockRange(file, offset_, 1, kind);
   if (!got.ok()) return got.status();
   if (*got) held_ = want;
   return *got;
@@ -42,7 +43,7 @@ absl::StatusOr<bool> Liveness::Wait(os::File& file, os::RangeLock kind, absl::Ti
 absl::Status Liveness::Release(os::File& file) {
   if (held_ == Held::kNone) return absl::OkStatus();
   held_ = Held::kNone;
-  return os::UnlockRange(file, kLivenessOffset, 1);
+  return os::UnlockRange(file, offset_, 1);
 }
 
 }  // namespace osport::region

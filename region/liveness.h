@@ -79,6 +79,22 @@
 // nothing and says so: a region marked with nobody attached would be
 // destroyed by whoever joined it next.
 //
+// Remove (force): never attaches, but never takes a region from under its
+// initialiser or destroyer either: it waits (at most the attach timeout,
+// then kNotReady and nothing removed) for the SHARED liveness lock, which
+// only an exclusive holder refuses, and holds it until the name is gone.
+// Forced removals of one file run one at a time, each holding the remover
+// byte (kForceRemoverOffset) exclusively; the name is unlinked only if it
+// still names the file held. So, against every osport process, the check
+// before the unlink cannot go stale: the name can change only through an
+// exclusive holder or another forced removal of that file, and both wait.
+// (A region file whose owner lost write permission by hand is opened
+// read-only, and an exclusive range lock needs a writable descriptor:
+// those forced removals are not serialised with each other.) Not in the
+// model below: it has no forced removal. Found by review 6: a force that
+// ignored the lock removed a creation in progress and leaked its memory,
+// and let a destroyer's unlink hit the next region made under the name.
+//
 // Detach: under the region mutex drop our attachment slot (the refcount is a
 // cache of the slots, repaired from them when they disagree, so a kill
 // between the two stores is harmless). If the region is marked for removal
@@ -130,11 +146,16 @@ namespace osport::region {
 // The liveness byte: far past any region's data (OSPORT_REGIONSIZE_MAX is
 // far below 2^62), so it never overlaps bytes anyone reads or writes.
 inline constexpr std::uint64_t kLivenessOffset = std::uint64_t{1} << 62;
+// The byte a forced removal holds exclusively (see "Remove (force)" above).
+inline constexpr std::uint64_t kForceRemoverOffset = kLivenessOffset + 1;
 
-// This process's hold on one file's liveness byte.
+// This process's hold on one file's liveness byte (or, for a forced
+// removal, the remover byte: same locking, another byte).
 class Liveness {
  public:
   enum class Held : std::uint8_t { kNone, kShared, kExclusive };
+
+  explicit Liveness(std::uint64_t offset = kLivenessOffset) : offset_(offset) {}
 
   [[nodiscard]] Held held() const { return held_; }
 
@@ -155,6 +176,7 @@ class Liveness {
   void Forget() { held_ = Held::kNone; }
 
  private:
+  std::uint64_t offset_;
   Held held_ = Held::kNone;
 };
 

@@ -202,7 +202,10 @@ class Region {
 //   force == true: never attaches (a dead process may have left it locked or
 //     corrupt): removes its system memory if the stub names some, and the
 //     file. kRemoved, also when there was nothing to remove. A symbolic link
-//     is refused.
+//     is refused. It never runs beside a live creator or destroyer of the
+//     region, nor beside another forced removal of it: it waits for them at
+//     most options.attach_timeout, then fails with kNotReady having removed
+//     nothing (region/liveness.h, "Remove (force)").
 [[nodiscard]] absl::StatusOr<RemoveOutcome> Remove(const RegionOptions& options, bool force);
 
 }  // namespace osport::region

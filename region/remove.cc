@@ -4,10 +4,12 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "os/error.h"
 #include "os/file.h"
 #include "region/errors.h"
 #include "region/header.h"
+#include "region/liveness.h"
 #include "region/preflight.h"
 #include "region/region.h"
 #include "region/token.h"
@@ -24,11 +26,35 @@ absl::Status ForceRemove(const RegionOptions& o) {
   if (!home.ok()) return home.status();
   // Any mode: removing is about whose file it is. Another user's file, a
   // link, a FIFO or a file with other links is refused, never removed.
-  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, /*read_only=*/true, 0777);
+  // Read-write where the owner still may (the remover byte's exclusive
+  // lock needs it), else read-only (region/liveness.h, "Remove (force)").
+  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, /*read_only=*/false, 0777);
+  const bool writable = file.ok() || !os::HasErrno(file.status(), EACCES) || os::IsUntrusted(file.status());
+  if (!writable) file = OpenRegionFile(*home, o, /*read_only=*/true, 0777);
   if (!file.ok()) {
     if (os::HasErrno(file.status(), ENOENT) && !os::IsUntrusted(file.status())) return absl::OkStatus();
     return os::Annotate(file.status(), "remove");
   }
+  // Never from under an initialiser or destroyer (they hold exclusive),
+  // one forced removal of this file at a time; both held until the name
+  // is gone, dropped when the file is closed.
+  const absl::Time deadline = absl::Now() + o.attach_timeout;
+  Liveness remover(kForceRemoverOffset);
+  Liveness live;
+  auto busy = [&](const char* who) {
+    return RegionError(RegionErrc::kNotReady,
+                       absl::StrFormat("remove region %s: not removed: %s holds it past the attach "
+                                       "timeout (%s); nothing was removed",
+                                       o.name, who, absl::FormatDuration(o.attach_timeout)));
+  };
+  if (writable) {
+    absl::StatusOr<bool> got = remover.Wait(*file, os::RangeLock::kExclusive, deadline);
+    if (!got.ok()) return os::Annotate(got.status(), "remove region " + o.name);
+    if (!*got) return busy("another forced removal");
+  }
+  absl::StatusOr<bool> got = live.Wait(*file, os::RangeLock::kShared, deadline);
+  if (!got.ok()) return os::Annotate(got.status(), "remove region " + o.name);
+  if (!*got) return busy("another process creating, replacing or destroying it (its exclusive liveness lock)");
   absl::StatusOr<os::IoInfo> info = os::GetIoInfo(*file);
   if (!info.ok()) return info.status();
   // Only osport's files: force removes damaged regions, never someone
@@ -98,16 +124,21 @@ absl::Status ForceRemove(const RegionOptions& o) {
       if (absl::Status s = os::RemoveSystemMemoryOf(b, *file); !s.ok() && memory.ok()) memory = s;
     }
   }
-  // Close before unlinking: Win32 will not remove an open file's name.
-  (void)file->Close();
   if (!memory.ok() && !NotProvablyTheStubs(memory)) {
     return os::Annotate(memory, "remove region " + o.name +
                                     ": removing its memory failed; kept the stub, so that remove "
                                     "--force can find the memory again");
   }
-  if (absl::Status s = os::UnlinkAt(*home, o.name); !s.ok() && !os::HasErrno(s, ENOENT)) {
+  // Still holding both locks: the name goes only if it still names this
+  // file (another forced removal may have removed it and a creator made
+  // a new one). Win32 removes an open file's name when its last handle
+  // closes, just below.
+  if (absl::Status s = UnlinkIfSameAt(*home, o.name, *file); !s.ok()) {
     return os::Annotate(s, "remove region " + o.name);
   }
+  live.Forget();  // closing the file drops both locks
+  remover.Forget();
+  (void)file->Close();
   if (!memory.ok()) {
     // The stub was ours, and so was any memory proven by its token; what
     // could not be proven (another owner, another token, not shared memory)

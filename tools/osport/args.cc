@@ -156,7 +156,10 @@ region stays usable, the last process to detach removes it, and the answer
 is still a success (exit 0). It waits for the region lock at most --timeout
 (default 15s), saying so when another process holds it; then it fails with
 timed_out and marks nothing. --force never attaches: it removes the memory
-the stub names and the file, even for a dead, locked or corrupt region. Both
+the stub names and the file, even for a dead, locked or corrupt region; it
+waits at most --timeout for a process that is creating or destroying the
+region (or another --force of it) to finish, then fails with not_ready and
+removes nothing. Both
 refuse files that are not osport regions or stubs. Memory that cannot be
 verified as the stub's own (another user's, another token) is never removed:
 --force then removes the stub only and fails (untrusted or corrupt), naming
