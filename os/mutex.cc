@@ -91,6 +91,7 @@ absl::Status Mutex::Lock(File* file) {
   // fails the CAS, which hands back the real word for a second try.
   if (ABSL_PREDICT_TRUE(magic_ == MutexImpl::kMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin))) {
     const ThreadIdentity& self = CurrentThread();
+    if (ABSL_PREDICT_FALSE(!CurrentThreadKnown(self))) return MutexImpl::UnknownSelf(*this);
     // relaxed: only a guess at the CAS's expectation; the CAS itself acquires
     // and compares the whole word, generation included.
     std::uint64_t word = internal::AtomicLoad(&owner_tag_, internal::kRelaxed) & internal::kGenerationMask;

@@ -95,6 +95,14 @@ absl::Status MutexImpl::SelfDeadlock(const Mutex& m) {
                        absl::StrCat(Name(m), " is already held by the calling thread"));
 }
 
+absl::Status MutexImpl::UnknownSelf(const Mutex& m) {
+  return PortableError(absl::StatusCode::kUnavailable, EAGAIN,
+                       absl::StrCat(Name(m), ": not locked: the calling thread's start stamp could not "
+                                             "be read just now (out of file descriptors?), and a holder "
+                                             "recorded without it would not be recognised at its "
+                                             "unlock; retry"));
+}
+
 absl::Status MutexImpl::OwnerDied(const Mutex& m, const std::string& previous) {
   return PortableError(absl::StatusCode::kAborted, EOWNERDEAD,
                        absl::StrCat(Name(m), ": its owner (", previous,

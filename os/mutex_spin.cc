@@ -29,6 +29,7 @@ using internal::kSpinLimit;
 
 absl::Status MutexImpl::Acquire(Mutex& m, Mutex::Wait& wait, File* file) {
   if (absl::Status s = Check(m, file, true); !s.ok()) return s;
+  if (ABSL_PREDICT_FALSE(!CurrentThreadKnown(CurrentThread()))) return UnknownSelf(m);
   if (m.kind_ == static_cast<std::uint32_t>(MutexKind::kSpin)) {
     bool slept = false;
     absl::Status s = AcquireSpin(m, wait, &slept);

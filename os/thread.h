@@ -43,6 +43,18 @@ const ThreadIdentity& FillCurrentThread();
   return internal::FillCurrentThread();
 }
 
+// Whether `self`, just returned by CurrentThread(), is the cached identity:
+// false only after a transient failure to read this thread's start stamp
+// (EMFILE reading /proc/self/task/TID/stat, say), which the next call
+// retries. A mutex is not taken with such an identity: the holder recorded
+// with start 0 would not be recognised as the same thread at its unlock
+// once the stamp reads again, and its lock would stay held until it died
+// (review 6). Where the platform has no start stamps at all (no /proc), the
+// identity with start 0 is cached and counts as known.
+[[nodiscard]] inline bool CurrentThreadKnown(const ThreadIdentity& self) {
+  return &self == &internal::t_current_thread;
+}
+
 // Whether thread `who.tid` is still running and is the thread `who` names:
 // it belongs to process `who.pid` (0: unknown, not checked) and started at
 // `who.start` (0: unknown, any start counts). False when no such thread

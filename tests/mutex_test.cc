@@ -11,6 +11,9 @@
 #include "gtest/gtest.h"
 #include "os/config.h"
 #include "os/error.h"
+#include "os/fault_injection.h"
+#include "os/hooks.h"
+#include "os/process.h"
 #include "os/thread.h"
 #include "tests/mutex_fixture.h"
 #include "tests/support/mutex_access.h"
@@ -43,6 +46,36 @@ TEST_P(MutexSemanticsTest, LockUnlockRecordsOwnerAndStats) {
   EXPECT_EQ(s.wait, 0u);
   EXPECT_EQ(s.owner_deaths, 0u);
   EXPECT_EQ(mutex().kind(), GetParam());
+}
+
+// A thread that cannot read its own start stamp just now (EMFILE on
+// /proc/self/task/TID/stat) is refused the lock with a clear, retryable
+// error -- never locked under an identity its unlock would not recognise
+// (review 6: "unlock by thread T, but it is held by thread T", the lock
+// held until the process died and the region panicked).
+TEST_P(MutexSemanticsTest, ALockerThatCannotReadItsStartStampIsRefusedNotLeftHolding) {
+  absl::Status under_fault;
+  absl::Status then_lock;
+  absl::Status then_unlock;
+  bool fired = false;
+  (void)CurrentProcess();  // cached first: the fault must hit the thread's own stamp
+  std::thread t([&] {  // a new thread: its identity is not cached yet
+    {
+      FaultInjector fault(Op::kProcessInfo, 1, EMFILE);
+      under_fault = mutex().Lock(file());
+      fired = fault.fired();
+    }
+    then_lock = mutex().Lock(file());
+    then_unlock = mutex().Unlock(file());
+  });
+  t.join();
+  if (!fired) GTEST_SKIP() << "this platform's thread identity needs no os call (portable stamps)";
+  EXPECT_FALSE(under_fault.ok());
+  EXPECT_TRUE(HasErrno(under_fault, EAGAIN)) << under_fault;
+  EXPECT_NE(under_fault.message().find("start stamp"), absl::string_view::npos) << under_fault;
+  EXPECT_TRUE(then_lock.ok()) << then_lock;
+  EXPECT_TRUE(then_unlock.ok()) << "the retry's unlock: " << then_unlock;
+  EXPECT_FALSE(mutex().owner().held);
 }
 
 TEST_P(MutexSemanticsTest, UnlockByANonHolderIsAnError) {

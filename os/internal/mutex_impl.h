@@ -86,6 +86,9 @@ struct MutexImpl {
   static absl::Status Busy(const Mutex& m, std::uint64_t word);
   static absl::Status Timeout(const Mutex& m, const Mutex::Wait& wait, std::uint64_t word);
   static absl::Status SelfDeadlock(const Mutex& m);
+  // The calling thread's start stamp could not be read just now
+  // (CurrentThreadKnown): not locked, retry (Unavailable, EAGAIN).
+  static absl::Status UnknownSelf(const Mutex& m);
   static absl::Status OwnerDied(const Mutex& m, const std::string& previous);
 
   // --- The liveness judge (mutex_judge.cc) ---
