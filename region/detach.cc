@@ -8,6 +8,7 @@
 #include "os/error.h"
 #include "os/thread.h"
 #include "region/attacher.h"
+#include "region/errors.h"
 #include "region/stub_slots.h"
 #include "region/trust_checks.h"
 
@@ -32,11 +33,19 @@ absl::Status Region::DetachAndReport(bool* destroyed) {
     return absl::OkStatus();
   }
   RegionHeader& h = header();
-  absl::Status locked = h.mutex.Lock(&file_);
+  // Bounded like an attach (review 6: 'osport lock' released the lock and
+  // then waited, unbounded, for the next holder to drop its slot).
+  absl::Status locked = h.mutex.LockFor(options_.attach_timeout, &file_);
   if (os::IsOwnerDead(locked)) {
     h.panic.store(1, std::memory_order_release);  // we hold it now; finish detaching
   } else if (HasErrno(locked, EDEADLK)) {
     // This thread still holds the lock (the caller never unlocked): fine.
+  } else if (HasErrno(locked, ETIMEDOUT)) {
+    return WithRegionErrc(locked, RegionErrc::kTimedOut,
+                          absl::StrFormat("detach region %s: the region lock was not free within %s "
+                                          "(held by pid %u); still attached (retry Detach)",
+                                          options_.name, absl::FormatDuration(options_.attach_timeout),
+                                          h.mutex.owner().pid));
   } else if (!locked.ok()) {
     // Without the lock the header may not be edited, and abandoning here
     // would leave this live process's slot recorded for good (its liveness

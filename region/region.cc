@@ -17,7 +17,7 @@ Region::~Region() { DetachOrAbandon(); }
 void Region::DetachOrAbandon() {
   // A Detach that could not take the region lock leaves the object
   // attached (region.h): one more try, then let go without the header.
-  for (int i = 0; i < 2 && attached(); ++i) (void)Detach();
+  if (attached()) (void)Detach();
   if (attached()) Abandon();
 }
 

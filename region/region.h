@@ -122,7 +122,8 @@ class Region {
   // a marked region this is OK: the last of them removes it (a routine
   // detach never fails because someone marked the region). Leaves this
   // object detached, even on error -- except when the region lock cannot
-  // be taken (an error other than an owner death): then nothing is changed,
+  // be taken (an error other than an owner death, or not within
+  // RegionOptions::attach_timeout: kTimedOut): then nothing is changed,
   // it stays attached (attached() is true) and Detach may be called again;
   // the destructor tries once more, then only unmaps and closes (the slot
   // then stays recorded until this process exits). In a child that

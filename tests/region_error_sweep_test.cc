@@ -28,11 +28,13 @@
 #include "os/hooks.h"
 #include "os/map.h"
 #include "os/mutex.h"
+#include "region/errors.h"
 #include "region/header.h"
 #include "region/region.h"
 #include "region/stat.h"
 #include "tests/support/ledger.h"
 #include "tests/support/region_fixture.h"
+#include "tests/support/region_worker.h"
 
 namespace osport::region {
 namespace {
@@ -276,6 +278,41 @@ TEST_P(ErrorSweepTest, ADetachThatCannotTakeTheLockStaysAttachedAndCanRetry) {
   EXPECT_EQ(st->refcount, 1u) << "the retry dropped the slot";
   made_.reset();
   CheckUsableThenRemove();
+}
+
+// A Detach waits for the region lock at most the attach timeout (review 6:
+// 'osport lock' released its lock, then waited without end for the next
+// holder): kTimedOut, still attached, nothing changed; once the holder
+// lets go, a second Detach finishes.
+TEST_P(ErrorSweepTest, ADetachWaitsForTheLockAtMostTheAttachTimeout) {
+  ASSERT_NO_FATAL_FAILURE(MakeDetached(o_));
+  absl::StatusOr<os::Child> holder = testing::StartRegionWorker(o_);
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  ASSERT_EQ(testing::Ask(*holder, "attach").rfind("ok", 0), 0u);
+  ASSERT_EQ(testing::Ask(*holder, "lock"), "ok");
+  RegionOptions brief = o_;
+  brief.attach_timeout = absl::Milliseconds(200);
+  // Attach itself needs the lock: attach first, then let the holder take it.
+  ASSERT_EQ(testing::Ask(*holder, "unlock"), "ok");
+  absl::StatusOr<Region> r = Region::Attach(brief);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->Unlock().ok());
+  ASSERT_EQ(testing::Ask(*holder, "lock"), "ok");
+  absl::Status d = r->Detach();
+  EXPECT_TRUE(IsTimedOut(d)) << d;
+  EXPECT_NE(d.message().find("still attached"), absl::string_view::npos) << d;
+  EXPECT_TRUE(r->attached());
+  ASSERT_EQ(testing::Ask(*holder, "unlock"), "ok");
+  EXPECT_TRUE(r->Detach().ok());
+  EXPECT_FALSE(r->attached());
+  ASSERT_EQ(testing::Ask(*holder, "detach"), "ok");
+  ASSERT_TRUE(holder->Send("exit").ok());
+  EXPECT_EQ(holder->Wait().value_or(-1), 0);
+  absl::StatusOr<RegionStat> st = Stat(o_);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->refcount, 0u);
+  ASSERT_TRUE(Remove(o_, false).ok());
+  ExpectNothingLeft();
 }
 
 // The last detach of a region a remove marked destroys it; when that fails

@@ -5,6 +5,7 @@
 // the home (mkfifo), which no command may open (it would block for ever).
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -51,6 +52,27 @@ TEST_F(ToolTest, StopSignalsReleaseTheLockCleanly) {
     EXPECT_EQ(j["live_refcount"], 0) << st.out;
   }
   EXPECT_EQ(Osport({"remove", "r"}).code, 0);
+}
+
+// An answer that cannot be written is a failure (exit 1), though the work
+// is done (review 6: every command exited 0 with stdout on /dev/full).
+TEST_F(ToolTest, AnAnswerThatCannotBeWrittenIsAFailure) {
+  if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full here";
+  const std::vector<std::vector<std::string>> cases = {
+      {"create", "r", "--size=64KiB"}, {"stat", "r"}, {"stat", "r", "--json"}, {"list"}, {"remove", "r"}};
+  for (const std::vector<std::string>& args : cases) {
+    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" >/dev/full 2>/dev/null",
+                                     OSPORT_TOOL_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--home=" + dir());
+    absl::StatusOr<os::Child> c = os::Spawn(argv);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->Wait().value_or(-1), 1) << args[0];
+    if (args[0] == "create") {
+      EXPECT_TRUE(os::Exists(Path("r")).value()) << "the work is done all the same";
+    }
+  }
+  EXPECT_FALSE(os::Exists(Path("r")).value());
 }
 
 TEST_F(ToolTest, AFifoInTheHomeIsRefusedNotOpened) {

@@ -393,9 +393,11 @@ int LockCommand(const std::string& name) {
   }
   const int sig = StopSignal();
   absl::Status s = r->Unlock();
+  // The hold ends at the unlock; the detach after it may wait (at most
+  // --timeout) for another holder to let go of the lock.
+  const auto held_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   if (s.ok()) s = r->Detach();
   if (!s.ok()) return Fail("lock", name, s);
-  const auto held_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   if (sig != 0) {
     const std::string why = absl::StrCat(SignalName(sig), ": released the lock and detached");
     if (WantJson()) {

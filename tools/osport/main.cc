@@ -1,6 +1,8 @@
 // osport: create, inspect, grow, lock and remove shared-memory regions, and
 // the multi-process demo. `osport --help` explains every command.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -17,7 +19,9 @@
 #error "the build defines OSPORT_VERSION (tools/osport/CMakeLists.txt)"
 #endif
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   using namespace osport::tool;  // NOLINT(build/namespaces): the tool's own main
   // The demo's workers are this binary too; they take plain arguments.
   if (argc >= 2 && std::string(argv[1]) == "demo-worker") {
@@ -85,4 +89,18 @@ int main(int argc, char** argv) {
   if (cmd == "recover") return RecoverCommand(name);
   if (cmd == "lock") return LockCommand(name);
   return Usage("", absl::StrCat("unknown command '", cmd, "'"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int code = Run(argc, argv);
+  // An answer that could not be written (a full disk, a closed pipe) is not
+  // a success: like coreutils, say so on stderr and exit 1 (review 6: '>
+  // /dev/full' exited 0). The command's own failure code is kept.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+    std::fprintf(stderr, "osport: writing the output failed: %s\n", std::strerror(errno));
+    return code == 0 ? 1 : code;
+  }
+  return code;
 }
