@@ -156,10 +156,7 @@ RegionOptions HelperOptions(const std::vector<std::string>& args) {
 
 OSPORT_TEST_HELPER(PausedCreator) {
   RegionOptions o = HelperOptions(args);
-  os::FaultInjector pause(os::FaultRule::Pause(os::Op::kMap, 1, [] {
-    testing::TellParent("paused");
-    testing::ReadParentLine();
-  }));
+  os::FaultInjector pause(testing::PauseForParent(os::Op::kMap, 1));
   absl::StatusOr<Region> r = Region::Attach(o);
   if (!r.ok() || !r->created() || !r->Unlock().ok()) return 1;
   testing::TellParent("created");

@@ -48,10 +48,7 @@ OSPORT_TEST_HELPER(CreatorPausedAt) {
   const auto op = static_cast<os::Op>(std::stoi(args.at(4)));
   absl::StatusOr<Region> r;
   {
-    os::FaultInjector pause(os::FaultRule::Pause(op, std::stoull(args.at(5)), [] {
-      testing::TellParent("paused");
-      testing::ReadParentLine();
-    }));
+    os::FaultInjector pause(testing::PauseForParent(op, std::stoull(args.at(5))));
     r = Region::Attach(o);
   }
   if (!r.ok()) {

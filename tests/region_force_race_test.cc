@@ -40,10 +40,7 @@ OSPORT_TEST_HELPER(ForceRemovePausedAt) {
   const auto op = static_cast<os::Op>(std::stoi(args.at(3)));
   absl::StatusOr<RemoveOutcome> rm;
   {
-    os::FaultInjector pause(os::FaultRule::Pause(op, std::stoull(args.at(4)), [] {
-      testing::TellParent("paused");
-      testing::ReadParentLine();
-    }));
+    os::FaultInjector pause(testing::PauseForParent(op, std::stoull(args.at(4))));
     rm = Remove(o, /*force=*/true);
   }
   testing::TellParent(rm.ok() ? std::string("removed") : absl::StrCat("err ", rm.status().ToString()));

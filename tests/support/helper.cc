@@ -66,6 +66,13 @@ int MaybeRunHelper(int argc, char** argv) {
   return it->second(std::vector<std::string>(argv + 2, argv + argc));
 }
 
+os::FaultRule PauseForParent(os::Op op, std::uint64_t nth) {
+  return os::FaultRule::Pause(op, nth, [] {
+    TellParent("paused");
+    ReadParentLine();
+  });
+}
+
 }  // namespace osport::testing
 
 int main(int argc, char** argv) {

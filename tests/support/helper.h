@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "os/fault_injection.h"
+#include "os/hooks.h"
 #include "os/process.h"
 
 namespace osport::testing {
@@ -23,6 +25,10 @@ absl::StatusOr<os::Child> StartHelper(const std::string& name,
 // In a helper: one line from the parent ("" at end of input) / one to it.
 std::string ReadParentLine();
 void TellParent(const std::string& line);
+
+// In a helper: a rule that pauses call `nth` of `op` -- tells the parent
+// "paused", then goes on when the parent sends any line.
+os::FaultRule PauseForParent(os::Op op, std::uint64_t nth);
 
 // Runs the helper named by argv if it asks for one; returns -1 otherwise.
 int MaybeRunHelper(int argc, char** argv);
