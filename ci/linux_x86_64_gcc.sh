@@ -5,8 +5,10 @@
 # find_package against an installed osport). The suite runs with ctest -j
 # beside a neighbour that keeps creating and removing SysV and POSIX regions
 # (ci/neighbour): every leak check must count only its own test's objects.
+# First it checks the matrix's own time budget (ci/budget_selftest).
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
+"$OSPORT_ROOT/ci/budget_selftest"
 install_base
 use_ccache
 bench=()
