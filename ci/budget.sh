@@ -26,6 +26,8 @@
 # them warm and recorded, and runs more, until every cell runs.
 
 OSPORT_CI_BUDGET_S="${OSPORT_CI_BUDGET_S:-3300}"
+[[ "$OSPORT_CI_BUDGET_S" =~ ^[0-9]+$ ]] ||
+  die "OSPORT_CI_BUDGET_S='$OSPORT_CI_BUDGET_S' is not a whole number of seconds (0: no budget)"
 CI_TIMES_DIR="$OSPORT_CACHE/ci-times"
 # Fresh machine: decided once, before anything of this run is cached.
 if [ -d "$OSPORT_CACHE" ]; then CI_FRESH_MACHINE=0; else CI_FRESH_MACHINE=1; fi
