@@ -118,6 +118,12 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
   }
   RegionHeader& hh = r.header();
   if (absl::Status s = CheckSize(r, map_size, named, retry, why); !s.ok() || *retry) return s;
+  if (o_.exclusive) {
+    // A complete region lives here: a create-only attach stops before its
+    // lock, so a holder cannot make it wait (RegionOptions::exclusive).
+    return os::PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
+                             absl::StrFormat("region %s already exists (create only)", o_.name));
+  }
   // 1 is panicked; any other value but 0 is corrupt, said by CheckFields
   // under the lock below.
   if (hh.panic.load(std::memory_order_acquire) == 1 && !o_.recover) return Panicked();

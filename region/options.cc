@@ -46,6 +46,11 @@ absl::Status ValidateOptions(const RegionOptions& o) {
                                    "have no bits beyond 0777",
                                    n, o.mode));
   }
+  if (o.exclusive && (!o.create || o.recover)) {
+    return Invalid(absl::StrFormat("region %s: exclusive (create only) needs create and cannot be "
+                                   "combined with recover",
+                                   n));
+  }
   if (o.create && o.size == 0) {
     return Invalid(absl::StrFormat("region %s: size 0 (a region to create needs a size)", n));
   }

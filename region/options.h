@@ -36,6 +36,13 @@ struct RegionOptions {
   std::uint32_t mode = 0600;
   // Create the region if it does not exist (else NotFound).
   bool create = true;
+  // Create only (with `create`): if a region already lives under the name,
+  // fail at once with kAlreadyExists (EEXIST), holding nothing -- without
+  // waiting for its lock and without joining it. What a dead creator left
+  // (an abandoned creation, a stub whose memory is gone) is still replaced,
+  // as by any create. O_EXCL's meaning; Berkeley DB's DB_EXCL, Boost's
+  // create_only. Not with `recover` (that joins).
+  bool exclusive = false;
   // A region only this process uses (the seed's REGION_PRIVATE).
   bool private_region = false;
   // Which memory; unset = kFile for shared regions, kHeap for private ones

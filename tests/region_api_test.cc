@@ -2,6 +2,7 @@
 // As<T>, MarkForRemoval, bounded non-force Remove and its outcome, and every
 // error naming its region. Holders are real processes (RegionWorker).
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <type_traits>
 
@@ -294,6 +295,52 @@ TEST_F(RegionApiTest, ANonForceRemoveWaitsForTheLockOnlyUntilItsDeadline) {
   EXPECT_EQ(*out, RemoveOutcome::kMarked);
   ASSERT_TRUE(r.Detach().ok());
   EXPECT_FALSE(os::Exists(Path("api-region")).value());
+}
+
+TEST_F(RegionApiTest, AnExclusiveCreateOfAnExistingRegionFailsAtOnceWhoeverHoldsItsLock) {
+  RegionOptions o = Opts();
+  o.exclusive = true;
+  // Absent: created.
+  absl::StatusOr<Region> first = Region::Attach(o);
+  ASSERT_TRUE(first.ok()) << first.status();
+  Track(*first);
+  EXPECT_TRUE(first->created());
+  ASSERT_TRUE(first->Unlock().ok());
+
+  // Present, its lock held by a live process: already_exists, not a wait for
+  // the lock (without the create-only rule, this attach would wait 20 s for
+  // the holder and then time out).
+  os::Child w = Holder();
+  o.attach_timeout = absl::Seconds(20);
+  absl::StatusOr<Region> again = Region::Attach(o);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << again.status();
+  EXPECT_TRUE(os::HasErrno(again.status(), EEXIST)) << again.status();
+  EXPECT_TRUE(Names(again.status())) << again.status();
+  // It holds and recorded nothing: the two attached processes are all.
+  absl::StatusOr<RegionStat> st = Stat(Opts());
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->attachments.size(), 2u);
+  Finish(w);
+  ASSERT_TRUE(first->Detach().ok());
+  ASSERT_TRUE(Remove(Opts(), /*force=*/false).ok());
+
+  // What a dead creator left (an empty file) is replaced, as by any create.
+  { std::ofstream(Path("api-region")).flush(); }
+  absl::StatusOr<Region> replaced = Region::Attach(o);
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  Track(*replaced);
+  EXPECT_TRUE(replaced->created());
+  ASSERT_TRUE(replaced->Unlock().ok());
+  ASSERT_TRUE(replaced->Detach().ok());
+
+  // Create only means create: not with create = false, nor with recover.
+  RegionOptions join_only = o;
+  join_only.create = false;
+  EXPECT_EQ(Region::Attach(join_only).status().code(), absl::StatusCode::kInvalidArgument);
+  RegionOptions recovering = o;
+  recovering.recover = true;
+  EXPECT_EQ(Region::Attach(recovering).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(RegionApiTest, EveryErrorNamesTheRegion) {

@@ -116,7 +116,8 @@ object plus a stub file); one this platform cannot share is a usage error.
 exactly whatever the umask; later commands on the region need the same
 --mode (see 'osport help'). --prefault faults every page in (and reserves
 disk blocks). --timeout: how long to wait while another process removes a
-region of that name. Fails with already_exists if NAME exists.
+region of that name. Fails with already_exists at once if NAME exists, even
+while another process holds its lock.
 )"},
     {"stat", true, "",
      R"(usage: osport stat NAME [--mode=0600] [--home=DIR] [--json] [--trust-owner=OWNER,...] [--allow-sticky-home]

@@ -161,17 +161,13 @@ int Create(const std::string& name) {
   // (ValidateFlags refused a --backend that is not shared memory here.)
   if (int code = RefuseNonRegion("create", o, /*ask_stat=*/false); code >= 0) return code;
   o.create = true;
+  o.exclusive = true;  // an existing region is already_exists at once, whoever holds its lock
   absl::StatusOr<region::Region> r = region::Region::Attach(o);
   if (!r.ok()) return Fail("create", name, r.status());
-  const bool created = r->created();
   const std::uint64_t size = r->size();
   const std::uint64_t id = r->header().system_id;
   absl::Status s = r->Unlock();
   if (s.ok()) s = r->Detach();
-  if (!created) {
-    return Fail("create", name,
-                os::PortableError(absl::StatusCode::kAlreadyExists, EEXIST, "the region already exists"));
-  }
   if (!s.ok()) return Fail("create", name, s);
   PrintOk("create", name,
           absl::StrFormat("created region %s: %s, backend %s%s", EscapeText(name), HumanSize(size),
