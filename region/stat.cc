@@ -105,8 +105,6 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   st.format = h->format;
   st.layout_version = h->format >> 24;
   st.mutex_kind = static_cast<os::MutexKind>((h->format >> 16) & 0xFF);
-  st.refcount = h->refcount;
-  st.panic = h->panic.load(std::memory_order_relaxed) != 0;
   st.size = h->size.load(std::memory_order_relaxed);
   st.version = h->version;
   st.flags = h->flags;
@@ -116,6 +114,11 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   st.creator_pid = h->creator_pid;
   st.creator_start = h->creator_start;
   st.create_time = h->create_time;
+  // The lock, the count, the panic flag and the attachments lived in the
+  // memory; the stub's copy of them is as of creation, not now. Said empty.
+  if (!st.memory_present) return st;
+  st.refcount = h->refcount;
+  st.panic = h->panic.load(std::memory_order_relaxed) != 0;
   for (const Attachment& a : h->attachments) {
     if (a.pid == 0) continue;
     AttachmentStat as{a.pid, a.start, a.count, false};

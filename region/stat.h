@@ -26,7 +26,10 @@ struct RegionStat {
   std::string path;
   std::uint64_t file_size = 0;     // of the backing file (a stub for system memory)
   bool stub = false;               // the file is a stub naming system memory
-  bool memory_present = true;      // false: the system memory is gone
+  // false: the system memory is gone, and with it the live fields: refcount,
+  // live_refcount, panic, attachments, owner and mutex_stats are then empty
+  // (the stub's copy of them is as of creation).
+  bool memory_present = true;
   std::uint32_t magic = 0;
   std::uint32_t format = 0;
   std::uint32_t layout_version = 0;

@@ -98,6 +98,16 @@ TEST_F(ToolRecoverTest, DryRunChangesNothingAndSaysWhatItFound) {
     EXPECT_EQ(j["memory_present"], false) << j;
     EXPECT_EQ(j["would"], (nlohmann::json{"remove_stub"})) << j;
     EXPECT_TRUE(j["dead_lock_holder"].is_null()) << j;
+    // stat says the live fields went with the memory, not the stub's copy of
+    // them as of creation (its creator holding the lock, one attachment).
+    ToolRun st = Osport({"stat", "s", "--json"});
+    EXPECT_EQ(st.json()["memory_present"], false) << st.out;
+    EXPECT_EQ(st.json()["mutex_owner"]["held"], false) << st.out;
+    EXPECT_EQ(st.json()["attachments"].size(), 0u) << st.out;
+    EXPECT_EQ(st.json()["refcount"], 0) << st.out;
+    ToolRun text = Osport({"stat", "s"});
+    EXPECT_TRUE(absl::StrContains(text.out, "memory     gone")) << text.out;
+    EXPECT_FALSE(absl::StrContains(text.out, "lock       held")) << text.out;
     EXPECT_TRUE(std::filesystem::exists(Path("s")));
     EXPECT_EQ(Osport({"remove", "s", "--force"}).code, 0);
   }

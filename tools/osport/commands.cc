@@ -108,6 +108,11 @@ void PrintStat(const region::RegionStat& st) {
   std::printf("panic      %s\n", st.panic ? "YES: attach gets run-recovery" : "no");
   std::printf("flags      %s   mode 0%o\n", FlagNames(st.flags).c_str(), st.mode);
   std::printf("created    by pid %u at %s\n", st.creator_pid, Time(st.create_time).c_str());
+  if (!st.memory_present) {
+    std::printf("memory     gone, and with it the lock, the count and the attachments: the next\n"
+                "           attach replaces the region, remove deletes the stub\n");
+    return;
+  }
   if (st.owner.held) {
     std::printf("lock       held by pid %u thread %u (%s)\n", st.owner.pid, st.owner.tid,
                 st.owner_alive ? "alive" : "DEAD: the next locker recovers it");
