@@ -24,8 +24,18 @@ struct ProcessIdentity {
   }
 };
 
-// This process. Cached after the first call; correct again in a forked child.
+// This process. Cached after the first call that could read its start
+// stamp (or found that this system has none: start 0, no /proc); correct
+// again in a forked child.
 [[nodiscard]] ProcessIdentity CurrentProcess();
+
+// Whether `self`, just returned by CurrentProcess(), is the cached identity:
+// false only after a transient failure to read this process's start stamp
+// (EMFILE reading /proc/self/stat, say), which the next call retries. A
+// region is not attached with such an identity: its attachment, recorded
+// with start 0, would not be found by its own detach once the stamp reads
+// again (the same rule as CurrentThreadKnown for a mutex).
+[[nodiscard]] bool CurrentProcessKnown(const ProcessIdentity& self);
 
 // The start stamp of a running process, NotFound if there is none with `pid`.
 [[nodiscard]] absl::StatusOr<std::uint64_t> ProcessStartStamp(std::uint32_t pid);

@@ -129,7 +129,16 @@ absl::Status Attacher::Explain(const absl::Status& s) {
 absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
   r.options_ = o_;
   r.path_ = path_;
-  r.owner_pid_ = Me().pid;
+  const os::ProcessIdentity me = Me();
+  if (!os::CurrentProcessKnown(me)) {
+    // Recorded with start 0, our attachment would not be found by our own
+    // detach once the stamp reads again (os/process.h): touch nothing.
+    return os::PortableError(absl::StatusCode::kUnavailable, EAGAIN,
+                             absl::StrFormat("region %s: this process's start stamp could not be read "
+                                             "just now; nothing was attached: retry",
+                                             o_.name));
+  }
+  r.owner_pid_ = me.pid;
   bool created = false;
   if (absl::Status s = OpenFile(r, &created, retry, why); !s.ok() || *retry) return s;
   bool initialising = false;

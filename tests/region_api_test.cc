@@ -7,8 +7,10 @@
 #include <type_traits>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "os/error.h"
+#include "os/process.h"
 #include "region/errors.h"
 #include "region/lock_guard.h"
 #include "region/region.h"
@@ -341,6 +343,43 @@ TEST_F(RegionApiTest, AnExclusiveCreateOfAnExistingRegionFailsAtOnceWhoeverHolds
   RegionOptions recovering = o;
   recovering.recover = true;
   EXPECT_EQ(Region::Attach(recovering).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A process that cannot read its own start stamp just now (EMFILE on
+// /proc/self/stat) is refused the attach with a clear, retryable error and
+// nothing made -- never attached under an identity (start 0) its own detach
+// would not find once the stamp reads again (review 6, low; the process
+// counterpart of ALockerThatCannotReadItsStartStampIsRefusedNotLeftHolding).
+TEST_F(RegionApiTest, AProcessThatCannotReadItsStartStampIsRefusedAndAttachesOnRetry) {
+  os::Child w = testing::StartRegionWorker(Opts()).value();
+  const std::string refused = Ask(w, "attach-unstamped");
+  if (refused == "notfired") {
+    EXPECT_EQ(Ask(w, "exit"), "");
+    (void)w.Wait();
+    GTEST_SKIP() << "this platform reads no process start stamp through an os call";
+  }
+  EXPECT_TRUE(absl::StartsWith(refused, "err ")) << refused;
+  EXPECT_TRUE(absl::StrContains(refused, "process's start stamp")) << refused;
+  EXPECT_FALSE(os::Exists(Path("api-region")).value()) << "the refused attach made the region";
+
+  EXPECT_EQ(Ask(w, "attach"), "ok created=1");
+  const std::string stamp = Ask(w, "stamp");
+  EXPECT_TRUE(absl::EndsWith(stamp, " known")) << stamp;
+  absl::StatusOr<std::uint64_t> real = os::ProcessStartStamp(static_cast<std::uint32_t>(w.pid()));
+  ASSERT_TRUE(real.ok()) << real.status();
+  EXPECT_EQ(stamp, absl::StrCat(*real, " known"));
+  absl::StatusOr<RegionStat> st = Stat(Opts());
+  ASSERT_TRUE(st.ok()) << st.status();
+  ASSERT_EQ(st->attachments.size(), 1u);
+  EXPECT_EQ(st->attachments[0].start, *real);
+  // Its own detach finds its attachment: the count goes to 0.
+  EXPECT_EQ(Ask(w, "detach"), "ok");
+  st = Stat(Opts());
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->refcount, 0u);
+  EXPECT_TRUE(st->attachments.empty());
+  EXPECT_EQ(Ask(w, "exit"), "");
+  EXPECT_EQ(w.Wait().value(), 0);
 }
 
 TEST_F(RegionApiTest, EveryErrorNamesTheRegion) {

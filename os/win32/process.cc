@@ -2,6 +2,8 @@
 // liveness, CreateProcessW with anonymous pipes for the child's stdin/stdout.
 #include "os/process.h"
 
+#include <atomic>
+
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -105,16 +107,27 @@ absl::StatusOr<std::uint64_t> ProcessStartStamp(std::uint32_t pid) {
   return Stamp(created);
 }
 
-// No fork on Windows: computed once.
+// No fork on Windows: computed once it succeeds. A failed read of the
+// creation time caches nothing (CurrentProcessKnown: no region is attached
+// with it); the next call retries.
+namespace {
+std::atomic<std::uint64_t> g_self_start{0};  // 0: not read yet
+}  // namespace
+
 ProcessIdentity CurrentProcess() {
-  static const ProcessIdentity self = [] {
-    ProcessIdentity id;
-    id.pid = sys::GetCurrentProcessId();
-    FILETIME created;
-    if (sys::GetProcessCreationTime(sys::CurrentProcessHandle(), &created)) id.start = Stamp(created);
-    return id;
-  }();
-  return self;
+  ProcessIdentity id;
+  id.pid = sys::GetCurrentProcessId();
+  id.start = g_self_start.load(std::memory_order_relaxed);
+  if (id.start != 0) return id;
+  FILETIME created;
+  if (!sys::GetProcessCreationTime(sys::CurrentProcessHandle(), &created)) return id;
+  id.start = Stamp(created);
+  g_self_start.store(id.start, std::memory_order_relaxed);
+  return id;
+}
+
+bool CurrentProcessKnown(const ProcessIdentity& self) {
+  return self.start != 0 && g_self_start.load(std::memory_order_relaxed) == self.start;
 }
 
 // Access denied (a protected process, or one of another user) is an error,

@@ -6,7 +6,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "os/fault_injection.h"
 #include "os/mutex.h"
+#include "os/process.h"
 #include "region/errors.h"
 #include "region/region.h"
 #include "tests/support/helper.h"
@@ -52,6 +54,21 @@ OSPORT_TEST_HELPER(RegionWorker) {
       // nothing to initialise.
       absl::Status s = r.Unlock();
       TellParent(s.ok() ? absl::StrCat("ok created=", r.created() ? 1 : 0) : Reply(s));
+    } else if (cmd == "attach-unstamped") {
+      // The first read of this process's start stamp fails (EMFILE): the
+      // attach must refuse, touching nothing ("notfired": no os call read it).
+      absl::Status s;
+      bool fired = false;
+      {
+        os::FaultInjector fault(os::Op::kProcessInfo, 1, EMFILE);
+        absl::StatusOr<region::Region> a = region::Region::Attach(o);
+        fired = fault.fired() > 0;
+        s = a.status();
+      }
+      TellParent(fired ? Reply(s) : "notfired");
+    } else if (cmd == "stamp") {
+      const os::ProcessIdentity me = os::CurrentProcess();
+      TellParent(absl::StrCat(me.start, os::CurrentProcessKnown(me) ? " known" : " unknown"));
     } else if (cmd == "lock") {
       TellParent(Reply(r.Lock()));
     } else if (cmd == "unlock") {
