@@ -29,6 +29,15 @@ static_assert(os::config::kRegionSizeMax < kLivenessOffset,
               "the liveness byte must lie past every byte of region data");
 
 absl::StatusOr<Region> Attacher::Run() {
+  if (!os::CurrentProcessKnown(Me())) {
+    // Recorded with start 0, our attachment would not be found by our own
+    // detach once the stamp reads again (os/process.h). First, before
+    // anything is looked at or made.
+    return os::PortableError(absl::StatusCode::kUnavailable, EAGAIN,
+                             absl::StrFormat("region %s: this process's start stamp could not be read "
+                                             "just now; nothing was attached: retry",
+                                             o_.name));
+  }
   if (!os::BackendShared(backend_)) return AttachPrivate();
   deadline_ = absl::Now() + o_.attach_timeout;
   absl::StatusOr<os::Dir> home = OpenRegionHome(o_);
@@ -129,16 +138,7 @@ absl::Status Attacher::Explain(const absl::Status& s) {
 absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
   r.options_ = o_;
   r.path_ = path_;
-  const os::ProcessIdentity me = Me();
-  if (!os::CurrentProcessKnown(me)) {
-    // Recorded with start 0, our attachment would not be found by our own
-    // detach once the stamp reads again (os/process.h): touch nothing.
-    return os::PortableError(absl::StatusCode::kUnavailable, EAGAIN,
-                             absl::StrFormat("region %s: this process's start stamp could not be read "
-                                             "just now; nothing was attached: retry",
-                                             o_.name));
-  }
-  r.owner_pid_ = me.pid;
+  r.owner_pid_ = Me().pid;
   bool created = false;
   if (absl::Status s = OpenFile(r, &created, retry, why); !s.ok() || *retry) return s;
   bool initialising = false;
