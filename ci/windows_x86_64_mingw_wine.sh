@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Windows x86_64 cell: cross-build with mingw-w64 (posix threads, -static) and
+# Cell: Windows x86_64, cross-built with mingw-w64 (posix threads, -static) and
 # run the whole suite under Wine in a fresh headless prefix. Idempotent: the
 # mingw builds of Abseil and GoogleTest are cached under ~/.cache/osport.
 source "$(dirname "$0")/common.sh"
