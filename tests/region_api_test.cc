@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "os/config.h"
 #include "os/error.h"
 #include "os/process.h"
 #include "region/errors.h"
@@ -352,7 +353,7 @@ TEST_F(RegionApiTest, AnExclusiveCreateOfAnExistingRegionFailsAtOnceWhoeverHolds
 // counterpart of ALockerThatCannotReadItsStartStampIsRefusedNotLeftHolding).
 TEST_F(RegionApiTest, AProcessThatCannotReadItsStartStampIsRefusedAndAttachesOnRetry) {
   os::Child w = testing::StartRegionWorker(Opts()).value();
-  const std::string refused = Ask(w, "attach-unstamped");
+  const std::string refused = Ask(w, absl::StrCat("attach-unstamped ", EMFILE));
   if (refused == "notfired") {
     EXPECT_EQ(Ask(w, "exit"), "");
     (void)w.Wait();
@@ -380,6 +381,33 @@ TEST_F(RegionApiTest, AProcessThatCannotReadItsStartStampIsRefusedAndAttachesOnR
   EXPECT_TRUE(st->attachments.empty());
   EXPECT_EQ(Ask(w, "exit"), "");
   EXPECT_EQ(w.Wait().value(), 0);
+}
+
+// A failure that will not go away (a policy forbidding /proc reads: EPERM;
+// a format we cannot parse: EIO) is not "retry": the process attaches with
+// its start stamp unknown (0) for good, as where there is no /proc at all
+// (review 7: it refused every attach for its whole life).
+TEST_F(RegionApiTest, AProcessWhoseStartStampCanNeverBeReadAttachesWithoutOne) {
+  if (os::config::kWin32) GTEST_SKIP() << "Win32 retries every failure to read its own start stamp";
+  for (int err : {EPERM, EIO}) {
+    SCOPED_TRACE(err);
+    os::Child w = testing::StartRegionWorker(Opts()).value();
+    const std::string attached = Ask(w, absl::StrCat("attach-unstamped ", err));
+    if (attached == "notfired") {
+      EXPECT_EQ(Ask(w, "exit"), "");
+      (void)w.Wait();
+      GTEST_SKIP() << "this platform reads no process start stamp through an os call";
+    }
+    EXPECT_EQ(attached, "ok") << attached;
+    EXPECT_EQ(Ask(w, "stamp"), "0 known");
+    EXPECT_EQ(Ask(w, "detach"), "ok");
+    absl::StatusOr<RegionStat> st = Stat(Opts());
+    ASSERT_TRUE(st.ok()) << st.status();
+    EXPECT_TRUE(st->attachments.empty());
+    EXPECT_EQ(Ask(w, "exit"), "");
+    EXPECT_EQ(w.Wait().value(), 0);
+    ASSERT_TRUE(Remove(Opts(), /*force=*/false).ok());
+  }
 }
 
 TEST_F(RegionApiTest, EveryErrorNamesTheRegion) {

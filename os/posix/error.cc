@@ -1,6 +1,7 @@
 // Implements the POSIX side of os/error.h: errno values are already portable.
 #include "os/posix/error.h"
 
+#include <cerrno>
 #include <cstring>
 
 #include "os/error.h"
@@ -16,6 +17,11 @@ absl::Status ErrnoStatus(absl::string_view function, absl::string_view path, int
   const char* text = strerror_r(err, buf, sizeof buf) == 0 ? buf : "unknown error";
 #endif
   return OsError(err, function, path, err, text);
+}
+
+bool StampReadMayRecover(const absl::Status& s) {
+  return HasErrno(s, EMFILE) || HasErrno(s, ENFILE) || HasErrno(s, ENOMEM) || HasErrno(s, EAGAIN) ||
+         HasErrno(s, EINTR);
 }
 
 }  // namespace osport::os::posix

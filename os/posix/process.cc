@@ -76,15 +76,14 @@ ProcessIdentity CurrentProcess() {
   if (pid != 0) return {pid, g_self_start.load(std::memory_order_relaxed)};
   pid = static_cast<std::uint32_t>(sys::Getpid());
   absl::StatusOr<std::uint64_t> start = ProcessStartStamp(pid);
-  if (!start.ok() && !HasErrno(start.status(), ESRCH) && !HasErrno(start.status(), EACCES) &&
-      !HasErrno(start.status(), ENOTDIR)) {
-    // A transient failure (EMFILE, ENFILE, ENOMEM, EIO): the stamp unknown
-    // just now, nothing cached, the next call retries; CurrentProcessKnown
-    // says so, and no region is attached meanwhile.
+  if (!start.ok() && posix::StampReadMayRecover(start.status())) {
+    // Out of descriptors or memory just now: the stamp unknown, nothing
+    // cached, the next call retries; CurrentProcessKnown says so, and no
+    // region is attached meanwhile.
     return {pid, 0};
   }
-  // Without /proc (not mounted, a chroot; ESRCH, EACCES, ENOTDIR) the
-  // identity is the pid alone (start 0 = unknown) for good.
+  // Without a readable /proc (not mounted, a chroot, a policy, a format we
+  // cannot parse) the identity is the pid alone (start 0 = unknown) for good.
   const std::uint64_t stamp = start.ok() ? *start : 0;
   g_self_start.store(stamp, std::memory_order_relaxed);
   g_self_pid.store(pid, std::memory_order_relaxed);

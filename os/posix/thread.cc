@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "os/error.h"
+#include "os/posix/error.h"
 #include "os/posix/proc_stat.h"
 #include "os/posix/sys.h"
 #include "os/posix/sys_sync.h"
@@ -51,16 +52,17 @@ const ThreadIdentity& FillCurrentThread() {
   self.tid = static_cast<std::uint32_t>(posix::sys::Gettid());  // Linux: below 2^22
   absl::StatusOr<posix::ProcStat> st = posix::ReadTaskStat(self.pid, self.tid);
   if (!st.ok()) {
-    if (IsGone(st.status()) || HasErrno(st.status(), EACCES) || HasErrno(st.status(), ENOTDIR)) {
-      // No /proc here (not mounted, a chroot): the stamp is unknown for
-      // good, as for the process (os::CurrentProcess); liveness then checks
-      // the id only. Cached: this thread stays one identity.
+    if (!posix::StampReadMayRecover(st.status())) {
+      // No readable /proc here (not mounted, a chroot, a policy, a format
+      // we cannot parse): the stamp is unknown for good, as for the process
+      // (os::CurrentProcess); liveness then checks the id only. Cached:
+      // this thread stays one identity.
       t_current_thread = self;
       return t_current_thread;
     }
-    // A transient failure (EMFILE, ENFILE, ENOMEM, EIO): answer with the
-    // stamp unknown but cache nothing, so the next call retries; the mutex
-    // refuses to lock meanwhile (CurrentThreadKnown).
+    // Out of descriptors or memory just now (EMFILE, ENFILE, ENOMEM):
+    // answer with the stamp unknown but cache nothing, so the next call
+    // retries; the mutex refuses to lock meanwhile (CurrentThreadKnown).
     thread_local ThreadIdentity uncached;
     uncached = self;
     return uncached;

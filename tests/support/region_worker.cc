@@ -55,15 +55,22 @@ OSPORT_TEST_HELPER(RegionWorker) {
       absl::Status s = r.Unlock();
       TellParent(s.ok() ? absl::StrCat("ok created=", r.created() ? 1 : 0) : Reply(s));
     } else if (cmd == "attach-unstamped") {
-      // The first read of this process's start stamp fails (EMFILE): the
-      // attach must refuse, touching nothing ("notfired": no os call read it).
+      // "attach-unstamped ERRNO": the first os call of the attach that reads
+      // process information (this process's start stamp, when it is not yet
+      // cached) fails with ERRNO (portable number). "notfired": none did.
+      int err = 0;
+      in >> err;
       absl::Status s;
       bool fired = false;
       {
-        os::FaultInjector fault(os::Op::kProcessInfo, 1, EMFILE);
+        os::FaultInjector fault(os::Op::kProcessInfo, 1, err);
         absl::StatusOr<region::Region> a = region::Region::Attach(o);
         fired = fault.fired() > 0;
         s = a.status();
+        if (a.ok()) {
+          r = std::move(*a);
+          s = r.Unlock();
+        }
       }
       TellParent(fired ? Reply(s) : "notfired");
     } else if (cmd == "stamp") {
