@@ -114,11 +114,10 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   st.creator_pid = h->creator_pid;
   st.creator_start = h->creator_start;
   st.create_time = h->create_time;
-  // The lock, the count, the panic flag and the attachments lived in the
-  // memory; the stub's copy of them is as of creation, not now. Said empty.
-  if (!st.memory_present) return st;
-  st.refcount = h->refcount;
-  st.panic = h->panic.load(std::memory_order_relaxed) != 0;
+  // With the memory gone, the attachments are the stub's slots, which every
+  // joiner keeps current (region/stub_slots.h); the lock, the count and the
+  // panic flag lived in the memory only (the stub's copy is as of creation):
+  // left unset.
   for (const Attachment& a : h->attachments) {
     if (a.pid == 0) continue;
     AttachmentStat as{a.pid, a.start, a.count, false};
@@ -127,6 +126,9 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
     if (as.alive) st.live_refcount += a.count;
     st.attachments.push_back(as);
   }
+  if (!st.memory_present) return st;
+  st.refcount = h->refcount;
+  st.panic = h->panic.load(std::memory_order_relaxed) != 0;
   st.owner = h->mutex.owner();
   st.mutex_stats = h->mutex.stats();
   if (st.owner.held && st.owner.tid > os::config::kThreadIdMax) {

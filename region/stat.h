@@ -26,9 +26,11 @@ struct RegionStat {
   std::string path;
   std::uint64_t file_size = 0;     // of the backing file (a stub for system memory)
   bool stub = false;               // the file is a stub naming system memory
-  // false: the system memory is gone, and with it the live fields: refcount,
-  // live_refcount, panic, attachments, owner and mutex_stats are then empty
-  // (the stub's copy of them is as of creation).
+  // false: the system memory is gone, and with it the lock, the count and
+  // the panic flag: refcount, panic, owner and mutex_stats are then unset
+  // (the stub's copy of them is as of creation, not now). attachments and
+  // live_refcount come from the stub's slots, which joiners keep current
+  // (region/stub_slots.h): who still holds the region attached.
   bool memory_present = true;
   std::uint32_t magic = 0;
   std::uint32_t format = 0;

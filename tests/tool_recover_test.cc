@@ -98,16 +98,36 @@ TEST_F(ToolRecoverTest, DryRunChangesNothingAndSaysWhatItFound) {
     EXPECT_EQ(j["memory_present"], false) << j;
     EXPECT_EQ(j["would"], (nlohmann::json{"remove_stub"})) << j;
     EXPECT_TRUE(j["dead_lock_holder"].is_null()) << j;
-    // stat says the live fields went with the memory, not the stub's copy of
-    // them as of creation (its creator holding the lock, one attachment).
+    // stat says the lock, the count and the panic flag went with the memory
+    // (null), not the stub's copy of them as of creation (its creator holding
+    // the lock); the stub's slots still say who is attached: nobody.
     ToolRun st = Osport({"stat", "s", "--json"});
     EXPECT_EQ(st.json()["memory_present"], false) << st.out;
-    EXPECT_EQ(st.json()["mutex_owner"]["held"], false) << st.out;
+    EXPECT_TRUE(st.json()["mutex_owner"].is_null()) << st.out;
+    EXPECT_TRUE(st.json()["refcount"].is_null()) << st.out;
+    EXPECT_TRUE(st.json()["panic"].is_null()) << st.out;
     EXPECT_EQ(st.json()["attachments"].size(), 0u) << st.out;
-    EXPECT_EQ(st.json()["refcount"], 0) << st.out;
     ToolRun text = Osport({"stat", "s"});
     EXPECT_TRUE(absl::StrContains(text.out, "memory     gone")) << text.out;
     EXPECT_FALSE(absl::StrContains(text.out, "lock       held")) << text.out;
+    EXPECT_TRUE(absl::StrContains(text.out, "the next attach replaces the region")) << text.out;
+
+    // Memory removed under a live attacher: stat names it, as create does.
+    ASSERT_EQ(Osport({"create", "t", "--size=64KiB", "--backend=" + backend}).code, 0);
+    os::Child holder = Holder("t");
+    ToolRun t = Osport({"stat", "t", "--json"});
+    ASSERT_TRUE(os::RemoveSystemMemory(b, t.json()["system_id"].get<std::uint64_t>()).ok());
+    t = Osport({"stat", "t", "--json"});
+    EXPECT_EQ(t.json()["memory_present"], false) << t.out;
+    ASSERT_EQ(t.json()["attachments"].size(), 1u) << t.out;
+    EXPECT_EQ(t.json()["attachments"][0]["pid"], holder.pid()) << t.out;
+    EXPECT_EQ(t.json()["attachments"][0]["alive"], true) << t.out;
+    EXPECT_EQ(t.json()["live_refcount"], 1) << t.out;
+    text = Osport({"stat", "t"});
+    EXPECT_TRUE(absl::StrContains(text.out, "no attach can replace it")) << text.out;
+    ASSERT_TRUE(holder.Kill().ok());
+    ASSERT_NE(holder.Wait().value(), 0);
+    EXPECT_EQ(Osport({"remove", "t", "--force"}).code, 0);
     EXPECT_TRUE(std::filesystem::exists(Path("s")));
     EXPECT_EQ(Osport({"remove", "s", "--force"}).code, 0);
   }

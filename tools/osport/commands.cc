@@ -70,9 +70,11 @@ Json StatJson(const std::string& name, const region::RegionStat& st) {
   j["layout_version"] = st.layout_version;
   j["mutex_kind"] = std::string(KindName(st.mutex_kind));
   j["version"] = Version(st.version);
-  j["refcount"] = st.refcount;
+  // With the memory gone, what lived only in it is unknown: null.
+  const bool live = st.memory_present;
+  j["refcount"] = live ? Json(st.refcount) : Json();
   j["live_refcount"] = st.live_refcount;
-  j["panic"] = st.panic;
+  j["panic"] = live ? Json(st.panic) : Json();
   j["flags"] = FlagNames(st.flags);
   j["mode"] = absl::StrFormat("0%o", st.mode);
   j["creator_pid"] = st.creator_pid;
@@ -80,6 +82,11 @@ Json StatJson(const std::string& name, const region::RegionStat& st) {
   j["attachments"] = Json::array();
   for (const region::AttachmentStat& a : st.attachments) {
     j["attachments"].push_back({{"pid", a.pid}, {"start", a.start}, {"count", a.count}, {"alive", a.alive}});
+  }
+  if (!live) {
+    j["mutex_owner"] = Json();
+    j["mutex_stats"] = Json();
+    return j;
   }
   j["mutex_owner"] = {{"held", st.owner.held},
                       {"pid", st.owner.pid},
@@ -104,13 +111,22 @@ void PrintStat(const region::RegionStat& st) {
               static_cast<unsigned long long>(st.size), static_cast<unsigned long long>(st.file_size));
   std::printf("format     0x%08x: layout %u, %s mutex; created by osport %s\n", st.format, st.layout_version,
               std::string(KindName(st.mutex_kind)).c_str(), Version(st.version).c_str());
-  std::printf("refcount   %u recorded, %u live\n", st.refcount, st.live_refcount);
-  std::printf("panic      %s\n", st.panic ? "YES: attach gets run-recovery" : "no");
+  if (st.memory_present) {
+    std::printf("refcount   %u recorded, %u live\n", st.refcount, st.live_refcount);
+    std::printf("panic      %s\n", st.panic ? "YES: attach gets run-recovery" : "no");
+  }
   std::printf("flags      %s   mode 0%o\n", FlagNames(st.flags).c_str(), st.mode);
   std::printf("created    by pid %u at %s\n", st.creator_pid, Time(st.create_time).c_str());
   if (!st.memory_present) {
-    std::printf("memory     gone, and with it the lock, the count and the attachments: the next\n"
-                "           attach replaces the region, remove deletes the stub\n");
+    std::printf("memory     gone, and with it the lock, the count and the panic flag\n");
+    std::printf("attached   %zu process(es) (the stub's record)\n", st.attachments.size());
+    for (const region::AttachmentStat& a : st.attachments) {
+      std::printf("  pid %-8u x%u  %s\n", a.pid, a.count, a.alive ? "alive" : "dead");
+    }
+    std::printf("%s\n", st.live_refcount == 0
+                             ? "next       the next attach replaces the region; remove deletes the stub"
+                             : "next       no attach can replace it while a live process above holds it "
+                               "attached; remove --force deletes the stub");
     return;
   }
   if (st.owner.held) {
@@ -255,13 +271,14 @@ int List() {
       j["state"] = state;
       j["size"] = st->size;
       j["backend"] = std::string(os::BackendName(st->backend));
-      j["refcount"] = st->refcount;
+      j["refcount"] = st->memory_present ? Json(st->refcount) : Json();  // unknown: null
       j["live_refcount"] = st->live_refcount;
-      j["panic"] = st->panic;
+      j["panic"] = st->memory_present ? Json(st->panic) : Json();
       regions.push_back(j);
     } else {
-      std::printf("%-24s %-10s %-10s %9u %5u %s\n", EscapeText(n).c_str(), HumanSize(st->size).c_str(),
-                  std::string(os::BackendName(st->backend)).c_str(), st->refcount, st->live_refcount,
+      std::printf("%-24s %-10s %-10s %9s %5u %s\n", EscapeText(n).c_str(), HumanSize(st->size).c_str(),
+                  std::string(os::BackendName(st->backend)).c_str(),
+                  st->memory_present ? absl::StrCat(st->refcount).c_str() : "-", st->live_refcount,
                   state.c_str());
     }
   }
