@@ -74,6 +74,19 @@ class RegionApiTest : public testing::RegionTest {
   }
 
   static bool Names(const absl::Status& s) { return absl::StrContains(s.message(), "api-region"); }
+
+  // Worker `w` attaches with the first process-information call failing
+  // with `err` (region_worker.cc "attach-unstamped"); on "notfired" -- this
+  // platform reads no start stamp through an os call -- it ends the worker.
+  static constexpr const char* kNoStampCall = "this platform reads no process start stamp through an os call";
+  static std::string AttachUnstamped(os::Child& w, int err) {
+    std::string reply = Ask(w, absl::StrCat("attach-unstamped ", err));
+    if (reply == "notfired") {
+      EXPECT_EQ(Ask(w, "exit"), "");
+      (void)w.Wait();
+    }
+    return reply;
+  }
 };
 
 TEST_F(RegionApiTest, TryLockAndLockForDoNotWaitForALiveHolder) {
@@ -353,12 +366,8 @@ TEST_F(RegionApiTest, AnExclusiveCreateOfAnExistingRegionFailsAtOnceWhoeverHolds
 // counterpart of ALockerThatCannotReadItsStartStampIsRefusedNotLeftHolding).
 TEST_F(RegionApiTest, AProcessThatCannotReadItsStartStampIsRefusedAndAttachesOnRetry) {
   os::Child w = testing::StartRegionWorker(Opts()).value();
-  const std::string refused = Ask(w, absl::StrCat("attach-unstamped ", EMFILE));
-  if (refused == "notfired") {
-    EXPECT_EQ(Ask(w, "exit"), "");
-    (void)w.Wait();
-    GTEST_SKIP() << "this platform reads no process start stamp through an os call";
-  }
+  const std::string refused = AttachUnstamped(w, EMFILE);
+  if (refused == "notfired") GTEST_SKIP() << kNoStampCall;
   EXPECT_TRUE(absl::StartsWith(refused, "err ")) << refused;
   EXPECT_TRUE(absl::StrContains(refused, "process's start stamp")) << refused;
   EXPECT_FALSE(os::Exists(Path("api-region")).value()) << "the refused attach made the region";
@@ -392,12 +401,8 @@ TEST_F(RegionApiTest, AProcessWhoseStartStampCanNeverBeReadAttachesWithoutOne) {
   for (int err : {EPERM, EIO}) {
     SCOPED_TRACE(err);
     os::Child w = testing::StartRegionWorker(Opts()).value();
-    const std::string attached = Ask(w, absl::StrCat("attach-unstamped ", err));
-    if (attached == "notfired") {
-      EXPECT_EQ(Ask(w, "exit"), "");
-      (void)w.Wait();
-      GTEST_SKIP() << "this platform reads no process start stamp through an os call";
-    }
+    const std::string attached = AttachUnstamped(w, err);
+    if (attached == "notfired") GTEST_SKIP() << kNoStampCall;
     EXPECT_EQ(attached, "ok") << attached;
     EXPECT_EQ(Ask(w, "stamp"), "0 known");
     EXPECT_EQ(Ask(w, "detach"), "ok");
