@@ -1,5 +1,5 @@
 # Sourced by ci/matrix: the matrix's time budget (issue 14).
-# shellcheck shell=bash disable=SC2034 # BUDGET_REASON is read by ci/matrix
+# shellcheck shell=bash disable=SC2034 # BUDGET_REASON, BUDGET_EXPECTED are read by ci/matrix
 #
 # `.ci/run` (ci/test with no cell named) must end within 60 minutes even on a
 # fresh machine, where every cell is cold: about 1.5 hours in all on 2 idle
@@ -79,11 +79,14 @@ budget_order() {
 }
 
 # budget_admits CELL USED -- whether the cell's expected time fits in what is
-# left of the budget after USED seconds; sets BUDGET_REASON either way.
+# left of the budget after USED seconds; sets BUDGET_REASON and
+# BUDGET_EXPECTED (seconds) either way.
 BUDGET_REASON=""
+BUDGET_EXPECTED=0
 budget_admits() {
   local cell="$1" used="$2" exp why left
   read -r exp why < <(expected_seconds "$cell")
+  BUDGET_EXPECTED=$exp
   why="${why//-/ }"
   if [ "$OSPORT_CI_BUDGET_S" -eq 0 ]; then
     BUDGET_REASON="expected ${exp}s ($why); no budget"
