@@ -238,6 +238,9 @@ std::int64_t NowNs() {
 }
 
 constexpr int kPairsPerProcess = 1000000;
+// With a longer critical section (the *_ContendedCs cases) fewer pairs keep
+// the processes overlapping for the whole measurement just as well.
+constexpr int kPairsPerProcessCs = 250000;
 
 // Manual time per iteration is the time per pair, so the iteration count is
 // fixed (Iterations(10)): benchmark would otherwise scale it as if an
@@ -247,9 +250,15 @@ constexpr int kPairsPerProcess = 1000000;
 // Forks the processes, lets them go together, and reports wall time from the
 // start to the last finish divided by all pairs: time per pair as the whole
 // system sees it (the processes share the machine's two cores).
+// state.range(0) processes; `cs_loops` empty loop iterations inside the
+// critical section besides the increment (100: about 55 ns of work under
+// the lock on the 2-vCPU Xeon of bench/README.md, the kind of short section
+// PERF-NOTES' spinning advice is about; the one-increment case alone
+// rewards never spinning).
 template <typename L>
-void RunContended(benchmark::State& state, L& lock, SharedPage& page) {
+void RunContended(benchmark::State& state, L& lock, SharedPage& page, int cs_loops = 0) {
   const int procs = static_cast<int>(state.range(0));
+  const int pairs = cs_loops > 0 ? kPairsPerProcessCs : kPairsPerProcess;
   auto* h = page.At<Harness>(kHarnessOffset);
   std::uint64_t* counter = page.At<std::uint64_t>(kCounterOffset);
   for (auto _ : state) {
@@ -261,9 +270,10 @@ void RunContended(benchmark::State& state, L& lock, SharedPage& page) {
       if (pid < 0) Die("fork");
       if (pid == 0) {
         while (__atomic_load_n(&h->go, __ATOMIC_ACQUIRE) == 0) sched_yield();
-        for (int i = 0; i < kPairsPerProcess; ++i) {
+        for (int i = 0; i < pairs; ++i) {
           lock.Lock();
           ++*counter;
+          for (int w = 0; w < cs_loops; ++w) benchmark::DoNotOptimize(w);
           lock.Unlock();
         }
         h->end_ns[p] = NowNs();
@@ -281,12 +291,12 @@ void RunContended(benchmark::State& state, L& lock, SharedPage& page) {
     }
     std::int64_t end = start;
     for (int p = 0; p < procs; ++p) end = std::max(end, h->end_ns[p]);
-    if (*counter != std::uint64_t(procs) * kPairsPerProcess) {
+    if (*counter != std::uint64_t(procs) * static_cast<std::uint64_t>(pairs)) {
       state.SkipWithError("lost increments: the lock does not exclude");
       break;
     }
     state.SetIterationTime(static_cast<double>(end - start) * 1e-9 /
-                           (static_cast<double>(procs) * kPairsPerProcess));
+                           (static_cast<double>(procs) * pairs));
   }
 }
 
@@ -296,16 +306,34 @@ void BM_Osport_Spin_Contended(benchmark::State& state) {
   RunContended(state, lock, page);
 }
 
+void BM_Osport_Spin_ContendedCs(benchmark::State& state) {
+  SharedPage page;
+  OsportLock lock(page, MutexKind::kSpin);
+  RunContended(state, lock, page, static_cast<int>(state.range(1)));
+}
+
 void BM_Pthread_Pshared_Contended(benchmark::State& state) {
   SharedPage page;
   PthreadLock lock(page, false);
   RunContended(state, lock, page);
 }
 
+void BM_Pthread_Pshared_ContendedCs(benchmark::State& state) {
+  SharedPage page;
+  PthreadLock lock(page, false);
+  RunContended(state, lock, page, static_cast<int>(state.range(1)));
+}
+
 void BM_Pthread_Robust_Contended(benchmark::State& state) {
   SharedPage page;
   PthreadLock lock(page, true);
   RunContended(state, lock, page);
+}
+
+void BM_Pthread_Robust_ContendedCs(benchmark::State& state) {
+  SharedPage page;
+  PthreadLock lock(page, true);
+  RunContended(state, lock, page, static_cast<int>(state.range(1)));
 }
 
 BENCHMARK(BM_Floor_AtomicXchgStore);
@@ -319,6 +347,13 @@ BENCHMARK(BM_Raw_FcntlPair_Uncontended);
 BENCHMARK(BM_Osport_Spin_Contended)->ArgName("procs")->Arg(2)->Arg(8)->UseManualTime()->Iterations(10);
 BENCHMARK(BM_Pthread_Pshared_Contended)->ArgName("procs")->Arg(2)->Arg(8)->UseManualTime()->Iterations(10);
 BENCHMARK(BM_Pthread_Robust_Contended)->ArgName("procs")->Arg(2)->Arg(8)->UseManualTime()->Iterations(10);
+// The same with about 55 ns of work under the lock.
+BENCHMARK(BM_Osport_Spin_ContendedCs)->ArgNames({"procs", "cs_loops"})
+    ->Args({2, 100})->Args({8, 100})->UseManualTime()->Iterations(10);
+BENCHMARK(BM_Pthread_Pshared_ContendedCs)->ArgNames({"procs", "cs_loops"})
+    ->Args({2, 100})->Args({8, 100})->UseManualTime()->Iterations(10);
+BENCHMARK(BM_Pthread_Robust_ContendedCs)->ArgNames({"procs", "cs_loops"})
+    ->Args({2, 100})->Args({8, 100})->UseManualTime()->Iterations(10);
 
 }  // namespace
 

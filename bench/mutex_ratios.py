@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Prints the issue-3 target ratios (as a Markdown table) from the JSON that
-osport_bench_mutex writes with --benchmark_out=FILE --benchmark_out_format=json
-and --benchmark_repetitions=N: every ratio is of medians from that one run."""
+"""Prints the target ratios of issues 3 and 15 (as a Markdown table) from the
+JSON that osport_bench_mutex writes with --benchmark_out=FILE
+--benchmark_out_format=json and --benchmark_repetitions=N: every ratio is of
+medians. Several files (one invocation per group of benchmarks, as in
+bench/README.md) are merged; the two sides of a ratio then come from the same
+invocation whenever the groups are split as there."""
 import json
 import sys
 
@@ -20,7 +23,11 @@ def medians(path):
 
 
 def main():
-    m, ctx = medians(sys.argv[1])
+    m, ctx = {}, {}
+    for path in sys.argv[1:]:
+        more, more_ctx = medians(path)
+        m.update(more)
+        ctx = ctx or more_ctx
     rows = [
         ("Spin uncontended / floor", "BM_Osport_Spin_Uncontended", "BM_Floor_AtomicXchgStore", 1.5, True),
         ("Spin uncontended / CAS+XCHG floor", "BM_Osport_Spin_Uncontended", "BM_Floor_CasXchg", 1.2, True),
@@ -35,6 +42,14 @@ def main():
          "BM_Pthread_Pshared_Contended/procs:8", None, False),
         ("Spin contended procs:8 / spin procs:2", "BM_Osport_Spin_Contended/procs:8",
          "BM_Osport_Spin_Contended/procs:2", 2.0, False),
+        ("Spin contended, ~55 ns section, procs:2 / pthread robust", "BM_Osport_Spin_ContendedCs/procs:2/cs_loops:100",
+         "BM_Pthread_Robust_ContendedCs/procs:2/cs_loops:100", 1.0, False),
+        ("Spin contended, ~55 ns section, procs:8 / pthread robust", "BM_Osport_Spin_ContendedCs/procs:8/cs_loops:100",
+         "BM_Pthread_Robust_ContendedCs/procs:8/cs_loops:100", 1.0, False),
+        ("Spin contended, ~55 ns section, procs:2 / pthread pshared", "BM_Osport_Spin_ContendedCs/procs:2/cs_loops:100",
+         "BM_Pthread_Pshared_ContendedCs/procs:2/cs_loops:100", None, False),
+        ("Spin contended, ~55 ns section, procs:8 / pthread pshared", "BM_Osport_Spin_ContendedCs/procs:8/cs_loops:100",
+         "BM_Pthread_Pshared_ContendedCs/procs:8/cs_loops:100", None, False),
         ("FileLock uncontended / raw fcntl pair", "BM_Osport_FileLock_Uncontended",
          "BM_Raw_FcntlPair_Uncontended", 1.2, True),
     ]
