@@ -414,10 +414,24 @@ TEST_F(DerivedNameTest, ForceRemoveOfAStubWithARecordNeverRemovesMemoryByDerived
     ASSERT_NO_FATAL_FAILURE(MakeNamed(o, &id));
     ASSERT_NO_FATAL_FAILURE(MakeItLookForeign(b, id));
     // The stub's record no longer names it: as if the stub's memory were
-    // gone and this were someone's under the same derived name.
+    // gone and this were someone's under the same derived name. The record
+    // names memory that no longer exists: a SysV id just removed (the kernel
+    // gives it out again only after its sequence number wraps), or a POSIX id
+    // that is even (osport's are odd). Not id + 1: under `ctest -j2` that was
+    // sometimes the segment another test had just made and zeroed, and a
+    // stub's record may name memory whose header was never written
+    // (region/token.h), so this remove removed it (the aarch64 cell's flake
+    // in ForceRemoveOfAnEmptyStubRemovesOnlyMemoryNoOlderThanTheStub).
     {
       os::File f = os::Open(Path("v"), 0).value();
-      const std::uint64_t other = id + 1;
+      std::uint64_t other = id + 1;
+      if (b == os::Backend::kSysV) {
+        const int gone = ::shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+        ASSERT_GE(gone, 0) << errno;
+        ASSERT_EQ(::shmctl(gone, IPC_RMID, nullptr), 0) << errno;
+        other = static_cast<std::uint64_t>(gone);
+      }
+      ASSERT_NE(other, id);
       ASSERT_TRUE(os::Seek(f, 0, 0, offsetof(RegionHeader, system_id), false, os::Whence::kSet).ok());
       ASSERT_TRUE(os::Write(f, gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&other),
                                                           sizeof other))
