@@ -3,8 +3,8 @@
 JSON that osport_bench_mutex writes with --benchmark_out=FILE
 --benchmark_out_format=json and --benchmark_repetitions=N: every ratio is of
 medians. Several files (one invocation per group of benchmarks, as in
-bench/README.md) are merged; the two sides of a ratio then come from the same
-invocation whenever the groups are split as there."""
+bench/README.md) are merged; split as there, the two sides of every ratio come
+from one invocation except "procs:8 / spin procs:2", which compares two."""
 import json
 import sys
 
