@@ -33,6 +33,8 @@ class Dir {
   // The path it was opened with (Win32: the full path), for messages.
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] std::intptr_t native() const { return handle_; }
+  // The extra handles Adopt was given, in its order (os/ internal use).
+  [[nodiscard]] const std::vector<std::intptr_t>& pins() const { return pins_; }
 
   // Closes every handle; reports the first close error.
   [[nodiscard]] absl::Status Close();
@@ -84,6 +86,22 @@ struct FileInfo {
 
 // The directory's own information.
 [[nodiscard]] absl::StatusOr<FileInfo> StatDir(Dir& dir);
+
+// One directory above an open Dir: `path` names it for messages (a prefix of
+// the Dir's path, or the path with "/.." appended once the path has no
+// components left).
+struct DirAncestor {
+  std::string path;
+  FileInfo info;
+};
+// The directories above `dir`, nearest first, up to the root as this process
+// sees it. Whoever may rename entries in one of them can move the directory
+// `dir` was opened as and put another in its place before the next open
+// (OpenTrustedHome checks them, os/trust.h). POSIX: fstatat of "..",
+// "../..", ... relative to the open descriptor, never the path string, until
+// a directory is its own parent. Win32: the ancestors OpenDir opened and
+// pinned. Errors: the failed call's errno, naming the ancestor.
+[[nodiscard]] absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir);
 
 // The operations below take `name`, one path component: not empty, not "." or
 // "..", no separator (InvalidArgument otherwise). None follows a symbolic

@@ -99,6 +99,25 @@ absl::Status CheckTrustedHome(const FileInfo& info, const std::string& caller,
                                         info.mode & 07777, hint));
 }
 
+absl::Status CheckTrustedAncestor(const FileInfo& info, const std::string& caller,
+                                  const TrustPolicy& policy, absl::string_view home,
+                                  absl::string_view what) {
+  const std::string where = absl::StrCat("is inside \"", what, "\", ");
+  if (!info.owner_is_admin && !Trusted(info.owner, caller, policy)) {
+    return UntrustedError(EACCES, home,
+                          absl::StrCat(where, "a directory owned by ", OwnerText(info.owner), ", not you (",
+                                       OwnerText(caller), ") nor an owner you trust: its owner can rename "
+                                       "the home and put another directory in its place"));
+  }
+  if ((info.mode & 0022) != 0 && (info.mode & 01000) == 0) {
+    return UntrustedError(EACCES, home,
+                          absl::StrFormat("%sa directory other users can write (mode %04o, not sticky): they "
+                                          "can rename the home and put another directory in its place",
+                                          where, info.mode & 07777));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& policy) {
   absl::StatusOr<std::string> caller = CurrentUser();
   if (!caller.ok()) return caller.status();
@@ -107,6 +126,11 @@ absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& 
   absl::StatusOr<FileInfo> info = StatDir(*dir);
   if (!info.ok()) return info.status();
   if (absl::Status s = CheckTrustedHome(*info, *caller, policy, path); !s.ok()) return s;
+  absl::StatusOr<std::vector<DirAncestor>> above = StatAncestors(*dir);
+  if (!above.ok()) return above.status();
+  for (const DirAncestor& a : *above) {
+    if (absl::Status s = CheckTrustedAncestor(a.info, *caller, policy, path, a.path); !s.ok()) return s;
+  }
   return dir;
 }
 

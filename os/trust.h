@@ -15,7 +15,11 @@
 //    if it is sticky (like /tmp) and the caller set allow_sticky_shared_home
 //    (never a home another user owns, sticky or not: its owner can rename
 //    and replace any entry in it);
-//  - no symbolic link in any component of the home's path (OpenDir).
+//  - no symbolic link in any component of the home's path (OpenDir);
+//  - every directory above the home owned by the caller, the administrator
+//    or a trusted owner, and writable by no one else unless sticky: whoever
+//    may rename entries in one of them can swap the home for another
+//    directory (OpenSSH's StrictModes walks the same way up to "/").
 #ifndef OSPORT_OS_TRUST_H_
 #define OSPORT_OS_TRUST_H_
 
@@ -56,7 +60,16 @@ struct TrustPolicy {
 [[nodiscard]] absl::Status CheckTrustedHome(const FileInfo& info, const std::string& caller,
                                             const TrustPolicy& policy, absl::string_view what);
 
-// OpenDir, then CheckTrustedHome.
+// A directory above a home (`home` names the home): what CheckTrustedHome
+// asks of its owner, and no write access for others unless it is sticky
+// (like /tmp: only an entry's owner, the directory's owner and root may
+// rename it; the owner is checked). allow_sticky_shared_home is not needed.
+[[nodiscard]] absl::Status CheckTrustedAncestor(const FileInfo& info, const std::string& caller,
+                                                const TrustPolicy& policy, absl::string_view home,
+                                                absl::string_view what);
+
+// OpenDir, then CheckTrustedHome, then CheckTrustedAncestor on each of
+// StatAncestors (os/dir.h).
 [[nodiscard]] absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& policy);
 
 // Opens the existing `name` in `dir` without blocking (a FIFO never hangs)

@@ -17,6 +17,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "os/config.h"
 #include "os/dir.h"
@@ -250,6 +252,94 @@ TEST_F(TrustPosixTest, AHomeAnotherUserOwnsIsRefused) {
   ::rmdir(Path("theirs").c_str());
   ::rmdir(Path("shared").c_str());
   ASSERT_EQ(::chmod(dir().c_str(), 0700), 0);
+}
+
+// --- the directories above a home -----------------------------------------------
+
+// Review 9: a home inside a directory another user owns was accepted, and
+// that user swapped two of the caller's homes by renaming them (a `remove`
+// then removed the other home's region). Every directory above the home is
+// checked, up to "/", on the open descriptor.
+TEST_F(TrustPosixTest, AHomeInsideADirectoryAnotherUserOwnsIsRefused) {
+  REQUIRE_ROOT();
+  ASSERT_EQ(::chmod(dir().c_str(), 01777), 0);  // the other user makes a directory in it
+  AsOtherUser("dir", Path("swap"), "0755");
+  ASSERT_EQ(::mkdir(Path("swap/prod").c_str(), 0700), 0);  // ours, in theirs
+  ASSERT_EQ(::mkdir(Path("swap/prod/deeper").c_str(), 0700), 0);
+  for (const std::string& home : {Path("swap/prod"), Path("swap/prod/deeper")}) {
+    const absl::Status s = OpenTrustedHome(home, {}).status();
+    ExpectUntrusted(s, "owned by uid 65534");
+    EXPECT_NE(s.message().find(absl::StrCat("is inside \"", Path("swap"), "\"")), absl::string_view::npos) << s;
+    EXPECT_NE(s.message().find("can rename the home"), absl::string_view::npos) << s;
+  }
+  // Relative to the working directory, the same (".." past the path's own
+  // components).
+  char cwd[4096];
+  ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
+  ASSERT_EQ(::chdir(Path("swap/prod").c_str()), 0);
+  ExpectUntrusted(OpenTrustedHome("deeper", {}).status(), "owned by uid 65534");
+  ExpectUntrusted(OpenTrustedHome(".", {}).status(), "owned by uid 65534");
+  ASSERT_EQ(::chdir(cwd), 0);
+  TrustPolicy trust;
+  trust.trusted_owners = {"65534"};
+  EXPECT_TRUE(OpenTrustedHome(Path("swap/prod/deeper"), trust).ok());
+  ::rmdir(Path("swap/prod/deeper").c_str());
+  ::rmdir(Path("swap/prod").c_str());
+  ::rmdir(Path("swap").c_str());
+  ASSERT_EQ(::chmod(dir().c_str(), 0700), 0);
+}
+
+TEST_F(TrustPosixTest, AHomeInsideADirectoryOthersCanWriteIsRefusedUnlessSticky) {
+  ASSERT_EQ(::mkdir(Path("pub").c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir(Path("pub/h").c_str(), 0700), 0);
+  for (mode_t mode : {mode_t{0777}, mode_t{0770}, mode_t{0702}}) {
+    ASSERT_EQ(::chmod(Path("pub").c_str(), mode), 0);
+    const absl::Status s = OpenTrustedHome(Path("pub/h"), {}).status();
+    ExpectUntrusted(s, absl::StrFormat("mode %04o, not sticky", mode));
+    EXPECT_NE(s.message().find(absl::StrCat("\"", Path("pub/h"), "\" is inside \"", Path("pub"), "\"")),
+              absl::string_view::npos)
+        << s;
+    TrustPolicy allow;  // about the home itself, not what is above it
+    allow.allow_sticky_shared_home = true;
+    ExpectUntrusted(OpenTrustedHome(Path("pub/h"), allow).status(), "not sticky");
+  }
+  // Sticky, like /tmp: nobody but an entry's owner (and root, and the
+  // directory's trusted owner) renames it. No allowance needed.
+  ASSERT_EQ(::chmod(Path("pub").c_str(), 01777), 0);
+  absl::StatusOr<Dir> d = OpenTrustedHome(Path("pub/h"), {});
+  EXPECT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(::chmod(Path("pub").c_str(), 0755), 0);
+  EXPECT_TRUE(OpenTrustedHome(Path("pub/h"), {}).ok());
+  ::rmdir(Path("pub/h").c_str());
+  ::rmdir(Path("pub").c_str());
+}
+
+// Every directory up to "/" is looked at, each with one fstatat; a failure
+// of any of them fails the open, naming the call and the directory.
+TEST_F(TrustPosixTest, EveryStatOfTheDirectoriesAboveAHomeCanFail) {
+  ASSERT_EQ(::mkdir(Path("a").c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir(Path("a/b").c_str(), 0700), 0);
+  const std::string home = Path("a/b");
+  // The directories above it, "/" included.
+  const std::size_t depth = std::vector<std::string>(absl::StrSplit(home, '/', absl::SkipEmpty())).size();
+  std::size_t failed = 0;
+  for (std::uint64_t nth = 1;; ++nth) {
+    FaultInjector fault(Op::kStat, nth, EIO);
+    const absl::Status s = OpenTrustedHome(home, {}).status();
+    if (fault.fired() == 0) {
+      EXPECT_TRUE(s.ok()) << s;
+      break;
+    }
+    ++failed;
+    EXPECT_FALSE(s.ok()) << "stat " << nth << " failed unnoticed";
+    EXPECT_EQ(ErrnoOf(s), EIO) << s;
+    EXPECT_NE(s.message().find("fstat"), absl::string_view::npos) << s;
+  }
+  // The home's fstat, StatAncestors' fstat of it, and one fstatat per
+  // directory above it, and one more that finds "/" its own parent.
+  EXPECT_EQ(failed, 3 + depth) << home;
+  ::rmdir(Path("a/b").c_str());
+  ::rmdir(Path("a").c_str());
 }
 
 TEST_F(TrustPosixTest, AnotherUsersSysVSegmentIsRefused) {

@@ -2,12 +2,15 @@
 // openat2(RESOLVE_NO_SYMLINKS) or an O_NOFOLLOW walk, and the *at calls.
 #include "os/dir.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <utility>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "os/error.h"
 #include "os/posix/error.h"
@@ -138,6 +141,43 @@ absl::StatusOr<FileInfo> StatDir(Dir& dir) {
   struct stat st;
   if (sys::Fstat(Fd(dir), &st) != 0) return ErrnoStatus("fstat", dir.path(), errno);
   return FromStat(st);
+}
+
+absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir) {
+  std::vector<DirAncestor> out;
+  // The path's own components name the nearer ancestors; "/.." past them.
+  std::vector<std::string> parts = absl::StrSplit(dir.path(), '/', absl::SkipEmpty());
+  const bool absolute = !dir.path().empty() && dir.path()[0] == '/';
+  // A path with "." or ".." in it: its prefixes are not its ancestors.
+  if (std::find_if(parts.begin(), parts.end(), [](const std::string& p) { return p == "." || p == ".."; }) !=
+      parts.end()) {
+    parts.clear();
+  }
+  std::string up;     // "..", "../..", ...
+  std::string shown;  // the ancestor's name in messages
+  struct stat below;
+  if (sys::Fstat(Fd(dir), &below) != 0) return ErrnoStatus("fstat", dir.path(), errno);
+  // PATH_MAX bounds the depth of any directory a path can name.
+  for (int level = 1; level <= PATH_MAX / 2; ++level) {
+    up = level == 1 ? std::string("..") : absl::StrCat(up, "/..");
+    if (!parts.empty()) {
+      parts.pop_back();
+      shown = parts.empty() ? (absolute ? std::string("/") : std::string("."))
+                            : absl::StrCat(absolute ? "/" : "", absl::StrJoin(parts, "/"));
+    } else {
+      shown = absl::StrCat(shown.empty() ? dir.path() : shown, shown == "/" ? ".." : "/..");
+    }
+    struct stat st;
+    if (sys::Fstatat(Fd(dir), up.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus("fstatat", absl::StrCat(shown, " (\"", up, "\" from ", dir.path(), ")"), errno);
+    }
+    if (st.st_dev == below.st_dev && st.st_ino == below.st_ino) return out;  // the root
+    out.push_back(DirAncestor{shown, FromStat(st)});
+    below = st;
+  }
+  return PortableError(absl::StatusCode::kFailedPrecondition, ELOOP,
+                       absl::StrCat("stat the directories above \"", dir.path(), "\": more than ",
+                                    PATH_MAX / 2, " levels"));
 }
 
 absl::StatusOr<File> OpenAt(Dir& dir, const std::string& name, std::uint32_t flags,

@@ -161,6 +161,21 @@ absl::StatusOr<Dir> OpenDir(const std::string& path) {
 
 absl::StatusOr<FileInfo> StatDir(Dir& dir) { return InfoOf(H(dir.native()), dir.path()); }
 
+absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir) {
+  // OpenDir pinned the root and every prefix of the full path, root first.
+  std::vector<DirAncestor> out;
+  std::string shown = dir.path();
+  for (auto it = dir.pins().rbegin(); it != dir.pins().rend(); ++it) {
+    const std::size_t cut = shown.find_last_of('\\');
+    // A drive's root keeps its separator ("C:\a" -> "C:\").
+    if (cut != std::string::npos) shown = shown.substr(0, cut == 2 && shown[1] == ':' ? 3 : cut);
+    absl::StatusOr<FileInfo> info = InfoOf(H(*it), shown);
+    if (!info.ok()) return info.status();
+    out.push_back(DirAncestor{shown, *std::move(info)});
+  }
+  return out;
+}
+
 absl::StatusOr<File> OpenAt(Dir& dir, const std::string& name, std::uint32_t flags, std::uint32_t mode) {
   if (absl::Status s = internal::ValidateComponent(dir, name); !s.ok()) return s;
   // os::Open refuses a final reparse point with kOpenNoFollow (ELOOP); Win32
