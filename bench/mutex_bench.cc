@@ -1,5 +1,6 @@
 // osport_bench_mutex: time per lock+unlock pair of osport's two mutex kinds
-// against the floor (one atomic exchange + one release store) and the peers
+// against floors (an exchange + a release store; a CAS + an exchange; the
+// same with the one tag store an ABA-proof owner record needs) and the peers
 // (pthread process-shared and robust, Boost.Interprocess, a raw fcntl pair),
 // every lock placed in a MAP_SHARED file mapping. Contended cases run in real
 // processes (fork) and report manual time per pair. See bench/README.md.
@@ -101,6 +102,32 @@ struct CasXchgLock {
   void Unlock() { (void)__atomic_exchange_n(word, 0u, __ATOMIC_RELEASE); }
 };
 
+// The two-RMW floor plus the one store issue 15's protocol needs beside the
+// lock word: a tag naming the acquisition (a generation and an owner id),
+// published with release next to the word, so a waiter can tell whose record
+// it reads. Nothing else (no pid, start stamp, statistics or checks): what
+// any lock with an ABA-proof owner record must cost at least.
+struct CasXchgTagLock {
+  std::uint64_t* word;
+  std::uint64_t* tag;
+  std::uint64_t generation = 0;
+  explicit CasXchgTagLock(SharedPage& p)
+      : word(p.At<std::uint64_t>(kLockOffset)), tag(p.At<std::uint64_t>(kLockOffset + 24)) {
+    *word = 0;
+    *tag = 0;
+  }
+  void Lock() {
+    const std::uint64_t next = generation + (std::uint64_t{1} << 32) + 1;
+    std::uint64_t expected = generation;
+    while (!__atomic_compare_exchange_n(word, &expected, next, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+      expected = generation;
+    }
+    __atomic_store_n(tag, next, __ATOMIC_RELEASE);
+    generation = next - 1;
+  }
+  void Unlock() { (void)__atomic_exchange_n(word, generation, __ATOMIC_RELEASE); }
+};
+
 struct OsportLock {
   Mutex* m;
   File* f;
@@ -183,6 +210,12 @@ void BM_Floor_AtomicXchgStore(benchmark::State& state) {
 void BM_Floor_CasXchg(benchmark::State& state) {
   SharedPage page;
   CasXchgLock lock(page);
+  RunUncontended(state, lock, page);
+}
+
+void BM_Floor_CasXchgTag(benchmark::State& state) {
+  SharedPage page;
+  CasXchgTagLock lock(page);
   RunUncontended(state, lock, page);
 }
 
@@ -338,6 +371,7 @@ void BM_Pthread_Robust_ContendedCs(benchmark::State& state) {
 
 BENCHMARK(BM_Floor_AtomicXchgStore);
 BENCHMARK(BM_Floor_CasXchg);
+BENCHMARK(BM_Floor_CasXchgTag);
 BENCHMARK(BM_Osport_Spin_Uncontended);
 BENCHMARK(BM_Osport_FileLock_Uncontended);
 BENCHMARK(BM_Pthread_Pshared_Uncontended);

@@ -124,6 +124,13 @@ enum class MapAccess { kReadWrite, kReadOnly };
 [[nodiscard]] absl::StatusOr<std::vector<std::uint64_t>> DerivedSystemMemoryIds(Backend backend,
                                                                                 File& stub);
 
+// How a person finds and removes system memory `id` of `backend` by hand,
+// for messages about memory left in place: "SysV segment 123 (ipcrm -m
+// 123)", "POSIX shm /osport-00ab... (shm_unlink it; on Linux: rm
+// /dev/shm/osport-00ab...)",
+// "paging-file section Local\osport-00ab... (gone with its last handle)".
+[[nodiscard]] std::string SystemMemoryName(Backend backend, std::uint64_t id);
+
 // Removes system memory by id (IPC_RMID, shm_unlink; nothing on Win32, where
 // a section dies with its last handle). Memory already gone is OK.
 [[nodiscard]] absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id);

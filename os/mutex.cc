@@ -154,6 +154,8 @@ absl::Status Mutex::Unlock(File* file) {
   return MutexImpl::Release(*this, file);
 }
 
+absl::Status Mutex::Validate() const { return MutexImpl::Check(*this, nullptr, false); }
+
 MutexKind Mutex::kind() const { return static_cast<MutexKind>(kind_); }
 
 MutexOwner Mutex::owner() const {

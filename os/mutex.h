@@ -101,6 +101,12 @@ class alignas(8) Mutex {
   // liveness-check interval (at most 250 ms).
   [[nodiscard]] absl::Status Unlock(File* file = nullptr);
 
+  // What every entry point checks first, for callers that validate storage
+  // they did not write (a region header read from disk): OK, or
+  // InvalidArgument + EINVAL when Init never ran on it or it is damaged (an
+  // unknown kind, a lock word with reserved bits set), naming the field.
+  [[nodiscard]] absl::Status Validate() const;
+
   [[nodiscard]] MutexKind kind() const;
   // Snapshots for Stat and tools; racy by nature, never torn per field.
   [[nodiscard]] MutexOwner owner() const;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "os/config.h"
 #include "os/map.h"
@@ -124,6 +125,17 @@ absl::Status CheckFields(const RegionHeader& h, std::uint64_t available, absl::s
   // attachment fits. The creator writes its own pid, never 0 (create.cc).
   if (h.creator_pid == 0 || h.creator_pid > kMaxPid) {
     return corrupt(absl::StrFormat("creator_pid %u is not a pid (1 to %u)", h.creator_pid, kMaxPid));
+  }
+  // The creator initialises the mutex before it writes the magic (create.cc):
+  // storage that is no mutex, or of another kind than the format word says,
+  // is damage -- never handed to Lock, and never shown by Stat as "free"
+  // (review 9: a damaged check word was invalid_argument from lock and
+  // remove, and stat called the lock free).
+  if (absl::Status s = h.mutex.Validate(); !s.ok()) return corrupt(absl::StrCat("mutex: ", s.message()));
+  if (h.mutex.kind() != os::kRegionMutexKind) {
+    return corrupt(absl::StrFormat("mutex kind %u, but the format word says %u",
+                                   static_cast<std::uint32_t>(h.mutex.kind()),
+                                   static_cast<std::uint32_t>(os::kRegionMutexKind)));
   }
   // Only 0 and 1 are ever stored (create, Panic, ClearPanic, a dead holder).
   if (const std::uint32_t panic = h.panic.load(std::memory_order_acquire); panic > 1) {

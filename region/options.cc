@@ -31,7 +31,7 @@ absl::Status ValidateRegionName(const std::string& n) {
   if (n.empty() || n.size() > 255 || n == "." || n == ".." ||
       n.find_first_of(std::string("/\\\0", 3)) != std::string::npos) {
     return Invalid(absl::StrFormat(
-        "region name \"%s\": must be 1-255 bytes, not \".\" or \"..\", without '/', '\\' or NUL",
+        "region name \"%s\": must be 1-255 bytes, not \".\" or \"..\", without '/', a backslash or NUL",
         n.size() > 255 ? n.substr(0, 40) + "..." : n));
   }
   return absl::OkStatus();
@@ -74,11 +74,18 @@ absl::Status CheckHome(const RegionOptions& o) {
   bool is_dir = false;
   absl::StatusOr<bool> exists = os::Exists(o.home, &is_dir);
   if (!exists.ok()) return exists.status();
-  if (!*exists || !is_dir) {
-    return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+  if (!*exists) return HomeError(o, ENOENT);
+  if (!is_dir) return HomeError(o, ENOTDIR);
+  return absl::OkStatus();
+}
+
+absl::Status HomeError(const RegionOptions& o, int err) {
+  if (err == ENOTDIR) {
+    return os::PortableError(absl::StatusCode::kFailedPrecondition, ENOTDIR,
                              absl::StrFormat("region home \"%s\" is not a directory", o.home));
   }
-  return absl::OkStatus();
+  return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+                           absl::StrFormat("region home \"%s\" does not exist", o.home));
 }
 
 absl::StatusOr<std::string> RegionPathUnchecked(const RegionOptions& o) {

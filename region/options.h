@@ -37,7 +37,8 @@ struct RegionOptions {
   // Create the region if it does not exist (else NotFound).
   bool create = true;
   // Create only (with `create`): if a region already lives under the name,
-  // fail at once with kAlreadyExists (EEXIST), holding nothing -- without
+  // fail at once with absl::StatusCode::kAlreadyExists (errno EEXIST; test
+  // with absl::IsAlreadyExists -- RegionErrcOf says kNone), holding nothing -- without
   // waiting for its lock and without joining it. What a dead creator left
   // (an abandoned creation, a stub whose memory is gone) is still replaced,
   // as by any create. O_EXCL's meaning; Berkeley DB's DB_EXCL, Boost's
@@ -82,8 +83,12 @@ struct RegionOptions {
 // for Attach, which learns that the home is missing from open(2) failing and
 // only then calls CheckHome for the clear error.
 [[nodiscard]] absl::StatusOr<std::string> RegionPathUnchecked(const RegionOptions& options);
-// NotFound (ENOENT) unless options.home is an existing directory.
+// OK when options.home is an existing directory; else HomeError.
 [[nodiscard]] absl::Status CheckHome(const RegionOptions& options);
+// The error for a home that is missing (`err` ENOENT: NotFound, "region home
+// "H" does not exist") or not a directory (ENOTDIR: FailedPrecondition,
+// "... is not a directory").
+[[nodiscard]] absl::Status HomeError(const RegionOptions& options, int err);
 [[nodiscard]] absl::Status ValidateOptions(const RegionOptions& options);
 // The name rule alone (RegionOptions::name): InvalidArgument naming the
 // problem. ValidateOptions applies it; the tool calls it to report a bad

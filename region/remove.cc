@@ -97,7 +97,7 @@ absl::Status ForceRemove(const RegionOptions& o) {
         if (!m.token_matches) {
           // Made for this stub's creation but under another token: not
           // provably its own.
-          unproven.push_back(absl::StrFormat("%s memory %u", os::BackendName(m.backend), m.id));
+          unproven.push_back(os::SystemMemoryName(m.backend, m.id));
           continue;
         }
         absl::Status s = RemoveRegionMemory(m.backend, m.id, o);

@@ -107,7 +107,7 @@ absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& h, const Regi
   const std::uint64_t size = h.size.load(std::memory_order_relaxed);
   if (!os::BackendNamed(backend) || !os::BackendSupported(backend)) return absl::OkStatus();
   auto left = [&](const absl::Status& why) {
-    return os::Annotate(why, absl::StrFormat("left %s memory %u in place", os::BackendName(backend), id));
+    return os::Annotate(why, absl::StrFormat("left %s in place", os::SystemMemoryName(backend, id)));
   };
   if (size < 2 * kHeaderSize || size % kHeaderSize != 0 || size > os::config::kRegionSizeMax) {
     return left(RegionError(RegionErrc::kCorrupt,

@@ -14,8 +14,7 @@ absl::StatusOr<os::Dir> OpenRegionHome(const RegionOptions& o) {
   if (home.ok()) return home;
   const absl::Status& s = home.status();
   if (!os::IsUntrusted(s) && (os::HasErrno(s, ENOENT) || os::HasErrno(s, ENOTDIR))) {
-    return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
-                             absl::StrFormat("region home \"%s\" is not a directory", o.home));
+    return HomeError(o, os::HasErrno(s, ENOTDIR) ? ENOTDIR : ENOENT);
   }
   return os::Annotate(s, "region " + o.name);
 }

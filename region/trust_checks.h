@@ -21,7 +21,8 @@ namespace osport::region {
 // Opens options.home by os::OpenTrustedHome with options.trust: a symbolic
 // link in any component, or a home another user owns or can write (unless
 // sticky and allowed) is the untrusted error; a missing home is NotFound
-// ("region home ... is not a directory").
+// ("region home ... does not exist"), one that is not a directory
+// FailedPrecondition + ENOTDIR (HomeError, region/options.h).
 [[nodiscard]] absl::StatusOr<os::Dir> OpenRegionHome(const RegionOptions& options);
 
 // Checks a region file or stub just opened (by its name in the home): a

@@ -1,6 +1,7 @@
 // The Region API a user touches: TryLock/LockFor, the RegionLock guard,
 // As<T>, MarkForRemoval, bounded non-force Remove and its outcome, and every
 // error naming its region. Holders are real processes (RegionWorker).
+#include <cerrno>
 #include <cstdint>
 #include <fstream>
 #include <string>
@@ -176,6 +177,23 @@ TEST_F(RegionApiTest, TheGuardUnlocksOnScopeExitAndMovesOwnership) {
   EXPECT_FALSE(g->owns_lock());
   EXPECT_FALSE(r->LockHeld());
   EXPECT_EQ(g->Unlock().code(), absl::StatusCode::kFailedPrecondition);  // once only
+  ASSERT_TRUE(r->Detach().ok());
+}
+
+// Attach returns the region locked; a Lock right after it is the caller's
+// own deadlock, refused (EDEADLK) with what to do instead (newcomer review 9).
+TEST_F(RegionApiTest, ALockRightAfterAttachSaysAttachReturnedItLocked) {
+  absl::StatusOr<Region> r = Region::Attach(Opts());
+  ASSERT_TRUE(r.ok()) << r.status();
+  Track(*r);
+  for (int i = 0; i < 2; ++i) {
+    const absl::Status s = i == 0 ? r->Lock() : r->LockFor(absl::Milliseconds(1));
+    EXPECT_EQ(os::ErrnoOf(s), EDEADLK) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "Attach returns the region locked")) << s;
+    EXPECT_TRUE(Names(s)) << s;
+    EXPECT_TRUE(r->LockHeld());
+  }
+  ASSERT_TRUE(r->Unlock().ok());
   ASSERT_TRUE(r->Detach().ok());
 }
 

@@ -103,7 +103,15 @@ INSTANTIATE_TEST_SUITE_P(
                4, RegionErrc::kIncompatible},
         Damage{"SizeLargerThanTheFile", 80, 4 * kSize, 8, RegionErrc::kTruncated},
         Damage{"SizeZero", 80, 0, 8, RegionErrc::kCorrupt},
-        Damage{"SizeNotAPageMultiple", 80, kSize - 100, 8, RegionErrc::kCorrupt}),
+        Damage{"SizeNotAPageMultiple", 80, kSize - 100, 8, RegionErrc::kCorrupt},
+        // The mutex's own fields (os/mutex.h: kind at 8, check word at 60):
+        // damage, said by stat too, never "invalid argument" (review 9).
+        Damage{"MutexCheckWord", 60, 0xDEADBEEF, 4, RegionErrc::kCorrupt},
+        Damage{"MutexKindUnknown", 8, 7, 4, RegionErrc::kCorrupt},
+        Damage{"MutexKindNotTheFormats", 8,
+               static_cast<std::uint32_t>(os::kRegionMutexKind == os::MutexKind::kSpin ? os::MutexKind::kFileLock
+                                                                                      : os::MutexKind::kSpin),
+               4, RegionErrc::kCorrupt}),
     [](const ::testing::TestParamInfo<Damage>& p) { return std::string(p.param.name); });
 
 // The reference count is a cache of the attachment slots: a process killed

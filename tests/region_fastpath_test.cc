@@ -91,7 +91,9 @@ TEST_F(FastPathTest, AMissingHomeIsStillNamedWhenCreatingOrJoining) {
     absl::StatusOr<Region> r = Region::Attach(o);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
-    EXPECT_NE(r.status().message().find("is not a directory"), absl::string_view::npos) << r.status();
+    EXPECT_NE(r.status().message().find(absl::StrCat("region home \"", o.home, "\" does not exist")),
+              absl::string_view::npos)
+        << r.status();
   }
   // A home that is a file: ENOTDIR from open(2), the same clear error.
   RegionOptions o = Options("f", kSize);
@@ -101,7 +103,14 @@ TEST_F(FastPathTest, AMissingHomeIsStillNamedWhenCreatingOrJoining) {
   o.home = Path("plain");
   absl::StatusOr<Region> r = Region::Attach(o);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_EQ(os::ErrnoOf(r.status()), ENOTDIR) << r.status();
+  EXPECT_NE(r.status().message().find("is not a directory"), absl::string_view::npos) << r.status();
+  o.create = true;
+  EXPECT_EQ(CheckHome(o).code(), absl::StatusCode::kFailedPrecondition);
+  o.home = Path("no-such-dir");
+  EXPECT_EQ(CheckHome(o).code(), absl::StatusCode::kNotFound);
+  o.home = Path("plain");
   ASSERT_TRUE(os::Unlink(Path("plain")).ok());
 }
 

@@ -25,6 +25,7 @@ class PreflightTest : public testing::ResourceTest {
     auto* h = reinterpret_cast<RegionHeader*>(bytes.data());
     h->magic.store(kRegionMagic, std::memory_order_relaxed);
     h->format = FormatWord();
+    EXPECT_TRUE(h->mutex.Init(os::kRegionMutexKind, 0).ok());  // as the creator does
     h->size.store(size, std::memory_order_relaxed);
     h->attach_slots = kMaxAttachments;
     h->creator_pid = 1;

@@ -328,7 +328,12 @@ TEST_F(RegionTrustTest, SystemMemoryAnotherUserOwnsIsNeverMappedOrRemoved) {
     ExpectUntrusted(Stat(o).status(), "uid 65534");
     absl::Status forced = Remove(o, true).status();
     ExpectUntrusted(forced, "uid 65534");
-    EXPECT_TRUE(absl::StrContains(forced.message(), absl::StrCat(id))) << forced;
+    // Named as a person finds it (review 9: a POSIX object was a decimal id).
+    EXPECT_TRUE(absl::StrContains(forced.message(), absl::StrCat("left ", os::SystemMemoryName(b, id),
+                                                                 " in place")))
+        << forced;
+    EXPECT_TRUE(absl::StrContains(os::SystemMemoryName(b, id),
+                                  b == os::Backend::kSysV ? absl::StrCat("ipcrm -m ", id) : "/osport-"));
     EXPECT_TRUE(testing::SystemMemoryExists(b, id)) << "another user's memory was removed";
     // Force removes only the stub, and says which memory it left.
     EXPECT_FALSE(fs::exists(Path("r")));
@@ -508,17 +513,37 @@ TEST_F(DerivedNameTest, NamesOtherUsersObjectsHoldAreNamedWhenTheyBlockCreation)
     ASSERT_TRUE(ids.ok()) << ids.status();
     for (std::uint64_t id : *ids) names.push_back(os::posix::ShmName(id));
   }
+  // Half of them written (not abandoned creations), and, in a second round,
+  // all older than the stub (review 9: those were "in use by other regions").
   bool given = true;
+  int k = 0;
   for (const std::string& n : names) {
     const int fd = ::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
     ASSERT_GE(fd, 0) << n << ": " << errno;
     given = given && ::fchown(fd, kOtherUid, kOtherUid) == 0;
+    if (k++ % 2 == 1) {
+      ASSERT_EQ(::ftruncate(fd, 4096), 0);
+      ASSERT_EQ(::pwrite(fd, "x", 1, 0), 1);
+    }
     ::close(fd);
   }
-  if (given) {
+  for (int round = 0; round < 2 && given; ++round) {
+    if (!os::Exists(Path("z")).value()) {  // the failed initialiser removed the file it took over
+      ASSERT_TRUE(os::Open(Path("z"), os::kOpenCreate | os::kOpenExclusive, 0600).ok());
+    }
+    if (round == 1) {
+      // The stub's creation (its mtime) after the objects were made.
+      struct timespec later[2];
+      ASSERT_EQ(::clock_gettime(CLOCK_REALTIME, &later[0]), 0);
+      later[0].tv_sec += 100;
+      later[1] = later[0];
+      ASSERT_EQ(::utimensat(AT_FDCWD, Path("z").c_str(), later, 0), 0);
+    }
     absl::Status s = Region::Attach(Options("z", kSize, os::Backend::kPosixShm)).status();
     ExpectUntrusted(s, "uid 65534", EEXIST);
     EXPECT_TRUE(absl::StrContains(s.message(), "all 8 names")) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "8 of them by what is not this user's")) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "the file backend names no system memory")) << s;
   }
   for (const std::string& n : names) ::shm_unlink(n.c_str());
   if (os::Exists(Path("z")).value()) {  // the failed initialiser removes the file it took over

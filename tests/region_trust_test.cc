@@ -125,7 +125,7 @@ TEST_F(TokenTest, AStubNamingAnotherRegionsMemoryIsNeverUsedOrRemoved) {
     ExpectCorrupt(Remove(a, /*force=*/false).status(), "token");
     absl::Status forced = Remove(a, /*force=*/true).status();
     EXPECT_FALSE(forced.ok());
-    const std::string left = absl::StrCat("left ", os::BackendName(b), " memory ", b_id);
+    const std::string left = absl::StrCat("left ", os::SystemMemoryName(b, b_id));
     EXPECT_TRUE(absl::StrContains(forced.message(), left)) << forced;
     EXPECT_FALSE(os::Exists(Path("a")).value());
     ExpectIntact(other, 'b');
@@ -364,7 +364,7 @@ TEST_F(TokenTest, AStubWithADamagedTokenAndIdIsCorruptNotGone) {
     EXPECT_TRUE(testing::SystemMemoryExists(b, id));
     absl::Status forced = Remove(a, /*force=*/true).status();
     EXPECT_FALSE(forced.ok());
-    EXPECT_TRUE(absl::StrContains(forced.message(), absl::StrCat("left ", os::BackendName(b), " memory ", id)))
+    EXPECT_TRUE(absl::StrContains(forced.message(), absl::StrCat("left ", os::SystemMemoryName(b, id))))
         << forced;
     EXPECT_FALSE(os::Exists(Path("a")).value());
     EXPECT_TRUE(testing::SystemMemoryExists(b, id));  // not provably the stub's: left

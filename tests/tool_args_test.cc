@@ -70,6 +70,10 @@ TEST_F(ToolTest, ExistingRegionsTakeTheModeTheCallerAccepts) {
   json j = Osport({"list", "--json"}).json();
   ASSERT_EQ(j["regions"].size(), 1u) << j;
   EXPECT_EQ(j["regions"][0].value("error", ""), "untrusted") << j;
+  // The text form gives the reason too, not only the cause (review 9).
+  const ToolRun text = Osport({"list"});
+  EXPECT_TRUE(absl::StrContains(text.out, "unusable: untrusted: ")) << text.out;
+  EXPECT_TRUE(absl::StrContains(text.out, "write bits 0020 beyond the 0600")) << text.out;
   j = Osport({"list", "--json", "--mode=0660"}).json();
   ASSERT_EQ(j["regions"].size(), 1u) << j;
   EXPECT_EQ(j["regions"][0].value("state", ""), "ok") << j;

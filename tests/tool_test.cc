@@ -17,6 +17,39 @@
 namespace osport {
 namespace {
 
+// Sets the remove-on-detach flag of the region file at `path`, as a remover
+// does when others are attached (here nobody is).
+void MarkForRemovalIn(const std::string& path) {
+  absl::StatusOr<os::File> f = os::Open(path, 0);
+  ASSERT_TRUE(f.ok()) << f.status();
+  absl::StatusOr<os::Mapping> map = os::MapFile(*f, region::kHeaderSize);
+  ASSERT_TRUE(map.ok()) << map.status();
+  static_cast<region::RegionHeader*>(map->data())->flags |= region::kFlagRemoveOnDetach;
+  ASSERT_TRUE(map->Unmap().ok());
+  ASSERT_TRUE(f->Close().ok());
+}
+
+// A region marked for removal (its last detach removes it) is removed by the
+// detach of `lock` when that is the last: said, not done silently (review 9).
+TEST_F(ToolTest, LockSaysWhenItsDetachRemovedARegionMarkedForRemoval) {
+  ASSERT_EQ(Osport({"create", "m", "--size=64KiB"}).code, 0);
+  MarkForRemovalIn(Path("m"));
+  ToolRun r = Osport({"lock", "m", "--hold=0s", "--json"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  ASSERT_EQ(r.lines.size(), 2u) << r.out;
+  const nlohmann::json released = nlohmann::json::parse(r.lines[1], nullptr, false);
+  EXPECT_EQ(released.value("removed", false), true) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(Path("m")));
+
+  ASSERT_EQ(Osport({"create", "m", "--size=64KiB"}).code, 0);
+  MarkForRemovalIn(Path("m"));
+  r = Osport({"lock", "m", "--hold=0s"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "it was marked for removal and this was its last attachment: removed it"))
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(Path("m")));
+}
+
 TEST_F(ToolTest, CreateStatGrowLockPanicRemove) {
   ToolRun r = Osport({"create", "r", "--size=1MiB", "--json"});
   ASSERT_EQ(r.code, 0) << r.out;
@@ -43,10 +76,15 @@ TEST_F(ToolTest, CreateStatGrowLockPanicRemove) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "from 1 MiB to 4 MiB")) << r.out;
   EXPECT_EQ(std::filesystem::file_size(Path("r")), 4u << 20);
+  // To the size it has: said so, not "grew" (newcomer review 9).
+  r = Osport({"grow", "r", "--size=4MiB"});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "region r is already 4 MiB: nothing to grow")) << r.out;
 
   r = Osport({"lock", "r", "--hold=10ms"});
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "released the lock")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "removed")) << r.out;
 
   r = Osport({"list"});
   ASSERT_EQ(r.code, 0) << r.out;

@@ -148,8 +148,15 @@ enum class Under {
 
 struct Cleared {
   Under under = Under::kNothing;
-  std::string why;  // kForeign: which memory, whose
+  // kForeign: which memory, whose. kInUse: set when it is another user's
+  // (review 9: names squatted by another user were reported as "in use by
+  // other regions"), empty when it is this user's.
+  std::string why;
 };
+
+Cleared OtherUsers(absl::string_view what, uid_t uid) {
+  return Cleared{Under::kInUse, absl::StrFormat("%s is another user's (uid %u)", what, uid)};
+}
 
 // Removes the SysV segment under `key` if it is abandoned (see above) and
 // owned and made by `owner`, the stub's owner. Only its first page is looked
@@ -160,7 +167,10 @@ absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner, std::int64_t 
   const int id = sys::Shmget(key, 0, 0);
   if (id < 0) {
     if (errno == ENOENT) return Cleared{};
-    if (errno == EACCES) return Cleared{Under::kInUse, ""};  // another user's, closed to us
+    if (errno == EACCES) {  // another user's, closed to us
+      return Cleared{Under::kInUse, absl::StrFormat("SysV key 0x%x is another user's, closed to this user",
+                                                    static_cast<unsigned>(key))};
+    }
     return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
   }
   struct shmid_ds ds;
@@ -169,20 +179,28 @@ absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner, std::int64_t 
     // shmget with no flags asks for no permission; IPC_STAT needs read: a
     // segment another user keeps closed to us is theirs, never abandoned
     // by our creator (who makes its memory owner-readable).
-    if (errno == EACCES) return Cleared{Under::kInUse, ""};
+    if (errno == EACCES) {
+      return Cleared{Under::kInUse, absl::StrFormat("SysV segment %d (key 0x%x) is another user's, closed "
+                                                    "to this user", id, static_cast<unsigned>(key))};
+    }
     return ErrnoStatus("shmctl", absl::StrCat("shmid ", id), errno);
   }
-  if (ds.shm_nattch != 0) return Cleared{Under::kInUse, ""};
+  const std::string segment = absl::StrFormat("SysV segment %d (key 0x%x)", id, static_cast<unsigned>(key));
+  const bool others = ds.shm_perm.uid != owner || ds.shm_perm.cuid != owner;
+  const uid_t whose = ds.shm_perm.uid != owner ? ds.shm_perm.uid : ds.shm_perm.cuid;
+  if (ds.shm_nattch != 0) return others ? OtherUsers(segment, whose) : Cleared{Under::kInUse, ""};
   // Made before the stub's creation began: not its creator's.
-  if (static_cast<std::int64_t>(ds.shm_ctime) < not_before) return Cleared{Under::kInUse, ""};
+  if (static_cast<std::int64_t>(ds.shm_ctime) < not_before) {
+    return others ? OtherUsers(segment, whose) : Cleared{Under::kInUse, ""};
+  }
   void* addr = sys::Shmat(id, /*read_only=*/true);
   if (addr == reinterpret_cast<void*>(-1)) {
     if (errno == EINVAL || errno == EIDRM) return Cleared{};  // removed meanwhile
-    return Cleared{Under::kInUse, ""};
+    return others ? OtherUsers(segment, whose) : Cleared{Under::kInUse, ""};
   }
   const bool untouched = AllZero(addr, std::min<std::size_t>(PageSize(), ds.shm_segsz));
   (void)sys::Shmdt(addr);
-  if (!untouched) return Cleared{Under::kInUse, ""};
+  if (!untouched) return others ? OtherUsers(segment, whose) : Cleared{Under::kInUse, ""};
   if (ds.shm_perm.uid != owner || ds.shm_perm.cuid != owner) {
     return Cleared{Under::kForeign,
                    absl::StrFormat("SysV segment %d (key 0x%x) is owned by uid %u and was made by "
@@ -205,7 +223,9 @@ absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t ow
   const int fd = sys::ShmOpen(name.c_str(), O_RDONLY, 0);
   if (fd < 0) {
     if (errno == ENOENT) return Cleared{};
-    if (errno == EACCES) return Cleared{Under::kInUse, ""};  // another user's, closed to us
+    if (errno == EACCES) {  // another user's, closed to us
+      return Cleared{Under::kInUse, absl::StrCat("POSIX shm ", name, " is another user's, closed to this user")};
+    }
     absl::Status s = ShmOpenError(name, errno);
     if (IsUntrusted(s)) return Cleared{Under::kForeign, absl::StrCat(name, " ", UntrustedReason(s))};
     return s;
@@ -221,9 +241,10 @@ absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t ow
     const absl::Status s = NotARegularShmObject(name, static_cast<unsigned>(st.st_mode));
     return Cleared{Under::kForeign, absl::StrFormat("%s %s (owner uid %u)", name, UntrustedReason(s), st.st_uid)};
   }
+  const std::string object = absl::StrCat("POSIX shm ", name);
   if (static_cast<std::int64_t>(st.st_ctime) < not_before) {  // older than the stub's creation
     (void)sys::Close(fd);
-    return Cleared{Under::kInUse, ""};
+    return st.st_uid != owner ? OtherUsers(object, st.st_uid) : Cleared{Under::kInUse, ""};
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   bool untouched = size == 0;
@@ -236,7 +257,7 @@ absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t ow
     }
   }
   (void)sys::Close(fd);
-  if (!untouched) return Cleared{Under::kInUse, ""};
+  if (!untouched) return st.st_uid != owner ? OtherUsers(object, st.st_uid) : Cleared{Under::kInUse, ""};
   if (st.st_uid != owner) {
     return Cleared{Under::kForeign, absl::StrFormat("POSIX shm %s is owned by uid %u; the stub's owner "
                                                     "is uid %u",
@@ -253,7 +274,9 @@ absl::Status NoFreeName(absl::string_view what, const std::vector<std::string>& 
   if (!foreign.empty()) {
     return UntrustedError(EEXIST, what,
                           absl::StrFormat("all %d names derived from the stub are taken, %d of them "
-                                          "by what is not this user's: %s",
+                                          "by what is not this user's: %s (the names follow from the "
+                                          "stub's device and inode, which another local user can "
+                                          "predict; the file backend names no system memory)",
                                           kCandidates, foreign.size(), absl::StrJoin(foreign, "; ")));
   }
   return PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
@@ -277,7 +300,7 @@ absl::StatusOr<Mapping> CreateSysV(const StubId& stub, std::uint64_t size, std::
         if (errno != EEXIST) return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
         absl::StatusOr<Cleared> cleared = ClearAbandonedSysV(key, stub.owner, stub.not_before);
         if (!cleared.ok()) return cleared.status();
-        if (cleared->under == Under::kForeign) foreign.push_back(std::move(cleared->why));
+        if (!cleared->why.empty()) foreign.push_back(std::move(cleared->why));
         if (cleared->under != Under::kNothing) break;  // another region's or user's: next candidate
         continue;
       }
@@ -306,7 +329,7 @@ absl::StatusOr<Mapping> CreatePosixShm(const StubId& stub, std::uint64_t size, s
       if (errno != EEXIST) return ErrnoStatus("shm_open", name, errno);
       absl::StatusOr<Cleared> cleared = ClearAbandonedPosixShm(name, stub.owner, stub.not_before);
       if (!cleared.ok()) return cleared.status();
-      if (cleared->under == Under::kForeign) foreign.push_back(std::move(cleared->why));
+      if (!cleared->why.empty()) foreign.push_back(std::move(cleared->why));
       if (cleared->under != Under::kNothing) break;
     }
     if (fd < 0) continue;
@@ -482,6 +505,17 @@ absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub, std::uin
     default: break;
   }
   return internal::NotSystemMemory(backend);
+}
+
+std::string SystemMemoryName(Backend backend, std::uint64_t id) {
+  switch (backend) {
+    case Backend::kSysV: return absl::StrFormat("SysV segment %u (ipcrm -m %u)", id, id);
+    case Backend::kPosixShm: {
+      const std::string name = ShmName(id);
+      return absl::StrFormat("POSIX shm %s (shm_unlink it; on Linux: rm /dev/shm%s)", name, name);
+    }
+    default: return absl::StrFormat("%s memory %u", BackendName(backend), id);
+  }
 }
 
 absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {

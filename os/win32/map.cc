@@ -291,6 +291,13 @@ absl::StatusOr<Mapping> AttachSystemMemory(Backend backend, File& stub, std::uin
   }
 }
 
+std::string SystemMemoryName(Backend backend, std::uint64_t id) {
+  if (backend == Backend::kPagingFile) {
+    return absl::StrFormat("paging-file section %s (gone with its last handle)", win32::Narrow(SectionName(id)));
+  }
+  return absl::StrFormat("%s memory %u", BackendName(backend), id);
+}
+
 absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id) {
   (void)id;
   switch (backend) {

@@ -88,8 +88,11 @@ Trust (see README, "Security model"): a home, region file, stub or system
 memory another user owns or can write, or with write bits beyond --mode, is
 refused with the cause `untrusted`, naming the owner. --trust-owner=OWNER[,OWNER...]
 (uids; on Win32, SIDs) names owners to trust besides you; --allow-sticky-home
-accepts a --home others own or can write when it is sticky (like /tmp). Both
-are deliberate choices: trust only owners you would let write your data.
+accepts a --home others can write when it is sticky (like /tmp) and owned by
+you, root or a trusted owner (never one another user owns). Both are
+deliberate choices: trust only owners you would let write your data. Every
+directory above --home must be owned by you, root or a trusted owner, and
+writable by no one else unless sticky.
 A file in the home that is not an osport region (not a regular file, or
 not osport's by the region library's reading of its header) is refused by
 every command alike with the cause `not_a_region` and never touched; an
@@ -109,7 +112,7 @@ constexpr Help kHelp[] = {
 
 Creates region NAME in --home. SIZE is bytes or 64KiB, 16MiB, 1GiB, 1TiB
 (1 byte to this build's largest region, 64 TiB on 64-bit builds unless
-OSPORT_REGIONSIZE_MAX says otherwise; rounded up to the page size). --backend: file (a mapped file),
+OSPORT_REGIONSIZE_MAX says otherwise; rounded up to whole pages, at least two). --backend: file (a mapped file),
 sysv (a System V segment plus a stub file) or posix (a POSIX shared memory
 object plus a stub file); one this platform cannot share is a usage error.
 --mode is octal, 0600 to 0777 (the owner reads and writes), and applied

@@ -164,9 +164,8 @@ int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o, bool a
   return -1;
 }
 
-// The region library words a missing home and a home that is a file alike
-// ("region home ... is not a directory": region/trust_checks.cc
-// OpenRegionHome, region/options.cc CheckHome); a missing one is said here.
+// A missing home, said before any command looks for a region in it (the
+// library says the same: region/options.h HomeError).
 int RefuseMissingHome(absl::string_view op, const std::string& name) {
   const std::string home = absl::GetFlag(FLAGS_home);
   std::error_code ec;
@@ -259,7 +258,10 @@ int List() {
       if (WantJson()) {
         regions.push_back(j);
       } else {
-        std::printf("%-24s unusable: %s\n", EscapeText(n).c_str(), CauseOf(st.status()).c_str());
+        // The cause and the reason, as --json gives them (review 9: text
+        // said only "unusable: untrusted").
+        std::printf("%-24s unusable: %s: %s\n", EscapeText(n).c_str(), CauseOf(st.status()).c_str(),
+                    EscapeText(j["message"].get<std::string>()).c_str());
       }
       continue;
     }
@@ -308,7 +310,10 @@ int Grow(const std::string& name) {
     if (!e.ok()) return Fail("grow", name, e);
   }
   PrintOk("grow", name,
-          absl::StrFormat("grew region %s from %s to %s", EscapeText(name), HumanSize(before), HumanSize(after)),
+          before == after
+              ? absl::StrFormat("region %s is already %s: nothing to grow", EscapeText(name), HumanSize(after))
+              : absl::StrFormat("grew region %s from %s to %s", EscapeText(name), HumanSize(before),
+                                HumanSize(after)),
           {{"from", before}, {"to", after}});
   return 0;
 }
@@ -410,14 +415,20 @@ int LockCommand(const std::string& name) {
     }
   }
   const int sig = StopSignal();
+  // A region someone marked for removal is removed by its last detach: say
+  // so when it was ours (review 9: `lock` removed one without a word).
+  const bool marked = r->marked_for_removal();
   absl::Status s = r->Unlock();
   // The hold ends at the unlock; the detach after it may wait (at most
   // --timeout) for another holder to let go of the lock.
   const auto held_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   if (s.ok()) s = r->Detach();
   if (!s.ok()) return Fail("lock", name, s);
+  const bool removed = marked && absl::IsNotFound(region::Stat(OptionsFor(name)).status());
+  const std::string and_removed =
+      removed ? "; it was marked for removal and this was its last attachment: removed it" : "";
   if (sig != 0) {
-    const std::string why = absl::StrCat(SignalName(sig), ": released the lock and detached");
+    const std::string why = absl::StrCat(SignalName(sig), ": released the lock and detached", and_removed);
     if (WantJson()) {
       Json j = Answer(false, "lock", name);
       j["event"] = "released";
@@ -426,14 +437,15 @@ int LockCommand(const std::string& name) {
       j["signal"] = SignalName(sig);
       j["pid"] = me.pid;
       j["held_ms"] = held_ms;
+      j["removed"] = removed;
       PrintJson(j);
     } else {
       std::fprintf(stderr, "osport lock %s: interrupted: %s\n", EscapeText(name).c_str(), why.c_str());
     }
     return 128 + sig;
   }
-  PrintOk("lock", name, absl::StrCat("released the lock of region ", EscapeText(name)),
-          {{"event", "released"}, {"pid", me.pid}, {"held_ms", held_ms}});
+  PrintOk("lock", name, absl::StrCat("released the lock of region ", EscapeText(name), and_removed),
+          {{"event", "released"}, {"pid", me.pid}, {"held_ms", held_ms}, {"removed", removed}});
   return 0;
 }
 
