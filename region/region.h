@@ -130,6 +130,9 @@ class Region {
   // inherited this Region across fork() it only unmaps and closes (see
   // region/liveness.h).
   [[nodiscard]] absl::Status Detach();
+  // Detach, and *destroyed (when not null) says whether this call destroyed
+  // the region: it was marked for removal and this was its last attachment.
+  [[nodiscard]] absl::Status DetachAndReport(bool* destroyed);
 
   // Grows a file-backed region to `new_size` (rounded up), with the lock
   // HELD: disk blocks guaranteed (ENOSPC now, not SIGBUS later), every new
@@ -176,8 +179,6 @@ class Region {
   // FailedPrecondition (EPERM) unless this thread holds the lock.
   [[nodiscard]] absl::Status NeedLock(absl::string_view op) const;
   [[nodiscard]] absl::Status CheckFits(std::size_t size, std::size_t align) const;
-  // Detach that says whether it destroyed the region.
-  [[nodiscard]] absl::Status DetachAndReport(bool* destroyed);
   // Whether this object was inherited across fork() (not made here).
   [[nodiscard]] bool Inherited() const;
 

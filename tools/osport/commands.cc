@@ -171,9 +171,7 @@ int RefuseMissingHome(absl::string_view op, const std::string& name) {
   std::error_code ec;
   const std::filesystem::file_status st = std::filesystem::symlink_status(home, ec);
   if (st.type() != std::filesystem::file_type::not_found) return -1;
-  return Fail(op, name,
-              os::PortableError(absl::StatusCode::kNotFound, ENOENT,
-                                absl::StrCat("region home \"", home, "\" does not exist")));
+  return Fail(op, name, region::HomeError(OptionsFor(name), ENOENT));
 }
 
 int Create(const std::string& name) {
@@ -415,16 +413,15 @@ int LockCommand(const std::string& name) {
     }
   }
   const int sig = StopSignal();
-  // A region someone marked for removal is removed by its last detach: say
-  // so when it was ours (review 9: `lock` removed one without a word).
-  const bool marked = r->marked_for_removal();
   absl::Status s = r->Unlock();
   // The hold ends at the unlock; the detach after it may wait (at most
   // --timeout) for another holder to let go of the lock.
   const auto held_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-  if (s.ok()) s = r->Detach();
+  // A region someone marked for removal is removed by its last detach: say
+  // so when it was ours (review 9: `lock` removed one without a word).
+  bool removed = false;
+  if (s.ok()) s = r->DetachAndReport(&removed);
   if (!s.ok()) return Fail("lock", name, s);
-  const bool removed = marked && absl::IsNotFound(region::Stat(OptionsFor(name)).status());
   const std::string and_removed =
       removed ? "; it was marked for removal and this was its last attachment: removed it" : "";
   if (sig != 0) {
