@@ -10,14 +10,22 @@ ZIG_HOME="$OSPORT_CACHE/zig-$ZIG_VERSION"
 ZIG="$ZIG_HOME/node_modules/$ZIG_NPM_PACKAGE/zig"
 export ZIG_GLOBAL_CACHE_DIR="$OSPORT_CACHE/zig-cache"
 
-# install_zig -- npm (Debian's package) installs the exact version; npm
-# checks the tarball against the registry's integrity hash.
+# install_zig -- npm installs the exact version; npm checks the tarball
+# against the registry's integrity hash. The machine's own npm is used when
+# there is one: a machine whose Node.js comes from elsewhere (NodeSource's
+# nodejs bundles npm) cannot take Debian's npm package without a downgrade of
+# nodejs, which apt refuses (exit 100) and which we must not force. Only a
+# machine with no npm at all gets Debian's.
 install_zig() {
   if [ -x "$ZIG" ] && [ "$("$ZIG" version)" = "$ZIG_VERSION" ]; then
     log "using cached Zig $ZIG_VERSION ($ZIG)"
     return 0
   fi
-  apt_install npm
+  if command -v npm >/dev/null 2>&1; then
+    log "using the machine's npm $(npm --version) ($(command -v npm))"
+  else
+    apt_install npm
+  fi
   log "npm install $ZIG_NPM_PACKAGE@$ZIG_VERSION into $ZIG_HOME"
   mkdir -p "$ZIG_HOME"
   npm install --no-audit --no-fund --save-exact --prefix "$ZIG_HOME" \

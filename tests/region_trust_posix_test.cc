@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gsl/span"
+#include "gsl/util"
 #include "gtest/gtest.h"
 #include "os/config.h"
 #include "os/error.h"
@@ -505,32 +506,46 @@ TEST_F(DerivedNameTest, NamesOtherUsersObjectsHoldAreNamedWhenTheyBlockCreation)
   for (os::Backend b : NamedBackends()) has_posix |= b == os::Backend::kPosixShm;
   if (!has_posix) GTEST_SKIP() << "no POSIX shm backend in this build";
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to give shm objects to uid 65534; CI runs it as root";
-  { ASSERT_TRUE(os::Open(Path("z"), os::kOpenCreate | os::kOpenExclusive, 0600).ok()); }
-  std::vector<std::string> names;
-  {
-    os::File stub = os::Open(Path("z"), os::kOpenReadOnly).value();
-    absl::StatusOr<std::vector<std::uint64_t>> ids = os::DerivedSystemMemoryIds(os::Backend::kPosixShm, stub);
-    ASSERT_TRUE(ids.ok()) << ids.status();
-    for (std::uint64_t id : *ids) names.push_back(os::posix::ShmName(id));
-  }
-  // Half of them written (not abandoned creations), and, in a second round,
-  // all older than the stub (review 9: those were "in use by other regions").
-  bool given = true;
-  int k = 0;
-  for (const std::string& n : names) {
-    const int fd = ::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
-    ASSERT_GE(fd, 0) << n << ": " << errno;
-    given = given && ::fchown(fd, kOtherUid, kOtherUid) == 0;
-    if (k++ % 2 == 1) {
-      ASSERT_EQ(::ftruncate(fd, 4096), 0);
-      ASSERT_EQ(::pwrite(fd, "x", 1, 0), 1);
-    }
-    ::close(fd);
-  }
-  for (int round = 0; round < 2 && given; ++round) {
-    if (!os::Exists(Path("z")).value()) {  // the failed initialiser removed the file it took over
+  // Each round makes its own stub and the objects at that stub's names: the
+  // failed initialiser removes the stub it took over, and names derived from
+  // the first stub say nothing about the second (round 1 used round 0's
+  // names, which matched only while the new stub happened to get the old
+  // inode: under ctest -j2 it once did not).
+  // Half the objects are written (not abandoned creations); in round 1 all
+  // are older than the stub (review 9: those were "in use by other regions").
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round == 0 ? "objects newer than the stub" : "objects older than the stub");
+    if (!os::Exists(Path("z")).value()) {
       ASSERT_TRUE(os::Open(Path("z"), os::kOpenCreate | os::kOpenExclusive, 0600).ok());
     }
+    // Held open until the objects are gone: the attach below removes the
+    // stub, and while its inode stays allocated no other test's file can
+    // get it -- and with it these 8 names, all another user's, which would
+    // block that test's region (Fields/FieldTest "every flag" once failed
+    // so beside this test under ctest -j2).
+    os::File stub = os::Open(Path("z"), os::kOpenReadOnly).value();
+    std::vector<std::string> names;
+    {
+      absl::StatusOr<std::vector<std::uint64_t>> ids = os::DerivedSystemMemoryIds(os::Backend::kPosixShm, stub);
+      ASSERT_TRUE(ids.ok()) << ids.status();
+      for (std::uint64_t id : *ids) names.push_back(os::posix::ShmName(id));
+    }
+    auto unlink_all = gsl::finally([&names] {
+      for (const std::string& n : names) ::shm_unlink(n.c_str());
+    });
+    bool given = true;
+    int k = 0;
+    for (const std::string& n : names) {
+      const int fd = ::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+      ASSERT_GE(fd, 0) << n << ": " << errno;
+      given = given && ::fchown(fd, kOtherUid, kOtherUid) == 0;
+      if (k++ % 2 == 1) {
+        ASSERT_EQ(::ftruncate(fd, 4096), 0);
+        ASSERT_EQ(::pwrite(fd, "x", 1, 0), 1);
+      }
+      ::close(fd);
+    }
+    if (!given) GTEST_SKIP() << "cannot give a shm object to uid 65534 here";
     if (round == 1) {
       // The stub's creation (its mtime) after the objects were made.
       struct timespec later[2];
@@ -545,11 +560,9 @@ TEST_F(DerivedNameTest, NamesOtherUsersObjectsHoldAreNamedWhenTheyBlockCreation)
     EXPECT_TRUE(absl::StrContains(s.message(), "8 of them by what is not this user's")) << s;
     EXPECT_TRUE(absl::StrContains(s.message(), "the file backend names no system memory")) << s;
   }
-  for (const std::string& n : names) ::shm_unlink(n.c_str());
   if (os::Exists(Path("z")).value()) {  // the failed initialiser removes the file it took over
     ASSERT_TRUE(os::Unlink(Path("z")).ok());
   }
-  if (!given) GTEST_SKIP() << "cannot give a shm object to uid 65534 here";
 }
 
 // A new SysV segment that vanishes between shmget and shmat (another
