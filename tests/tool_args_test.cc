@@ -106,6 +106,11 @@ TEST_F(ToolTest, ImpossibleNamesModesOwnersAndSizesAreUsageErrors) {
   const std::uint64_t max = os::config::kRegionSizeMax / page * page;
   cases.push_back({"create", "a", "--size=1PiB"});
   cases.push_back({"create", "a", absl::StrCat("--size=", max + page)});
+  // Given without a value, or zero where zero means nothing.
+  cases.push_back({"create", "a", "--size="});
+  cases.push_back({"grow", "a", "--size="});
+  cases.push_back({"lock", "a", "--timeout=0s"});
+  cases.push_back({"lock", "a", "--hold=-1s"});
   for (std::vector<std::string> args : cases) {
     const std::string what = absl::StrJoin(args, " ");
     ToolRun text = Osport(args);
@@ -124,6 +129,12 @@ TEST_F(ToolTest, ImpossibleNamesModesOwnersAndSizesAreUsageErrors) {
   if (max == (std::uint64_t{1} << 46)) {
     EXPECT_TRUE(absl::StrContains(j.value("message", ""), "1 byte to 64 TiB")) << j;
   }
+  // An empty --size is named as such (it said "create needs --size"), and a
+  // duration is echoed in the form the help uses (it said '0').
+  EXPECT_TRUE(absl::StrContains(Osport({"create", "a", "--size=", "--json"}).json().value("message", ""),
+                                "--size needs a value"));
+  EXPECT_TRUE(absl::StrContains(Osport({"lock", "a", "--timeout=0s", "--json"}).json().value("message", ""),
+                                "bad --timeout '0s'"));
   // The same modes and sizes are fine where they are possible.
   ASSERT_EQ(Osport({"create", "ok", "--size=64KiB", "--mode=0777"}).code, 0);
   EXPECT_EQ(Osport({"remove", "ok", "--mode=0777"}).code, 0);

@@ -114,11 +114,19 @@ absl::StatusOr<std::uint32_t> ParseMode(const std::string& m) {
   return mode;
 }
 
+// A duration in the form the help uses: absl::FormatDuration writes zero
+// as "0", and `--timeout=0s` was echoed as "bad --timeout '0'".
+std::string ShownDuration(absl::Duration d) {
+  return d == absl::ZeroDuration() ? "0s" : absl::FormatDuration(d);
+}
+
 }  // namespace
 
 absl::Status ValidateFlags() {
   if (const std::string size = absl::GetFlag(FLAGS_size); !size.empty()) {
     if (absl::StatusOr<std::uint64_t> n = ParseSize(size); !n.ok()) return n.status();
+  } else if (FlagGiven("size")) {
+    return Bad("--size needs a value (bytes, or e.g. 64KiB, 16MiB, 1GiB)");
   }
   if (absl::StatusOr<std::uint32_t> m = ParseMode(absl::GetFlag(FLAGS_mode)); !m.ok()) return m.status();
   // A backend the tool cannot use for a named region here (a private one,
@@ -131,11 +139,11 @@ absl::Status ValidateFlags() {
   }
   const absl::Duration hold = absl::GetFlag(FLAGS_hold);
   if (hold < absl::ZeroDuration() || hold > kMaxHold) {
-    return Bad(absl::StrCat("bad --hold '", absl::FormatDuration(hold), "' (0s to 168h, like 10s or 500ms)"));
+    return Bad(absl::StrCat("bad --hold '", ShownDuration(hold), "' (0s to 168h, like 10s or 500ms)"));
   }
   const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
   if (timeout <= absl::ZeroDuration() || timeout > kMaxHold) {
-    return Bad(absl::StrCat("bad --timeout '", absl::FormatDuration(timeout), "' (above 0s, up to 168h)"));
+    return Bad(absl::StrCat("bad --timeout '", ShownDuration(timeout), "' (above 0s, up to 168h)"));
   }
   const int workers = absl::GetFlag(FLAGS_workers);
   if (workers < kMinWorkers || workers > kMaxWorkers) {
