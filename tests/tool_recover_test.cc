@@ -141,6 +141,34 @@ TEST_F(ToolRecoverTest, DryRunChangesNothingAndSaysWhatItFound) {
   EXPECT_FALSE(std::filesystem::exists(Path("e")));
 }
 
+// `remove` that finds a dead lock holder names both ways out -- recover, or
+// discard the data with --force -- and does not say it is waiting for a
+// process that is dead (it said "the lock is held by pid N; waiting up to
+// 15s", then "run recovery" alone).
+TEST_F(ToolRecoverTest, RemoveAfterAKilledLockHolderNamesRecoverAndForce) {
+  ASSERT_EQ(Osport({"create", "r", "--size=64KiB"}).code, 0);
+  os::Child h = Holder("r");
+  ASSERT_TRUE(h.Kill().ok());
+  ASSERT_NE(h.Wait().value(), 0);
+  ToolRun r;
+  if (!os::config::kWin32) {  // the text lines are on stderr: merged through /bin/sh
+    r = OsportWithStderr({"remove", "r"});
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "run_recovery")) << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "osport recover r")) << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "osport remove r --force")) << r.out;
+    EXPECT_FALSE(absl::StrContains(r.out, "waiting up to")) << r.out;
+  }
+  // JSON; by now (POSIX) the region is panicked: the same two ways out.
+  r = Osport({"remove", "r", "--json"});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(r.json().value("error", ""), "run_recovery") << r.out;
+  EXPECT_TRUE(absl::StrContains(r.json().value("message", ""), "osport recover r")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.json().value("message", ""), "osport remove r --force")) << r.out;
+  EXPECT_EQ(Osport({"remove", "r", "--force"}).code, 0);
+  EXPECT_EQ(Osport({"stat", "r"}).code, 1);
+}
+
 TEST_F(ToolRecoverTest, RecoverAfterAKilledLockHolderKeepsTheRegion) {
   ASSERT_EQ(Osport({"create", "r", "--size=64KiB"}).code, 0);
   os::Child h = Holder("r");

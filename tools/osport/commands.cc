@@ -361,12 +361,18 @@ int RemoveCommand(const std::string& name) {
   if (!force && !WantJson()) {
     // Say so before waiting for another process's lock (JSON stays one object).
     absl::StatusOr<region::RegionStat> st = region::Stat(o);
-    if (st.ok() && st->owner.held) {
+    if (st.ok() && st->owner.held && st->owner_alive) {
       std::fprintf(stderr, "osport remove %s: the region lock is held by pid %u; waiting up to %s\n",
                    EscapeText(name).c_str(), st->owner.pid, absl::FormatDuration(o.attach_timeout).c_str());
     }
   }
   absl::StatusOr<region::RemoveOutcome> out = region::Remove(o, force);
+  if (!out.ok() && !force && region::RegionErrcOf(out.status()) == region::RegionErrc::kRunRecovery) {
+    // The caller asked to remove, not to recover: both ways out.
+    return FailWith("remove", name, CauseOf(out.status()),
+                    absl::StrCat(out.status().message(), "; or, to discard its data: osport remove ",
+                                 name, " --force"));
+  }
   if (!out.ok()) return Fail("remove", name, out.status());
   const bool marked = *out == region::RemoveOutcome::kMarked;
   PrintOk("remove", name,
