@@ -187,6 +187,10 @@ TEST_F(ToolTest, MessagesNameTheToolsFlagsAndCommands) {
     ExpectToolWords(r.out);
     fs::remove(sticky);
   }
+  // Durations as the flags take them: zero is "0s" (it said "for 0").
+  r = Osport({"lock", "r", "--hold=0s"});
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, " for 0s\n")) << r.out;
   EXPECT_EQ(Osport({"remove", "r"}).code, 0);
 }
 

@@ -114,12 +114,6 @@ absl::StatusOr<std::uint32_t> ParseMode(const std::string& m) {
   return mode;
 }
 
-// A duration in the form the help uses: absl::FormatDuration writes zero
-// as "0", and `--timeout=0s` was echoed as "bad --timeout '0'".
-std::string ShownDuration(absl::Duration d) {
-  return d == absl::ZeroDuration() ? "0s" : absl::FormatDuration(d);
-}
-
 }  // namespace
 
 absl::Status ValidateFlags() {
@@ -304,6 +298,10 @@ int FailWith(absl::string_view op, absl::string_view region, absl::string_view c
                  EscapeText(Reason(ToolMessage(message, region), op, region, cause)).c_str());
   }
   return kExitFailed;
+}
+
+std::string ShownDuration(absl::Duration d) {
+  return d == absl::ZeroDuration() ? "0s" : absl::FormatDuration(d);
 }
 
 int Usage(absl::string_view op, absl::string_view message, absl::string_view region) {

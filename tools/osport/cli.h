@@ -98,6 +98,10 @@ std::string Reason(absl::string_view message, absl::string_view op, absl::string
                    absl::string_view cause);
 // The short cause word of a status: a RegionErrc name or the status code.
 std::string CauseOf(const absl::Status& status);
+// A duration in the form the help and the flags use: absl::FormatDuration
+// writes zero as "0" (`--timeout=0s` was echoed as "bad --timeout '0'", and
+// `lock --hold=0s` said "for 0"); "0s" here, FormatDuration otherwise.
+std::string ShownDuration(absl::Duration d);
 // Prints a usage error (one line and a hint; JSON with --json) and returns
 // kExitUsage. `op` is the command, or "" when there is none yet; `region`
 // the NAME operand when one was given.

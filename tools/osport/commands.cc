@@ -363,7 +363,7 @@ int RemoveCommand(const std::string& name) {
     absl::StatusOr<region::RegionStat> st = region::Stat(o);
     if (st.ok() && st->owner.held && st->owner_alive) {
       std::fprintf(stderr, "osport remove %s: the region lock is held by pid %u; waiting up to %s\n",
-                   EscapeText(name).c_str(), st->owner.pid, absl::FormatDuration(o.attach_timeout).c_str());
+                   EscapeText(name).c_str(), st->owner.pid, ShownDuration(o.attach_timeout).c_str());
     }
   }
   absl::StatusOr<region::RemoveOutcome> out = region::Remove(o, force);
@@ -404,7 +404,7 @@ int LockCommand(const std::string& name) {
     PrintJson(j);
   } else {
     std::printf("holding the lock of region %s as pid %u for %s\n", EscapeText(name).c_str(), me.pid,
-                absl::FormatDuration(hold).c_str());
+                ShownDuration(hold).c_str());
     std::fflush(stdout);
   }
   // Short sleeps so that a stop signal is noticed within 50 ms.

@@ -172,7 +172,7 @@ std::optional<Event> DemoRun::Next() {
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline_) {
-      stop_reason_ = absl::StrCat("timed out after ", absl::FormatDuration(timeout_));
+      stop_reason_ = absl::StrCat("timed out after ", ShownDuration(timeout_));
       failed_ = true;
       return std::nullopt;
     }
