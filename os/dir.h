@@ -100,8 +100,11 @@ struct DirAncestor {
 // (OpenTrustedHome checks them, os/trust.h). POSIX: fstatat of "..",
 // "../..", ... relative to the open descriptor, never the path string, until
 // a directory is its own parent. Win32: the ancestors OpenDir opened and
-// pinned. Errors: the failed call's errno, naming the ancestor.
-[[nodiscard]] absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir);
+// pinned. `self` is StatDir(dir), which the caller has already (POSIX
+// compares each ancestor's device and inode with the one below it: `self`
+// spares a second fstat of `dir`). Errors: the failed call's errno, naming
+// the ancestor.
+[[nodiscard]] absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir, const FileInfo& self);
 
 // The operations below take `name`, one path component: not empty, not "." or
 // "..", no separator (InvalidArgument otherwise). None follows a symbolic

@@ -126,7 +126,7 @@ absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& 
   absl::StatusOr<FileInfo> info = StatDir(*dir);
   if (!info.ok()) return info.status();
   if (absl::Status s = CheckTrustedHome(*info, *caller, policy, path); !s.ok()) return s;
-  absl::StatusOr<std::vector<DirAncestor>> above = StatAncestors(*dir);
+  absl::StatusOr<std::vector<DirAncestor>> above = StatAncestors(*dir, *info);
   if (!above.ok()) return above.status();
   for (const DirAncestor& a : *above) {
     if (absl::Status s = CheckTrustedAncestor(a.info, *caller, policy, path, a.path); !s.ok()) return s;

@@ -143,7 +143,7 @@ absl::StatusOr<FileInfo> StatDir(Dir& dir) {
   return FromStat(st);
 }
 
-absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir) {
+absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir, const FileInfo& self) {
   std::vector<DirAncestor> out;
   // The path's own components name the nearer ancestors; "/.." past them.
   std::vector<std::string> parts = absl::StrSplit(dir.path(), '/', absl::SkipEmpty());
@@ -155,8 +155,8 @@ absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir) {
   }
   std::string up;     // "..", "../..", ...
   std::string shown;  // the ancestor's name in messages
-  struct stat below;
-  if (sys::Fstat(Fd(dir), &below) != 0) return ErrnoStatus("fstat", dir.path(), errno);
+  std::uint64_t below_dev = self.device;
+  std::uint64_t below_ino = self.inode;
   // PATH_MAX bounds the depth of any directory a path can name.
   for (int level = 1; level <= PATH_MAX / 2; ++level) {
     up = level == 1 ? std::string("..") : absl::StrCat(up, "/..");
@@ -171,9 +171,11 @@ absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir) {
     if (sys::Fstatat(Fd(dir), up.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return ErrnoStatus("fstatat", absl::StrCat(shown, " (\"", up, "\" from ", dir.path(), ")"), errno);
     }
-    if (st.st_dev == below.st_dev && st.st_ino == below.st_ino) return out;  // the root
-    out.push_back(DirAncestor{shown, FromStat(st)});
-    below = st;
+    const FileInfo info = FromStat(st);
+    if (info.device == below_dev && info.inode == below_ino) return out;  // the root
+    out.push_back(DirAncestor{shown, info});
+    below_dev = info.device;
+    below_ino = info.inode;
   }
   return PortableError(absl::StatusCode::kFailedPrecondition, ELOOP,
                        absl::StrCat("stat the directories above \"", dir.path(), "\": more than ",

@@ -161,7 +161,8 @@ absl::StatusOr<Dir> OpenDir(const std::string& path) {
 
 absl::StatusOr<FileInfo> StatDir(Dir& dir) { return InfoOf(H(dir.native()), dir.path()); }
 
-absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir) {
+absl::StatusOr<std::vector<DirAncestor>> StatAncestors(Dir& dir, const FileInfo& self) {
+  (void)self;  // the pins are the ancestors: nothing to compare
   // OpenDir pinned the root and every prefix of the full path, root first.
   std::vector<DirAncestor> out;
   std::string shown = dir.path();
