@@ -154,8 +154,11 @@ struct Cleared {
   std::string why;
 };
 
-Cleared OtherUsers(absl::string_view what, uid_t uid) {
-  return Cleared{Under::kInUse, absl::StrFormat("%s is another user's (uid %u)", what, uid)};
+// In use (attached, written, or older than the stub): named when `whose`,
+// the user it belongs to, is not the stub's `owner`.
+Cleared InUse(absl::string_view what, uid_t whose, uid_t owner) {
+  if (whose == owner) return Cleared{Under::kInUse, ""};
+  return Cleared{Under::kInUse, absl::StrFormat("%s is another user's (uid %u)", what, whose)};
 }
 
 // Removes the SysV segment under `key` if it is abandoned (see above) and
@@ -186,21 +189,19 @@ absl::StatusOr<Cleared> ClearAbandonedSysV(key_t key, uid_t owner, std::int64_t 
     return ErrnoStatus("shmctl", absl::StrCat("shmid ", id), errno);
   }
   const std::string segment = absl::StrFormat("SysV segment %d (key 0x%x)", id, static_cast<unsigned>(key));
-  const bool others = ds.shm_perm.uid != owner || ds.shm_perm.cuid != owner;
+  // Its owner, or else its creator, when either is not the stub's owner.
   const uid_t whose = ds.shm_perm.uid != owner ? ds.shm_perm.uid : ds.shm_perm.cuid;
-  if (ds.shm_nattch != 0) return others ? OtherUsers(segment, whose) : Cleared{Under::kInUse, ""};
+  if (ds.shm_nattch != 0) return InUse(segment, whose, owner);
   // Made before the stub's creation began: not its creator's.
-  if (static_cast<std::int64_t>(ds.shm_ctime) < not_before) {
-    return others ? OtherUsers(segment, whose) : Cleared{Under::kInUse, ""};
-  }
+  if (static_cast<std::int64_t>(ds.shm_ctime) < not_before) return InUse(segment, whose, owner);
   void* addr = sys::Shmat(id, /*read_only=*/true);
   if (addr == reinterpret_cast<void*>(-1)) {
     if (errno == EINVAL || errno == EIDRM) return Cleared{};  // removed meanwhile
-    return others ? OtherUsers(segment, whose) : Cleared{Under::kInUse, ""};
+    return InUse(segment, whose, owner);
   }
   const bool untouched = AllZero(addr, std::min<std::size_t>(PageSize(), ds.shm_segsz));
   (void)sys::Shmdt(addr);
-  if (!untouched) return others ? OtherUsers(segment, whose) : Cleared{Under::kInUse, ""};
+  if (!untouched) return InUse(segment, whose, owner);
   if (ds.shm_perm.uid != owner || ds.shm_perm.cuid != owner) {
     return Cleared{Under::kForeign,
                    absl::StrFormat("SysV segment %d (key 0x%x) is owned by uid %u and was made by "
@@ -244,7 +245,7 @@ absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t ow
   const std::string object = absl::StrCat("POSIX shm ", name);
   if (static_cast<std::int64_t>(st.st_ctime) < not_before) {  // older than the stub's creation
     (void)sys::Close(fd);
-    return st.st_uid != owner ? OtherUsers(object, st.st_uid) : Cleared{Under::kInUse, ""};
+    return InUse(object, st.st_uid, owner);
   }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   bool untouched = size == 0;
@@ -257,7 +258,7 @@ absl::StatusOr<Cleared> ClearAbandonedPosixShm(const std::string& name, uid_t ow
     }
   }
   (void)sys::Close(fd);
-  if (!untouched) return st.st_uid != owner ? OtherUsers(object, st.st_uid) : Cleared{Under::kInUse, ""};
+  if (!untouched) return InUse(object, st.st_uid, owner);
   if (st.st_uid != owner) {
     return Cleared{Under::kForeign, absl::StrFormat("POSIX shm %s is owned by uid %u; the stub's owner "
                                                     "is uid %u",
