@@ -122,13 +122,15 @@ absl::Status Region::LockWith(LockWait wait, absl::Duration timeout, absl::strin
                               "by pid %u); not acquired",
                               options_.name, absl::FormatDuration(timeout), owner.pid));
   }
-  if (os::HasErrno(s, EDEADLK)) {
-    // The likeliest newcomer's slip: Lock right after Attach (newcomer review 9).
-    return os::Annotate(s, absl::StrFormat("region %s: %s (Attach returns the region locked: Unlock "
-                                           "it, or adopt the lock with RegionLock::Adopt)",
-                                           options_.name, op));
+  if (!s.ok()) {
+    // EDEADLK is the likeliest newcomer's slip: Lock right after Attach
+    // (newcomer review 9).
+    const char* hint = os::HasErrno(s, EDEADLK)
+                           ? " (Attach returns the region locked: Unlock it, or adopt the lock with "
+                             "RegionLock::Adopt)"
+                           : "";
+    return os::Annotate(s, absl::StrFormat("region %s: %s%s", options_.name, op, hint));
   }
-  if (!s.ok()) return os::Annotate(s, absl::StrFormat("region %s: %s", options_.name, op));
   if (header().panic.load(std::memory_order_acquire) != 0 && !options_.recover) {
     // Every attached process hears of a panic on its next Lock.
     (void)m.Unlock(&file_);
