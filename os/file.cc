@@ -72,11 +72,12 @@ absl::Status ValidateOpenMode(const std::string& path, std::uint32_t mode) {
                        absl::StrFormat("open(\"%s\"): mode 0%o has bits outside 07777", path, mode));
 }
 
-absl::Status ValidateRange(const File& file, std::uint64_t offset, std::uint64_t len) {
+absl::Status ValidateRange(const File& file, absl::string_view call, std::uint64_t offset,
+                           std::uint64_t len) {
   constexpr std::uint64_t kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   if (offset > kMax || len > kMax - offset) {
     return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
-                         absl::StrFormat("allocate(\"%s\"): range %u + %u exceeds a 64-bit offset",
+                         absl::StrFormat("%s(\"%s\"): range %u + %u exceeds a 64-bit offset", call,
                                          file.path(), offset, len));
   }
   return absl::OkStatus();
@@ -87,7 +88,7 @@ absl::Status ValidateLockRange(const File& file, std::uint64_t offset, std::uint
     return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
                          absl::StrFormat("lock range of \"%s\" at %u is empty", file.path(), offset));
   }
-  return ValidateRange(file, offset, len);
+  return ValidateRange(file, "lock", offset, len);
 }
 
 }  // namespace internal

@@ -91,6 +91,18 @@ enum class Whence : std::uint8_t { kSet, kCur, kEnd };
 // makes no progress is an error (EIO), never a silent truncation.
 [[nodiscard]] absl::Status Write(File& file, gsl::span<const std::byte> buf);
 
+// Positional I/O: Read and Write at byte `offset` of the file, in one call
+// each where the transfer fits (POSIX pread(2)/pwrite(2); Win32 ReadFile/
+// WriteFile with an OVERLAPPED offset), with the same retries and results as
+// Read and Write. No seek: two threads sharing a File cannot move each
+// other's offset between a seek and a transfer, and a caller saves the
+// lseek call. The file position afterwards is unspecified (POSIX leaves it
+// alone; Win32 moves it past the transfer). An `offset` (or offset + size)
+// past the largest signed 64-bit file offset is InvalidArgument (EINVAL).
+[[nodiscard]] absl::StatusOr<std::size_t> ReadAt(File& file, std::uint64_t offset,
+                                                 gsl::span<std::byte> buf);
+[[nodiscard]] absl::Status WriteAt(File& file, std::uint64_t offset, gsl::span<const std::byte> buf);
+
 // The size of an open file split as the seed did (so 32-bit callers see sizes
 // past 4 GiB), and the preferred I/O size.
 struct IoInfo {

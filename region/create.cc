@@ -76,9 +76,7 @@ absl::Status Attacher::RemoveStaleMemory(Region& r) {
     if (!s.ok() && !NotProvablyTheStubs(s)) return s;
   }
   alignas(8) std::byte buf[kHeaderSize];
-  absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
-  if (!pos.ok()) return pos.status();
-  absl::StatusOr<std::size_t> n = os::Read(r.file_, buf);
+  absl::StatusOr<std::size_t> n = os::ReadAt(r.file_, 0, buf);
   if (!n.ok()) return n.status();
   if (*n != kHeaderSize) return absl::OkStatus();  // no record: nothing it names
   const auto* stub = reinterpret_cast<const RegionHeader*>(buf);
@@ -121,9 +119,6 @@ absl::Status Attacher::Replace(Region& r, const std::string& why) {
   // The mode asked for, exactly: the remnant may have been made with
   // another (by a creator asking for another, or by hand).
   if (absl::Status s = os::SetMode(r.file_, o_.mode); !s.ok()) return s;
-  if (absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet); !pos.ok()) {
-    return pos.status();
-  }
   return CreateAndPublish(r);
 }
 
@@ -239,15 +234,11 @@ absl::Status Attacher::WriteRecord(Region& r, std::uint64_t system_id, std::uint
   h->system_id = system_id;
   h->size.store(size, std::memory_order_relaxed);
   WriteBinding(binding_, *h);
-  absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
-  if (!pos.ok()) return pos.status();
-  return os::Write(r.file_, gsl::span<const std::byte>(buf, kHeaderSize));
+  return os::WriteAt(r.file_, 0, gsl::span<const std::byte>(buf, kHeaderSize));
 }
 
 absl::Status Attacher::WriteStubCopy(Region& r) {
-  absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
-  if (!pos.ok()) return pos.status();
-  return os::Write(r.file_, gsl::span<const std::byte>(static_cast<const std::byte*>(r.map_.data()), kHeaderSize));
+  return os::WriteAt(r.file_, 0, gsl::span<const std::byte>(static_cast<const std::byte*>(r.map_.data()), kHeaderSize));
 }
 
 }  // namespace osport::region

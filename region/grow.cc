@@ -16,12 +16,10 @@ absl::Status GrowRegionFile(os::File& file, std::uint64_t from, std::uint64_t to
 
 absl::Status WriteZeros(os::File& file, std::uint64_t from, std::uint64_t to) {
   if (to <= from) return absl::OkStatus();
-  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, from, false, os::Whence::kSet);
-  if (!pos.ok()) return pos.status();
   const std::vector<std::byte> zeros(static_cast<std::size_t>(std::min(kMapInitChunk, to - from)));
   for (std::uint64_t at = from; at < to;) {
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), to - at));
-    if (absl::Status s = os::Write(file, gsl::span<const std::byte>(zeros.data(), n)); !s.ok()) return s;
+    if (absl::Status s = os::WriteAt(file, at, gsl::span<const std::byte>(zeros.data(), n)); !s.ok()) return s;
     at += n;
   }
   return absl::OkStatus();

@@ -52,9 +52,7 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
   if (fsize == kHeaderSize) {
     // A stub: the region lives in system memory named by the header.
     alignas(8) std::byte buf[kHeaderSize];
-    absl::StatusOr<std::uint64_t> pos = os::Seek(r.file_, 0, 0, 0, false, os::Whence::kSet);
-    if (!pos.ok()) return pos.status();
-    absl::StatusOr<std::size_t> n = os::Read(r.file_, buf);
+    absl::StatusOr<std::size_t> n = os::ReadAt(r.file_, 0, buf);
     if (!n.ok()) return n.status();
     if (*n != kHeaderSize) return abandoned(Found::kAbandoned, "its stub is incomplete and no creator is alive");
     const auto* stub = reinterpret_cast<const RegionHeader*>(buf);

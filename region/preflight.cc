@@ -44,10 +44,8 @@ absl::Status CheckSize(std::uint64_t size, absl::string_view name) {
 absl::StatusOr<Preflight> PreflightHeader(os::File& file, std::uint64_t file_size, absl::string_view name) {
   Preflight p;
   if (file_size < kHeaderSize) return p;  // being created
-  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, 0, false, os::Whence::kSet);
-  if (!pos.ok()) return pos.status();
   alignas(RegionHeader) std::byte buf[kHeaderSize];
-  absl::StatusOr<std::size_t> n = os::Read(file, gsl::span<std::byte>(buf, kHeaderSize));
+  absl::StatusOr<std::size_t> n = os::ReadAt(file, 0, gsl::span<std::byte>(buf, kHeaderSize));
   if (!n.ok()) return n.status();
   if (*n != kHeaderSize) return p;  // cut short meanwhile: being removed
   const auto* h = reinterpret_cast<const RegionHeader*>(buf);
@@ -87,9 +85,7 @@ namespace {
 
 // Reads the first header page into `buf`; false if the file is shorter.
 absl::StatusOr<bool> ReadFirstPage(os::File& file, std::byte* buf) {
-  absl::StatusOr<std::uint64_t> pos = os::Seek(file, 0, 0, 0, false, os::Whence::kSet);
-  if (!pos.ok()) return pos.status();
-  absl::StatusOr<std::size_t> n = os::Read(file, gsl::span<std::byte>(buf, kHeaderSize));
+  absl::StatusOr<std::size_t> n = os::ReadAt(file, 0, gsl::span<std::byte>(buf, kHeaderSize));
   if (!n.ok()) return n.status();
   return *n == kHeaderSize;
 }

@@ -67,15 +67,12 @@ absl::Status ForceRemove(const RegionOptions& o) {
                                        "header) and was left as it is",
                                        o.name, file->path(), info->size()));
   }
-  if (absl::StatusOr<std::uint64_t> pos = os::Seek(*file, 0, 0, 0, false, os::Whence::kSet); !pos.ok()) {
-    return pos.status();
-  }
   absl::Status memory = absl::OkStatus();
   // A stub, or a file whose header says it is one (a stub grown by hand
   // past its one page is still the way to its memory).
   if (info->size() >= kHeaderSize) {
     alignas(8) std::byte buf[kHeaderSize];
-    absl::StatusOr<std::size_t> n = os::Read(*file, buf);
+    absl::StatusOr<std::size_t> n = os::ReadAt(*file, 0, buf);
     if (!n.ok()) return n.status();
     const auto* h = reinterpret_cast<const RegionHeader*>(buf);
     const auto backend = static_cast<os::Backend>(h->backend);

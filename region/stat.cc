@@ -37,7 +37,7 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   st.file_size = info->size();
   st.stub = st.file_size == kHeaderSize;
   alignas(8) std::byte buf[kHeaderSize] = {};
-  absl::StatusOr<std::size_t> n = os::Read(*file, buf);
+  absl::StatusOr<std::size_t> n = os::ReadAt(*file, 0, buf);
   if (!n.ok()) return n.status();
   const auto* h = reinterpret_cast<const RegionHeader*>(buf);
   st.magic = *n < kHeaderSize ? 0 : h->magic.load(std::memory_order_relaxed);

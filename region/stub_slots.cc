@@ -19,18 +19,14 @@ absl::Status CopySlotToStub(os::File& stub, const RegionHeader& h, int index) {
   if (index < 0 || static_cast<std::size_t>(index) >= kMaxAttachments) return absl::OkStatus();
   const std::uint64_t at =
       offsetof(RegionHeader, attachments) + static_cast<std::uint64_t>(index) * sizeof(Attachment);
-  absl::StatusOr<std::uint64_t> pos = os::Seek(stub, 0, 0, at, false, os::Whence::kSet);
-  if (!pos.ok()) return pos.status();
   const auto* bytes = reinterpret_cast<const std::byte*>(&h.attachments[index]);
-  return os::Write(stub, gsl::span<const std::byte>(bytes, sizeof(Attachment)));
+  return os::WriteAt(stub, at, gsl::span<const std::byte>(bytes, sizeof(Attachment)));
 }
 
 std::vector<std::uint32_t> LiveStubAttachers(os::File& stub, const os::ProcessIdentity& self) {
   std::vector<std::uint32_t> pids;
   alignas(8) std::byte buf[kHeaderSize];
-  absl::StatusOr<std::uint64_t> pos = os::Seek(stub, 0, 0, 0, false, os::Whence::kSet);
-  if (!pos.ok()) return pids;
-  absl::StatusOr<std::size_t> n = os::Read(stub, buf);
+  absl::StatusOr<std::size_t> n = os::ReadAt(stub, 0, buf);
   if (!n.ok() || *n != kHeaderSize) return pids;
   const auto* h = reinterpret_cast<const RegionHeader*>(buf);
   for (const Attachment& a : h->attachments) {

@@ -83,6 +83,13 @@ INSTANTIATE_TEST_SUITE_P(
              }},
         Case{"Write", Op::kWrite, ENOSPC, absl::StatusCode::kResourceExhausted, "write",
              [](FaultTest&, File& f) { return Write(f, Bytes("abc")); }},
+        Case{"ReadAt", Op::kRead, EIO, absl::StatusCode::kUnknown, "pread",
+             [](FaultTest&, File& f) {
+               std::byte b[4];
+               return ReadAt(f, 1, b).status();
+             }},
+        Case{"WriteAt", Op::kWrite, ENOSPC, absl::StatusCode::kResourceExhausted, "pwrite",
+             [](FaultTest&, File& f) { return WriteAt(f, 2, Bytes("abc")); }},
         Case{"Seek", Op::kSeek, EINVAL, absl::StatusCode::kInvalidArgument, "lseek",
              [](FaultTest&, File& f) { return Seek(f, 0, 0, 1, false, Whence::kSet).status(); }},
         Case{"IoInfo", Op::kStat, EIO, absl::StatusCode::kUnknown, "fstat",
@@ -207,6 +214,53 @@ TEST_F(FaultTest, ShortTransfersAreCompleted) {
   }
   EXPECT_TRUE(f.Close().ok());
   Remove("short");
+}
+
+// ReadAt / WriteAt: the same retries as Read / Write, at the offset asked
+// for, without a seek (Op::kSeek is never called); an offset past the
+// largest file offset is InvalidArgument before any call.
+TEST_F(FaultTest, PositionalTransfersRetryAtTheirOffsetWithoutASeek) {
+  File f = Make("at", "");
+  const std::string data(10000, 'p');
+  {
+    FaultInjector fault(FaultRule::Short(Op::kWrite, 1, true));
+    ASSERT_TRUE(WriteAt(f, 100, Bytes(data)).ok());
+    EXPECT_GT(fault.calls(Op::kWrite), 5u);
+    EXPECT_EQ(fault.calls(Op::kSeek), 0u);
+  }
+  {
+    FaultInjector fault(FaultRule::Interrupt(Op::kWrite, 1));
+    ASSERT_TRUE(WriteAt(f, 0, Bytes("head")).ok());
+    EXPECT_EQ(fault.calls(Op::kWrite), config::kInterruptibleCalls ? 2u : 1u);
+  }
+  EXPECT_EQ(GetIoInfo(f).value().size(), 100u + data.size());
+  std::string back(data.size() + 50, '\0');
+  {
+    FaultInjector fault(FaultRule::Short(Op::kRead, 1, true));
+    // Past the end: what is there, and no more.
+    ASSERT_EQ(ReadAt(f, 100, gsl::span<std::byte>(reinterpret_cast<std::byte*>(back.data()), back.size()))
+                  .value(),
+              data.size());
+    EXPECT_EQ(back.substr(0, data.size()), data);
+    EXPECT_GT(fault.calls(Op::kRead), 5u);
+    EXPECT_EQ(fault.calls(Op::kSeek), 0u);
+  }
+  {
+    FaultInjector fault(FaultRule::Interrupt(Op::kRead, 1));
+    std::byte head[6];
+    ASSERT_EQ(ReadAt(f, 0, head).value(), 6u);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(head), 6), std::string("head\0\0", 6));
+    EXPECT_EQ(fault.fired(), 1u);
+  }
+  std::byte one[1];
+  EXPECT_EQ(ReadAt(f, 1u << 30, one).value(), 0u);  // at or past the end: 0 bytes
+  const std::uint64_t huge = std::uint64_t{1} << 63;
+  for (absl::Status s : {ReadAt(f, huge, one).status(), WriteAt(f, huge - 1, Bytes("ab"))}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_EQ(ErrnoOf(s), EINVAL) << s;
+  }
+  EXPECT_TRUE(f.Close().ok());
+  Remove("at");
 }
 
 TEST(HooksTest, UnhookedCallsAreNotCounted) {

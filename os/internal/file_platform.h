@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "os/file.h"
 
 namespace osport::os::internal {
@@ -19,8 +20,10 @@ namespace osport::os::internal {
 // InvalidArgument if `mode` has bits outside 07777.
 [[nodiscard]] absl::Status ValidateOpenMode(const std::string& path, std::uint32_t mode);
 
-// InvalidArgument if [offset, offset + len) does not fit a signed 64-bit offset.
-[[nodiscard]] absl::Status ValidateRange(const File& file, std::uint64_t offset, std::uint64_t len);
+// InvalidArgument if [offset, offset + len) does not fit a signed 64-bit
+// offset; `call` ("allocate", "pread"...) names the operation in the message.
+[[nodiscard]] absl::Status ValidateRange(const File& file, absl::string_view call, std::uint64_t offset,
+                                         std::uint64_t len);
 
 // InvalidArgument if a lock range is empty or does not fit (ValidateRange).
 [[nodiscard]] absl::Status ValidateLockRange(const File& file, std::uint64_t offset, std::uint64_t len);

@@ -131,6 +131,37 @@ absl::Status Write(File& file, gsl::span<const std::byte> buf) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::size_t> ReadAt(File& file, std::uint64_t offset, gsl::span<std::byte> buf) {
+  if (absl::Status s = internal::ValidateRange(file, "pread", offset, buf.size()); !s.ok()) return s;
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const ssize_t n = sys::Pread(Fd(file), buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("pread", file.path(), errno);
+    }
+    if (n == 0) break;  // end of file
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+absl::Status WriteAt(File& file, std::uint64_t offset, gsl::span<const std::byte> buf) {
+  if (absl::Status s = internal::ValidateRange(file, "pwrite", offset, buf.size()); !s.ok()) return s;
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const ssize_t n =
+        sys::Pwrite(Fd(file), buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("pwrite", file.path(), errno);
+    }
+    if (n == 0) return ErrnoStatus("pwrite", file.path(), EIO);
+    done += static_cast<std::size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<IoInfo> GetIoInfo(File& file) {
   std::uint64_t size = 0;
   std::uint32_t blksize = 0;
@@ -171,7 +202,7 @@ absl::Status Unlink(const std::string& path) {
 }
 
 absl::Status Truncate(File& file, std::uint64_t size) {
-  if (absl::Status s = internal::ValidateRange(file, size, 0); !s.ok()) return s;
+  if (absl::Status s = internal::ValidateRange(file, "truncate", size, 0); !s.ok()) return s;
   for (;;) {
     if (sys::Ftruncate(Fd(file), static_cast<off_t>(size)) == 0) return absl::OkStatus();
     if (errno != EINTR) return ErrnoStatus("ftruncate", file.path(), errno);
@@ -185,7 +216,7 @@ absl::Status SetMode(File& file, std::uint32_t mode) {
 }
 
 absl::Status Allocate(File& file, std::uint64_t offset, std::uint64_t len) {
-  if (absl::Status s = internal::ValidateRange(file, offset, len); !s.ok()) return s;
+  if (absl::Status s = internal::ValidateRange(file, "allocate", offset, len); !s.ok()) return s;
   if (len == 0) return absl::OkStatus();
   int err;
   do {
@@ -204,13 +235,8 @@ absl::Status Allocate(File& file, std::uint64_t offset, std::uint64_t len) {
       static_cast<std::size_t>(std::min(internal::kZeroChunk, end - pos)));
   while (pos < end) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), end - pos));
-    const ssize_t n = sys::Pwrite(Fd(file), zeros.data(), want, static_cast<off_t>(pos));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("pwrite", file.path(), errno);
-    }
-    if (n == 0) return ErrnoStatus("pwrite", file.path(), EIO);
-    pos += static_cast<std::uint64_t>(n);
+    if (absl::Status s = WriteAt(file, pos, gsl::span<const std::byte>(zeros.data(), want)); !s.ok()) return s;
+    pos += want;
   }
   return absl::OkStatus();
 }

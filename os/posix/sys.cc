@@ -44,6 +44,12 @@ ssize_t Write(int fd, const void* buf, std::size_t n) {
   return ::write(fd, buf, g.shorten ? Shortened(n) : n);
 }
 
+ssize_t Pread(int fd, void* buf, std::size_t n, off_t offset) {
+  const Gate g = Enter(Op::kRead);
+  if (g.fail) return -1;
+  return ::pread(fd, buf, g.shorten ? Shortened(n) : n, offset);
+}
+
 ssize_t Pwrite(int fd, const void* buf, std::size_t n, off_t offset) {
   const Gate g = Enter(Op::kWrite);
   if (g.fail) return -1;

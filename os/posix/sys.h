@@ -48,6 +48,7 @@ int Open(const char* path, int flags, mode_t mode);
 int Close(int fd);
 ssize_t Read(int fd, void* buf, std::size_t n);
 ssize_t Write(int fd, const void* buf, std::size_t n);
+ssize_t Pread(int fd, void* buf, std::size_t n, off_t offset);
 ssize_t Pwrite(int fd, const void* buf, std::size_t n, off_t offset);
 off_t Lseek(int fd, off_t offset, int whence);
 int Fstat(int fd, struct stat* st);

@@ -148,6 +148,38 @@ absl::Status Write(File& file, gsl::span<const std::byte> buf) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::size_t> ReadAt(File& file, std::uint64_t offset, gsl::span<std::byte> buf) {
+  if (absl::Status s = internal::ValidateRange(file, "pread", offset, buf.size()); !s.ok()) return s;
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const auto want = static_cast<DWORD>(std::min(buf.size() - done, kMaxTransfer));
+    DWORD n = 0;
+    if (!sys::ReadFileAt(Handle(file), buf.data() + done, want, offset + done, &n)) {
+      const DWORD err = ::GetLastError();
+      if (err == ERROR_HANDLE_EOF) break;
+      return LastErrorStatus("ReadFile (pread)", file.path(), err);
+    }
+    if (n == 0) break;  // end of file
+    done += n;
+  }
+  return done;
+}
+
+absl::Status WriteAt(File& file, std::uint64_t offset, gsl::span<const std::byte> buf) {
+  if (absl::Status s = internal::ValidateRange(file, "pwrite", offset, buf.size()); !s.ok()) return s;
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    const auto want = static_cast<DWORD>(std::min(buf.size() - done, kMaxTransfer));
+    DWORD n = 0;
+    if (!sys::WriteFileAt(Handle(file), buf.data() + done, want, offset + done, &n)) {
+      return LastErrorStatus("WriteFile (pwrite)", file.path(), ::GetLastError());
+    }
+    if (n == 0) return LastErrorStatus("WriteFile (pwrite)", file.path(), ERROR_IO_DEVICE);
+    done += n;
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 absl::StatusOr<std::uint64_t> SizeOf(const File& file) {
@@ -253,7 +285,7 @@ absl::Status Unlink(const std::string& path) {
 }
 
 absl::Status Truncate(File& file, std::uint64_t size) {
-  if (absl::Status s = internal::ValidateRange(file, size, 0); !s.ok()) return s;
+  if (absl::Status s = internal::ValidateRange(file, "truncate", size, 0); !s.ok()) return s;
   if (!sys::SetEndOfFile(Handle(file), size)) {
     return LastErrorStatus("SetFileInformationByHandle (ftruncate)", file.path(), ::GetLastError());
   }
@@ -283,14 +315,9 @@ absl::Status WriteZerosPastEnd(File& file, std::uint64_t offset, std::uint64_t e
       static_cast<std::size_t>(std::min(internal::kZeroChunk, end - pos)));
   absl::Status status;
   while (pos < end && status.ok()) {
-    const auto want = static_cast<DWORD>(std::min<std::uint64_t>(zeros.size(), end - pos));
-    DWORD n = 0;
-    if (!sys::WriteFileAt(Handle(file), zeros.data(), want, pos, &n)) {
-      status = LastErrorStatus("WriteFile (pwrite)", file.path(), ::GetLastError());
-    } else if (n == 0) {
-      status = LastErrorStatus("WriteFile (pwrite)", file.path(), ERROR_IO_DEVICE);
-    }
-    pos += n;
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), end - pos));
+    status = WriteAt(file, pos, gsl::span<const std::byte>(zeros.data(), want));
+    pos += want;
   }
   if (!sys::SetFilePointerEx(Handle(file), saved, nullptr, FILE_BEGIN) && status.ok()) {
     status = LastErrorStatus("SetFilePointerEx (lseek)", file.path(), ::GetLastError());
@@ -306,7 +333,7 @@ absl::Status WriteZerosPastEnd(File& file, std::uint64_t offset, std::uint64_t e
 // cluster below its end allocated. The allocation size is never lowered: that
 // would cut the file.
 absl::Status Allocate(File& file, std::uint64_t offset, std::uint64_t len) {
-  if (absl::Status s = internal::ValidateRange(file, offset, len); !s.ok()) return s;
+  if (absl::Status s = internal::ValidateRange(file, "allocate", offset, len); !s.ok()) return s;
   if (len == 0) return absl::OkStatus();
   const std::uint64_t end = offset + len;
   absl::StatusOr<std::uint64_t> size = SizeOf(file);

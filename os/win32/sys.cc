@@ -29,6 +29,18 @@ BOOL ReadFile(HANDLE h, void* buf, DWORD n, DWORD* done) {
   return ::ReadFile(h, buf, g.shorten ? Shortened(n) : n, done, nullptr);
 }
 
+BOOL ReadFileAt(HANDLE h, void* buf, DWORD n, std::uint64_t offset, DWORD* done) {
+  *done = 0;
+  const Gate g = Enter(Op::kRead);
+  if (g.fail) return FALSE;
+  // As WriteFileAt: on a synchronous handle the OVERLAPPED only supplies the
+  // offset (and the file pointer moves past the transfer).
+  OVERLAPPED at{};
+  at.Offset = static_cast<DWORD>(offset);
+  at.OffsetHigh = static_cast<DWORD>(offset >> 32);
+  return ::ReadFile(h, buf, g.shorten ? Shortened(n) : n, done, &at);
+}
+
 BOOL WriteFile(HANDLE h, const void* buf, DWORD n, DWORD* done) {
   *done = 0;
   const Gate g = Enter(Op::kWrite);

@@ -60,6 +60,7 @@ HANDLE OpenPath(const wchar_t* path, DWORD access, DWORD share, DWORD dispositio
                   DWORD flags_and_attributes);                                  // kOpen
 BOOL CloseHandle(HANDLE h);                                                     // kClose
 BOOL ReadFile(HANDLE h, void* buf, DWORD n, DWORD* done);                       // kRead
+BOOL ReadFileAt(HANDLE h, void* buf, DWORD n, std::uint64_t offset, DWORD* done); // kRead
 BOOL WriteFile(HANDLE h, const void* buf, DWORD n, DWORD* done);                // kWrite
 BOOL WriteFileAt(HANDLE h, const void* buf, DWORD n, std::uint64_t offset,
                  DWORD* done);                                                  // kWrite
