@@ -1,6 +1,8 @@
 // Implements region/token.h.
 #include "region/token.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <random>
 #include <string>
@@ -62,7 +64,25 @@ void WriteBinding(const Binding& b, RegionHeader& h) {
 absl::Status CheckBinding(const RegionHeader& stub_header, const RegionHeader& memory, os::File& stub,
                           absl::string_view name, os::Backend backend, std::uint64_t id) {
   if (memory.magic.load(std::memory_order_acquire) == 0 && AllZero(memory.token)) {
-    return absl::OkStatus();  // never written: abandoned by its creator
+    // Never written by osport: nothing in it says whose it is. It is this
+    // stub's abandoned creation only where this stub's creator puts memory,
+    // under a name derived from the stub. Elsewhere it is someone else's:
+    // SysV ids restart after a reboot or in a new IPC namespace while the
+    // stub stays on disk, and a stub others may write may have been edited
+    // (review 10: every command removed the user's unrelated segment that
+    // had taken a stale stub's id). That memory is left alone, and for this
+    // stub its memory is gone.
+    if (backend != os::Backend::kSysV && backend != os::Backend::kPosixShm) return absl::OkStatus();
+    absl::StatusOr<std::vector<std::uint64_t>> ids = os::DerivedSystemMemoryIds(backend, stub);
+    if (!ids.ok()) return ids.status();
+    if (std::find(ids->begin(), ids->end(), id) != ids->end()) return absl::OkStatus();
+    return os::PortableError(
+        absl::StatusCode::kUnavailable, EAGAIN,
+        absl::StrFormat("region %s: the %s memory %u its stub records is gone: what has that id now "
+                        "is not under a name derived from the stub (the id was reused after a "
+                        "reboot or in a new IPC namespace, or the stub was edited), so it is "
+                        "another program's and is left alone",
+                        name, os::BackendName(backend), id));
   }
   if (AllZero(stub_header.token)) return Mismatch(name, backend, id, "the stub has no token");
   if (std::memcmp(stub_header.token, memory.token, sizeof memory.token) != 0) {
@@ -107,7 +127,13 @@ absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& h, const Regi
   const std::uint64_t size = h.size.load(std::memory_order_relaxed);
   if (!os::BackendNamed(backend) || !os::BackendSupported(backend)) return absl::OkStatus();
   auto left = [&](const absl::Status& why) {
-    return os::Annotate(why, absl::StrFormat("left %s in place", os::SystemMemoryName(backend, id)));
+    // Memory a written header binds to another stub is someone else's: no
+    // "ipcrm"/"rm" hint for it (review 10: the hint named another live
+    // region's segment).
+    const std::string what = RegionErrcOf(why) == RegionErrc::kCorrupt
+                                 ? absl::StrFormat("%s memory %u", os::BackendName(backend), id)
+                                 : os::SystemMemoryName(backend, id);
+    return os::Annotate(why, absl::StrFormat("left %s in place", what));
   };
   if (size < 2 * kHeaderSize || size % kHeaderSize != 0 || size > os::config::kRegionSizeMax) {
     return left(RegionError(RegionErrc::kCorrupt,

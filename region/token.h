@@ -37,8 +37,12 @@ void WriteBinding(const Binding& b, RegionHeader& h);
 // Whether the memory header `memory` (of `backend` memory `id`) belongs to
 // the stub file `stub` whose header is `stub_header`: the same token, and the
 // identity it records is the stub's. Memory whose header was never written
-// (magic and token 0: its creator died first) matches any stub. kCorrupt
-// naming the field and the memory otherwise.
+// (magic and token 0: its creator died first) matches when it lies under a
+// name derived from the stub (SysV, POSIX shm; os::DerivedSystemMemoryIds),
+// and is otherwise another program's memory that took a stale or edited id:
+// Unavailable + EAGAIN, as memory that is gone (AttachSystemMemory), so
+// nothing uses or removes it. kCorrupt naming the field and the memory when
+// a written header does not match.
 [[nodiscard]] absl::Status CheckBinding(const RegionHeader& stub_header, const RegionHeader& memory,
                                         os::File& stub, absl::string_view name, os::Backend backend,
                                         std::uint64_t id);

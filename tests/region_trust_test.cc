@@ -125,8 +125,10 @@ TEST_F(TokenTest, AStubNamingAnotherRegionsMemoryIsNeverUsedOrRemoved) {
     ExpectCorrupt(Remove(a, /*force=*/false).status(), "token");
     absl::Status forced = Remove(a, /*force=*/true).status();
     EXPECT_FALSE(forced.ok());
-    const std::string left = absl::StrCat("left ", os::SystemMemoryName(b, b_id));
+    // Named, but with no "ipcrm"/"rm" hint: it is b's live memory.
+    const std::string left = absl::StrCat("left ", os::BackendName(b), " memory ", b_id, " in place");
     EXPECT_TRUE(absl::StrContains(forced.message(), left)) << forced;
+    EXPECT_FALSE(absl::StrContains(forced.message(), os::SystemMemoryName(b, b_id))) << forced;
     EXPECT_FALSE(os::Exists(Path("a")).value());
     ExpectIntact(other, 'b');
     // a's own memory, found under the names derived from its stub and bound
