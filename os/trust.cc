@@ -69,6 +69,17 @@ absl::Status CheckTrustedFile(const FileInfo& info, const std::string& caller, s
                           absl::StrFormat("has mode %04o: write bits %04o beyond the %04o asked for",
                                           info.mode & 07777, extra, mode & 07777));
   }
+  // Read bits count too (review 10): whoever can read the file can take
+  // shared byte-range locks on it (POSIX asks only for a descriptor open
+  // for reading), and so hold the liveness and remover locks that attach and
+  // remove wait for -- a reader can keep a region from being removed. Such
+  // readers must be ones the caller chose, by asking for that mode.
+  if (const std::uint32_t extra = info.mode & 0444 & ~mode; extra != 0) {
+    return UntrustedError(EACCES, what,
+                          absl::StrFormat("has mode %04o: read bits %04o beyond the %04o asked for "
+                                          "(those readers could also hold its locks)",
+                                          info.mode & 07777, extra, mode & 07777));
+  }
   return absl::OkStatus();
 }
 

@@ -7,8 +7,9 @@
 // The rules (docs/PORTING.md, "Security model"):
 //  - a file (region file, stub, POSIX shm object) is trusted when it is a
 //    regular file, owned by the caller or by an owner the caller names in
-//    TrustPolicy::trusted_owners, has exactly one link, and has no write bit
-//    beyond the mode the caller asked for;
+//    TrustPolicy::trusted_owners, has exactly one link, and has no write or
+//    read bit beyond the mode the caller asked for (a reader can hold its
+//    byte-range locks, so readers too must be ones the caller chose);
 //  - a SysV segment: the same for both its owner and its creator, and its mode;
 //  - a home directory: a directory owned by the caller, the administrator or a
 //    trusted owner that no other user can write -- or that others can write

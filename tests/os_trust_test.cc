@@ -69,6 +69,18 @@ TEST(TrustRulesTest, WriteBitsBeyondTheAskedModeAreRefused) {
   EXPECT_TRUE(CheckTrustedFile(Regular("1000", 0666), "1000", 0666, {}, "f").ok());
 }
 
+// Review 10: a reader can hold a file's shared byte-range locks, so read
+// bits beyond the asked mode are refused like write bits.
+TEST(TrustRulesTest, ReadBitsBeyondTheAskedModeAreRefused) {
+  ExpectUntrusted(CheckTrustedFile(Regular("1000", 0644), "1000", 0600, {}, "f"), "read bits 0044");
+  ExpectUntrusted(CheckTrustedFile(Regular("1000", 0604), "1000", 0660, {}, "f"), "read bits 0004");
+  ExpectUntrusted(CheckTrustedFile(Regular("1000", 0640), "1000", 0600, {}, "f"),
+                  "could also hold its locks");
+  EXPECT_TRUE(CheckTrustedFile(Regular("1000", 0640), "1000", 0660, {}, "f").ok());
+  EXPECT_TRUE(CheckTrustedFile(Regular("1000", 0644), "1000", 0644, {}, "f").ok());
+  EXPECT_TRUE(CheckTrustedFile(Regular("1000", 0400), "1000", 0600, {}, "f").ok());
+}
+
 TEST(TrustRulesTest, NonRegularFilesAreRefused) {
   FileInfo fifo = Regular("1000", 0600);
   fifo.type = FileType::kFifo;

@@ -3,7 +3,6 @@
 // error naming its region. Holders are real processes (RegionWorker).
 #include <cerrno>
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <type_traits>
 
@@ -12,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "os/config.h"
 #include "os/error.h"
+#include "os/file.h"
 #include "os/process.h"
 #include "region/errors.h"
 #include "region/lock_guard.h"
@@ -359,8 +359,9 @@ TEST_F(RegionApiTest, AnExclusiveCreateOfAnExistingRegionFailsAtOnceWhoeverHolds
   ASSERT_TRUE(first->Detach().ok());
   ASSERT_TRUE(Remove(Opts(), /*force=*/false).ok());
 
-  // What a dead creator left (an empty file) is replaced, as by any create.
-  { std::ofstream(Path("api-region")).flush(); }
+  // What a dead creator left (an empty file, with the mode it asked for) is
+  // replaced, as by any create.
+  ASSERT_TRUE(os::Open(Path("api-region"), os::kOpenCreate | os::kOpenExclusive, 0600).ok());
   absl::StatusOr<Region> replaced = Region::Attach(o);
   ASSERT_TRUE(replaced.ok()) << replaced.status();
   Track(*replaced);

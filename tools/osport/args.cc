@@ -85,7 +85,7 @@ long to wait for a region another process is creating or removing and for
 its lock (default 15s; demo: the bound of the whole run, default 10m). A
 negative, zero or absurd (over 168h) duration is a usage error.
 Trust (see README, "Security model"): a home, region file, stub or system
-memory another user owns or can write, or with write bits beyond --mode, is
+memory another user owns or can write, or with read or write bits beyond --mode, is
 refused with the cause `untrusted`, naming the owner. --trust-owner=OWNER[,OWNER...]
 (uids; on Win32, SIDs) names owners to trust besides you; --allow-sticky-home
 accepts a --home others can write when it is sticky (like /tmp) and owned by

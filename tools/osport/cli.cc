@@ -27,7 +27,7 @@ ABSL_FLAG(std::string, size, "", "region size for create/grow: bytes or 64KiB, 1
 ABSL_FLAG(std::string, backend, "file", "memory for create and demo: file, sysv or posix");
 ABSL_FLAG(std::string, mode, "0600",
           "create: the new region's permissions (octal, applied exactly); every other command: the "
-          "widest mode you accept on an existing region -- write bits beyond it are untrusted");
+          "widest mode you accept on an existing region -- read or write bits beyond it are untrusted");
 ABSL_FLAG(bool, prefault, false, "create: fault every page in and guarantee disk blocks");
 ABSL_FLAG(bool, force, false, "remove: never attach; works on dead, locked or corrupt regions");
 ABSL_FLAG(absl::Duration, hold, absl::Seconds(10), "lock: how long to hold the region lock");
@@ -248,7 +248,8 @@ std::string ToolMessage(absl::string_view message, absl::string_view region) {
        {"within the attach timeout (", "within --timeout ("},
        {"so that remove --force", "so that osport remove --force"},
        {"it is: remove --force", "it is: osport remove --force"}});
-  // os/trust.h's "write bits 0020 beyond the 0600 asked for": asked with --mode.
+  // os/trust.h's "write bits 0020 beyond the 0600 asked for" (or read
+  // bits): asked with --mode.
   if (const std::size_t beyond = out.find("beyond the "); beyond != std::string::npos) {
     const std::size_t asked = out.find(" asked for", beyond);
     if (asked != std::string::npos && asked - beyond <= 16) out.insert(asked + 10, " with --mode");
