@@ -2,6 +2,8 @@
 // written once for every platform.
 #include "os/time.h"
 
+#include <chrono>
+
 #include "os/internal/time_platform.h"
 
 namespace osport::os {
@@ -14,6 +16,10 @@ absl::Status Sleep(std::uint64_t secs, std::uint64_t usecs) {
     return absl::OkStatus();
   }
   return internal::SleepAtLeast(secs, usecs);
+}
+
+absl::Time MonotonicNow() {
+  return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
 }
 
 }  // namespace osport::os

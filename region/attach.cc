@@ -39,7 +39,7 @@ absl::StatusOr<Region> Attacher::Run() {
                                              o_.name));
   }
   if (!os::BackendShared(backend_)) return AttachPrivate();
-  deadline_ = absl::Now() + o_.attach_timeout;
+  deadline_ = os::MonotonicNow() + o_.attach_timeout;  // never moved by the wall clock (os/time.h)
   absl::StatusOr<os::Dir> home = OpenRegionHome(o_);
   if (!home.ok()) return home.status();
   home_ = std::move(*home);
@@ -236,7 +236,7 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
         const std::vector<std::uint32_t> pids = LiveStubAttachers(r.file_, Me());
         if (!pids.empty()) return MemoryGoneUnderAttachers(*why, pids);
       }
-      if (absl::Now() >= deadline_) {
+      if (os::MonotonicNow() >= deadline_) {
         if (found == Found::kMemoryGone) return MemoryGoneUnderAttachers(*why, {});
         return TimedOut(*why + "; other processes hold it");
       }

@@ -112,7 +112,7 @@ class Attacher {
   const std::string path_;
   const os::Backend backend_;
   const std::uint64_t size_;
-  absl::Time deadline_;
+  absl::Time deadline_;  // on os::MonotonicNow's clock
   // The home, opened once per attach without links and checked
   // (region/trust_checks.h); moved into the Region that attaches.
   os::Dir home_;

@@ -164,7 +164,7 @@ absl::Status Attacher::LockBounded(Region& r) {
   // deadline, or a lock word whose owner cannot be confirmed (record
   // mismatch, id reused, owner record unwritten; os/mutex.h resolves those
   // within 2 s once it can tell), ends in kTimedOut naming the holder.
-  const absl::Duration left = std::max(deadline_ - absl::Now(), absl::ZeroDuration());
+  const absl::Duration left = std::max(deadline_ - os::MonotonicNow(), absl::ZeroDuration());
   absl::Status s = r.header().mutex.LockFor(left, &r.file_);
   if (!os::HasErrno(s, ETIMEDOUT)) return s;
   const os::MutexOwner owner = r.header().mutex.owner();

@@ -32,7 +32,7 @@ absl::StatusOr<bool> Liveness::Wait(os::File& file, os::RangeLock kind, absl::Ti
   for (;;) {
     absl::StatusOr<bool> got = Try(file, kind);
     if (!got.ok() || *got) return got;
-    const absl::Time now = absl::Now();
+    const absl::Time now = os::MonotonicNow();  // deadline: monotonic (os/time.h)
     if (now >= deadline) return false;
     const std::uint64_t left = static_cast<std::uint64_t>(absl::ToInt64Microseconds(deadline - now));
     if (absl::Status s = os::Sleep(0, std::min(pause_us, left)); !s.ok()) return s;

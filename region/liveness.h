@@ -164,8 +164,9 @@ class Liveness {
   // so after a refusal nothing is held there; elsewhere the old lock stays.
   [[nodiscard]] absl::StatusOr<bool> Try(os::File& file, os::RangeLock kind);
 
-  // Tries until `deadline`, backing off (1 ms doubling to 32 ms, jittered by
-  // pid so that two contenders do not stay in step). false: timed out.
+  // Tries until `deadline`, a point on os::MonotonicNow's clock, backing off
+  // (1 ms doubling to 32 ms, jittered by pid so that two contenders do not
+  // stay in step). false: timed out.
   [[nodiscard]] absl::StatusOr<bool> Wait(os::File& file, os::RangeLock kind, absl::Time deadline);
 
   // Releases what is held.

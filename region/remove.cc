@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "os/error.h"
 #include "os/file.h"
+#include "os/time.h"
 #include "region/errors.h"
 #include "region/header.h"
 #include "region/liveness.h"
@@ -38,7 +39,7 @@ absl::Status ForceRemove(const RegionOptions& o) {
   // Never from under an initialiser or destroyer (they hold exclusive),
   // one forced removal of this file at a time; both held until the name
   // is gone, dropped when the file is closed.
-  const absl::Time deadline = absl::Now() + o.attach_timeout;
+  const absl::Time deadline = os::MonotonicNow() + o.attach_timeout;  // monotonic (os/time.h)
   Liveness remover(kForceRemoverOffset);
   Liveness live;
   auto busy = [&](const char* who) {
