@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "os/config.h"
@@ -67,6 +68,19 @@ Mapping& Mapping::operator=(Mapping&& other) noexcept {
   return *this;
 }
 
+namespace {
+constexpr char kGonePayload[] = "type.osport/memory-gone";
+}  // namespace
+
+absl::Status MemoryGoneError(absl::string_view what, absl::string_view why) {
+  absl::Status s = PortableError(absl::StatusCode::kUnavailable, EAGAIN,
+                                 absl::StrCat(what, " is gone (", why, "); try again"));
+  s.SetPayload(kGonePayload, absl::Cord("gone"));
+  return s;
+}
+
+bool IsMemoryGone(const absl::Status& status) { return status.GetPayload(kGonePayload).has_value(); }
+
 namespace internal {
 
 absl::Status ValidateMapSize(absl::string_view what, std::uint64_t size) {
@@ -100,10 +114,7 @@ absl::Status NotSystemMemory(Backend backend) {
                        absl::StrCat("backend '", BackendName(backend), "' is not system memory"));
 }
 
-absl::Status MemoryGone(absl::string_view what, absl::string_view why) {
-  return PortableError(absl::StatusCode::kUnavailable, EAGAIN,
-                       absl::StrCat(what, " is gone (", why, "); try again"));
-}
+absl::Status MemoryGone(absl::string_view what, absl::string_view why) { return MemoryGoneError(what, why); }
 
 absl::Status ValidateRemap(const Mapping& mapping, std::uint64_t new_size) {
   if (!mapping.mapped() || mapping.backend() != Backend::kFile) {

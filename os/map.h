@@ -131,6 +131,19 @@ enum class MapAccess { kReadWrite, kReadOnly };
 // "paging-file section Local\osport-00ab... (gone with its last handle)".
 [[nodiscard]] std::string SystemMemoryName(Backend backend, std::uint64_t id);
 
+// Whether `status` says that system memory is gone -- removed, lost in a
+// reboot, its last handle closed, or (region/token.h) the memory under a
+// stub's recorded id is not that stub's -- as AttachSystemMemory,
+// StatSystemMemory (os/trust.h) and MemoryGoneError report it: Unavailable +
+// EAGAIN carrying a "gone" payload. A call that failed with EAGAIN for
+// another reason (an mmap or shmat refused for now: RLIMIT_MEMLOCK under
+// mlockall, say) is NOT gone: the memory may well be there, and treating
+// it as gone leaked it (review 10: a create made its memory again under a
+// new name and left the first).
+[[nodiscard]] bool IsMemoryGone(const absl::Status& status);
+// The status IsMemoryGone recognises: "<what> is gone (<why>); try again".
+[[nodiscard]] absl::Status MemoryGoneError(absl::string_view what, absl::string_view why);
+
 // Removes system memory by id (IPC_RMID, shm_unlink; nothing on Win32, where
 // a section dies with its last handle). Memory already gone is OK.
 [[nodiscard]] absl::Status RemoveSystemMemory(Backend backend, std::uint64_t id);

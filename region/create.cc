@@ -212,7 +212,11 @@ absl::StatusOr<bool> Attacher::StillNamed(Region& r) {
                          os::MapAccess::kReadOnly);
   if (!m.ok()) {
     // Gone, or someone else's memory under the name now.
-    if (HasErrno(m.status(), EAGAIN) || os::IsUntrusted(m.status())) return false;
+    // (Only a definite "gone": an attach refused for now -- EAGAIN from
+    // mmap -- is not proof, and taking it for one made the memory again
+    // under a new name and leaked this one. The error fails the create,
+    // whose clean-up removes this memory while holding exclusive.)
+    if (os::IsMemoryGone(m.status()) || os::IsUntrusted(m.status())) return false;
     return m.status();
   }
   const auto* seen = static_cast<const RegionHeader*>(m->data());

@@ -74,7 +74,7 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
     absl::StatusOr<os::Mapping> m =
         AttachBoundMemory(r.file_, *stub, map_size, o_, o_.mode, os::MapAccess::kReadWrite);
     if (!m.ok()) {
-      if (!HasErrno(m.status(), EAGAIN) || os::IsUntrusted(m.status())) return m.status();
+      if (!os::IsMemoryGone(m.status())) return m.status();  // a transient EAGAIN is not "gone"
       // Not where the stub says: gone, unless memory bound to this stub is
       // elsewhere (a damaged stub: never replaced, issue 12).
       if (absl::Status s = CheckMemoryGone(r.file_, *stub, o_); !s.ok()) return s;

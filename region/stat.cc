@@ -89,7 +89,7 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
         return RegionError(RegionErrc::kCorrupt, absl::StrFormat("region %s: its stub says %u bytes, its memory %u",
                                                                  o.name, size, claimed));
       }
-    } else if (os::HasErrno(m.status(), EAGAIN) && !os::IsUntrusted(m.status())) {
+    } else if (os::IsMemoryGone(m.status())) {
       // Gone -- unless memory bound to this stub is elsewhere (a damaged stub).
       if (absl::Status s = CheckMemoryGone(*file, *h, o); !s.ok()) return s;
       st.memory_present = false;

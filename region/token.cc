@@ -76,13 +76,11 @@ absl::Status CheckBinding(const RegionHeader& stub_header, const RegionHeader& m
     absl::StatusOr<std::vector<std::uint64_t>> ids = os::DerivedSystemMemoryIds(backend, stub);
     if (!ids.ok()) return ids.status();
     if (std::find(ids->begin(), ids->end(), id) != ids->end()) return absl::OkStatus();
-    return os::PortableError(
-        absl::StatusCode::kUnavailable, EAGAIN,
-        absl::StrFormat("region %s: the %s memory %u its stub records is gone: what has that id now "
-                        "is not under a name derived from the stub (the id was reused after a "
-                        "reboot or in a new IPC namespace, or the stub was edited), so it is "
-                        "another program's and is left alone",
-                        name, os::BackendName(backend), id));
+    return os::MemoryGoneError(
+        absl::StrFormat("region %s: the %s memory %u its stub records", name, os::BackendName(backend), id),
+        "what has that id now is not under a name derived from the stub -- the id was reused after a "
+        "reboot or in a new IPC namespace, or the stub was edited -- so it is another program's and "
+        "is left alone");
   }
   if (AllZero(stub_header.token)) return Mismatch(name, backend, id, "the stub has no token");
   if (std::memcmp(stub_header.token, memory.token, sizeof memory.token) != 0) {
@@ -142,7 +140,7 @@ absl::Status RemoveBoundMemory(os::File& stub, const RegionHeader& h, const Regi
   // Any mode: removing is about whose memory it is.
   absl::StatusOr<os::Mapping> m = AttachBoundMemory(stub, h, size, o, 0777, os::MapAccess::kReadOnly);
   if (!m.ok()) {
-    if (os::HasErrno(m.status(), EAGAIN) && !os::IsUntrusted(m.status())) return absl::OkStatus();
+    if (os::IsMemoryGone(m.status())) return absl::OkStatus();  // not a transient EAGAIN: that keeps the stub
     return left(m.status());
   }
   (void)m->Unmap();

@@ -75,7 +75,7 @@ absl::StatusOr<os::Mapping> AttachRegionMemory(os::Backend backend, os::File& st
 absl::Status RemoveRegionMemory(os::Backend backend, std::uint64_t id, const RegionOptions& o) {
   // Any mode: removing is about whose memory it is, not how open it is.
   absl::Status s = CheckRegionMemory(backend, id, o, 0777);
-  if (os::HasErrno(s, EAGAIN) && !os::IsUntrusted(s)) return absl::OkStatus();  // gone already
+  if (os::IsMemoryGone(s)) return absl::OkStatus();  // gone already
   if (!s.ok()) return s;
   return os::RemoveSystemMemory(backend, id);
 }
