@@ -55,6 +55,38 @@ TEST_F(ToolTest, AllowStickyHomeAcceptsOnlyASticky01777Home) {
   fs::remove(open);
 }
 
+// Review 10: list refused nothing (exit 0, every entry "unusable") for a
+// home others can write or one reached through a symbolic link, and stat of
+// a FIFO in such a home said not_a_region. Every command -- list included --
+// now refuses the home itself as untrusted, before looking at what is in it;
+// and in a trusted home a FIFO is named by path and type.
+TEST_F(ToolTest, AnUntrustedHomeIsRefusedByListAndBeforeWhatIsInIt) {
+  const std::string open = Path("open"), link = Path("link");
+  ASSERT_EQ(::mkdir(open.c_str(), 0700), 0);
+  ASSERT_EQ(::mkfifo((open + "/f").c_str(), 0600), 0);
+  ASSERT_EQ(::chmod(open.c_str(), 0777), 0);
+  fs::create_directory_symlink(dir(), link);
+  for (const std::string& home : {open, link}) {
+    SCOPED_TRACE(home);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"list"}, {"stat", "f"}, {"lock", "f", "--hold=0s"}, {"remove", "f"}}) {
+      std::vector<std::string> a = args;
+      a.push_back("--json");
+      a.push_back("--home=" + home);
+      ToolRun run = Osport(a, false);
+      EXPECT_EQ(run.code, 1) << args[0] << ": " << run.out;
+      EXPECT_EQ(run.json()["error"], "untrusted") << args[0] << ": " << run.out;
+    }
+  }
+  EXPECT_TRUE(fs::exists(open + "/f"));
+  ASSERT_EQ(::chmod(open.c_str(), 0700), 0);
+  ToolRun fifo = Osport({"stat", "f", "--json", "--home=" + open}, false);
+  EXPECT_EQ(fifo.json()["error"], "not_a_region") << fifo.out;
+  EXPECT_TRUE(absl::StrContains(fifo.json().value("message", ""), open + "/f is a FIFO")) << fifo.out;
+  fs::remove(link);
+  fs::remove_all(open);
+}
+
 // A region file another user owns is untrusted, naming the owner; with that
 // owner named in --trust-owner it is used. Needs root that can give a file
 // to uid 65534.

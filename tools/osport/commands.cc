@@ -12,10 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "os/dir.h"
 #include "os/error.h"
 #include "os/mutex.h"
 #include "os/process.h"
 #include "os/time.h"
+#include "os/trust.h"
 #include "region/errors.h"
 #include "region/header.h"
 #include "region/region.h"
@@ -210,15 +212,30 @@ int StatCommand(const std::string& name) {
 }
 
 int List() {
-  const std::string home = absl::GetFlag(FLAGS_home);
+  const region::RegionOptions base = OptionsFor("");
+  const std::string& home = base.home;
+  // The home is checked as every other command checks it (os/trust.h): a
+  // home another user owns or can write, or reached through a symbolic
+  // link, is refused once, naming why -- not listed with every entry
+  // "unusable" and exit 0 (review 10).
+  if (absl::StatusOr<os::Dir> trusted = os::OpenTrustedHome(home, base.trust); !trusted.ok()) {
+    return Fail("list", "", os::Annotate(trusted.status(), "list " + home));
+  }
   std::error_code ec;
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(home, ec)) {
     names.push_back(entry.path().filename().string());
   }
   if (ec) {
+    // The cause from the error's meaning, not always not_found (review 10:
+    // permission denied was reported as not_found).
+    const bool denied = ec == std::errc::permission_denied;
+    const bool not_dir = ec == std::errc::not_a_directory;
     return Fail("list", "",
-                os::PortableError(absl::StatusCode::kNotFound, ENOENT,
+                os::PortableError(denied    ? absl::StatusCode::kPermissionDenied
+                                  : not_dir ? absl::StatusCode::kFailedPrecondition
+                                            : absl::StatusCode::kNotFound,
+                                  denied ? EACCES : not_dir ? ENOTDIR : ENOENT,
                                   absl::StrCat("cannot list ", home, ": ", ec.message())));
   }
   std::sort(names.begin(), names.end());

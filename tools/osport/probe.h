@@ -19,11 +19,16 @@ struct Probe {
   bool exists = false;
   bool symlink = false;  // a symbolic link: region calls refuse it themselves
   bool regular = false;  // a regular file (anything else -- FIFO, device, directory -- is never opened)
-  std::string why;       // what it is when not regular ("a directory", "not a regular file")
+  std::string why;       // what it is when not regular ("a directory", "a FIFO", "a socket"...)
+  std::string path;      // the path looked at
 };
 
 // The file type alone (no open, no read): a FIFO cannot hang the tool in
-// open(2), and a directory or device is never handed to region/.
+// open(2), and a directory or device is never handed to region/. The home is
+// checked first, as region/ checks it (os::OpenTrustedHome): an untrusted
+// home, or one the caller may not enter, is that error (untrusted,
+// permission denied) -- not a verdict on what is in it (review 10). A home
+// that does not exist is left to region/, whose message says so.
 absl::StatusOr<Probe> ProbeType(const region::RegionOptions& options);
 
 // Whether a probed file is refused before region/ sees it: it exists and is
