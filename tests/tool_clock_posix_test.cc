@@ -6,8 +6,7 @@
 // 200 ms after the process first reads it, while this test holds the
 // region's liveness byte exclusively (what a creator does while it
 // initialises): the attach must give up after its --timeout, while the byte
-// is still held. Linux, dynamically linked builds (a static build ignores
-// LD_PRELOAD: the test then shows nothing either way, and says so).
+// is still held. Native Linux builds (tests/CMakeLists.txt says why).
 #include <string>
 #include <vector>
 

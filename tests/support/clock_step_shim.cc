@@ -7,6 +7,9 @@
 //
 // The symbol is named with an asm label rather than by redeclaring
 // clock_gettime, whose exception specification differs between C libraries.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  // RTLD_NEXT (the POSIX-generic cell builds without it)
+#endif
 #include <dlfcn.h>
 #include <time.h>
 
