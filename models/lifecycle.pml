@@ -24,6 +24,12 @@
  *             still names its file before initialising it (region/attach.cc
  *             does, since this model found the race; FIX=0 is the code
  *             before: ci/model-check --old shows its counterexample).
+ *   PNS=1     two pid namespaces: processes 0 and 2 in one, 1 and 3 (the
+ *             final attach) in the other. A pid of the other namespace names
+ *             another process or none: the adversary's choice here is the
+ *             dangerous one, "dead" (region/liveness.h, "Pid namespaces").
+ *   NSFIX=0   with PNS=1: the code before review 10 -- no namespace in the
+ *             header, every joiner judges the mutex holder by pid.
  *   PROP=n    keep only property n's assertion (0: all).
  *
  * WHAT IS MODELLED. One region name over N = 3 processes (+ a final one).
@@ -87,6 +93,9 @@
  *             unlinking the name) never hits a region someone is attached to
  *   stuck     no deadlock: no reachable state where processes wait for
  *             ever (pan's invalid end states)
+ *   owner     a region mutex is taken over ("owner died") only from a dead
+ *             holder (with PNS=1: never from a live one of another pid
+ *             namespace)
  *
  * FINDINGS (2026-11-30, on the code of 625ebf5). With FIX=1 every property
  * is verified in every configuration of ci/model-check. The code as it was
@@ -112,6 +121,12 @@
  * and H/a does not exist: the region it created and attached is unlinked.
  * OLD=1/3 (unlink by name after the lock is given up) break onename and
  * remove; OLD=2 breaks wedge (a creator dead after its O_EXCL create).
+ * PNS=1 (2026-12-01): with NSFIX=0 (the code before that day), the
+ * shortest counterexample: P1 (namespace 1) creates the region and holds its
+ * mutex while initialising; P2 (namespace 0) joins, reads P1's pid as a dead
+ * process and takes the lock over from a live holder (review 10 saw it
+ * between two containers). With the namespace in the header (join.cc,
+ * pid_namespace.cc) every property holds in both PNS configurations.
  * The search also shows that UnlinkIfSameAt's two steps (SameFileAt, then
  * unlink by name) are safe while the exclusive lock is held: nothing can
  * change the name between them (only the exclusive holder of the named
@@ -137,6 +152,12 @@
 #ifndef PROP
 #define PROP 0
 #endif
+#ifndef PNS
+#define PNS 0
+#endif
+#ifndef NSFIX
+#define NSFIX 1
+#endif
 #ifndef MIXED
 #define MIXED 0
 #endif
@@ -154,6 +175,7 @@
 #define F_VALID 0
 #define F_ABANDONED 1
 #define F_MEMGONE 2
+#define F_OTHERNS 3
 
 #define R_NONE 0
 #define R_ATTACHED 1
@@ -179,10 +201,16 @@ byte ex[MAXF];          /* exclusive liveness holder + 1 */
 byte livemask = 15;     /* bit per live process */
 byte att[N];            /* ghost: the file a process is attached to */
 byte deaths_left = DEATHS;
+bit  hns[MAXF];         /* the header's pid namespace (PNS) */
+bit  taken_live;        /* ghost: a live holder's mutex was taken over */
 bit onename_violated;   /* only named in the monitor's assertion */
 
 #define B (1 << p)
 #define ALIVE(q) ((livemask >> (q)) & 1)
+/* Process q's pid namespace, and how process p judges q's liveness by pid:
+ * correctly in its own namespace, "dead" across (the adversary). */
+#define NSOF(q) (PNS && ((q) == 1 || (q) == 3))
+#define JUDGED_DEAD(q) (!ALIVE(q) || NSOF(q) != NSOF(p))
 
 #if PROP == 0 || PROP == 1
 #define CHECK_ONENAME(e) assert(e)
@@ -203,6 +231,11 @@ bit onename_violated;   /* only named in the monitor's assertion */
 #define CHECK_REMOVE(e) assert(e)
 #else
 #define CHECK_REMOVE(e) skip
+#endif
+#if PROP == 0 || PROP == 5
+#define CHECK_OWNER(e) taken_live = !(e); assert(!taken_live)
+#else
+#define CHECK_OWNER(e) skip
 #endif
 
 /* Nobody else alive is attached to file x. */
@@ -225,12 +258,28 @@ bit onename_violated;   /* only named in the monitor's assertion */
   f = 0
 
 /* Join's look at the file and its header (holding shared or exclusive). */
+#if PNS && NSFIX
+/* ... and, before the mutex, its pid namespace (join.cc CheckPidNamespace):
+ * another one's region is adopted only by a process alone with it. */
+#define CLASSIFY \
+  if \
+  :: hdr[f] != H_DONE -> found = F_ABANDONED; printf("P%d: file %d: no complete header (abandoned)\n", p, f) \
+  :: hdr[f] == H_DONE && memgone[f] -> found = F_MEMGONE; printf("P%d: file %d: memory gone\n", p, f) \
+  :: hdr[f] == H_DONE && !memgone[f] && hns[f] == NSOF(p) -> found = F_VALID; printf("P%d: file %d: complete\n", p, f) \
+  :: hdr[f] == H_DONE && !memgone[f] && hns[f] != NSOF(p) && ex[f] == p + 1 -> \
+     hns[f] = NSOF(p); slots[f] = 0; found = F_VALID; \
+     printf("P%d: file %d: complete, another pid namespace's, alone: adopts it\n", p, f) \
+  :: hdr[f] == H_DONE && !memgone[f] && hns[f] != NSOF(p) && ex[f] != p + 1 -> found = F_OTHERNS; \
+     printf("P%d: file %d: complete, another pid namespace's\n", p, f) \
+  fi
+#else
 #define CLASSIFY \
   if \
   :: hdr[f] != H_DONE -> found = F_ABANDONED; printf("P%d: file %d: no complete header (abandoned)\n", p, f) \
   :: hdr[f] == H_DONE && memgone[f] -> found = F_MEMGONE; printf("P%d: file %d: memory gone\n", p, f) \
   :: else -> found = F_VALID; printf("P%d: file %d: complete\n", p, f) \
   fi
+#endif
 
 /* A death: the kernel drops the process's locks (and a mutex it holds is
  * left to the next locker as "owner died"); its files stay. */
@@ -405,7 +454,7 @@ settle_loop:
 create_it:
   if
   :: atomic {                  /* memory/file sized, mutex made and held, our slot */
-       hdr[f] = H_PART; memgone[f] = 0; mtx[f] = p + 1; slots[f] = B;
+       hdr[f] = H_PART; memgone[f] = 0; mtx[f] = p + 1; slots[f] = B; hns[f] = NSOF(p);
        marked[f] = 0; panic[f] = 0; printf("P%d: sizes file %d, writes its header (magic 0)\n", p, f)
      }
   DIE
@@ -426,10 +475,11 @@ create_it:
 join_lock:
   if
   :: atomic {
-       (mtx[f] == 0 || !ALIVE(mtx[f] - 1)) ->
+       (mtx[f] == 0 || JUDGED_DEAD(mtx[f] - 1)) ->
        found = 0;
        if
-       :: mtx[f] != 0 -> panic[f] = 1; mtx[f] = 0; out = R_RECOVERY;                 /* owner died */
+       :: mtx[f] != 0 -> CHECK_OWNER(!ALIVE(mtx[f] - 1));
+          panic[f] = 1; mtx[f] = 0; out = R_RECOVERY;                                 /* owner died */
           printf("P%d: file %d's mutex holder died: panic, kRunRecovery\n", p, f); goto close_out
        :: else -> mtx[f] = p + 1
        fi
@@ -532,9 +582,9 @@ attach_done:
   /* ---- Detach ---- */
   if
   :: atomic {
-       (mtx[f] == 0 || !ALIVE(mtx[f] - 1)) ->
+       (mtx[f] == 0 || JUDGED_DEAD(mtx[f] - 1)) ->
        att[p] = 0;
-       if :: mtx[f] != 0 -> panic[f] = 1 :: else -> skip fi; /* owner died: finish */
+       if :: mtx[f] != 0 -> CHECK_OWNER(!ALIVE(mtx[f] - 1)); panic[f] = 1 :: else -> skip fi; /* owner died: finish */
        mtx[f] = p + 1
      }
   DIE

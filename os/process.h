@@ -45,6 +45,23 @@ struct ProcessIdentity {
 // only the pid is checked. Errors only when the OS cannot say.
 [[nodiscard]] absl::StatusOr<bool> IsAlive(const ProcessIdentity& who);
 
+// The pid namespace this process's pids belong to, so that processes can
+// tell whether they may judge each other alive by pid at all: 0 where the
+// platform has one pid space for the machine (Win32, macOS, the generic POSIX
+// build) or the kernel cannot say (Linux before 3.8, no /proc/self/ns);
+// else the inode number of /proc/self/ns/pid (Linux; pid_namespaces(7):
+// "two processes are in the same namespace if the inodes are the same").
+// A pid of another namespace names a different process here, or none: a
+// live lock holder there looks dead (region/liveness.h, "Pid namespaces").
+// Errors (Linux builds that judge liveness by /proc): FailedPrecondition +
+// ENOENT when /proc is not mounted (every other process would look dead),
+// FailedPrecondition + EXDEV when the /proc mounted belongs to another pid
+// namespace (/proc/self is not getpid(): each pid would be read as some
+// other process), or the errno of the failed readlink. Cached once read;
+// correct again in a forked child (which unshare(CLONE_NEWPID) may have put
+// in another namespace).
+[[nodiscard]] absl::StatusOr<std::uint64_t> CurrentPidNamespace();
+
 // The path of the running executable (for re-running the test binary in a
 // helper mode).
 [[nodiscard]] absl::StatusOr<std::string> ExecutablePath();

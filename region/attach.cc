@@ -40,6 +40,11 @@ absl::StatusOr<Region> Attacher::Run() {
   }
   if (!os::BackendShared(backend_)) return AttachPrivate();
   deadline_ = os::MonotonicNow() + o_.attach_timeout;  // never moved by the wall clock (os/time.h)
+  // Pids (the mutex owner, the attachment slots) mean something only in one
+  // pid namespace, and only with this namespace's /proc: refused first.
+  absl::StatusOr<std::uint64_t> ns = os::CurrentPidNamespace();
+  if (!ns.ok()) return Named(ns.status());
+  pid_namespace_ = *ns;
   absl::StatusOr<os::Dir> home = OpenRegionHome(o_);
   if (!home.ok()) return home.status();
   home_ = std::move(*home);
@@ -238,6 +243,7 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
       }
       if (os::MonotonicNow() >= deadline_) {
         if (found == Found::kMemoryGone) return MemoryGoneUnderAttachers(*why, {});
+        if (found == Found::kOtherNamespace) return OtherNamespaceAttached();
         return TimedOut(*why + "; other processes hold it");
       }
       if (absl::Status sl = os::Sleep(0, pause_us); !sl.ok()) return sl;
@@ -252,7 +258,7 @@ absl::Status Attacher::Settle(Region& r, bool fresh, bool* initialising, bool* r
     found = Found::kValid;
     s = Join(r, &found, retry, why);
     if (!s.ok() || *retry) return s;
-    if (found == Found::kValid) return Downgrade(r);
+    if (found == Found::kValid) return Downgrade(r);  // perhaps adopted (pid_namespace.cc)
     (void)r.map_.Unmap();
     // Not before these: an error while initialising removes the file, and
     // until the stale memory is gone the stub is the only way back to it.

@@ -35,8 +35,10 @@ class Attacher {
   absl::StatusOr<Region> Run();
 
  private:
-  // What a joiner found under the shared liveness lock.
-  enum class Found { kValid, kAbandoned, kMemoryGone };
+  // What a joiner found under the shared liveness lock. kOtherNamespace: a
+  // valid region recorded for another pid namespace, to be adopted only by
+  // a process alone with it (region/liveness.h, "Pid namespaces").
+  enum class Found { kValid, kAbandoned, kMemoryGone, kOtherNamespace };
 
   // attach.cc
   // Heap or anonymous memory: one process, no file, nothing to join.
@@ -107,12 +109,26 @@ class Attacher {
   absl::Status LockBounded(Region& r);
   absl::Status JoinLocked(Region& r, std::uint64_t map_size, bool named, bool* retry, std::string* why);
   absl::Status Panicked();
+  // pid_namespace.cc
+  // Before the region mutex is touched: a region recorded for this pid
+  // namespace is joined; one recorded for another is kOtherNamespace in
+  // *found, or -- holding the exclusive liveness lock, alone with it --
+  // adopted: recorded for this namespace, its attachment slots (all of
+  // dead processes, the kernel says) cleared.
+  absl::Status CheckPidNamespace(Region& r, Found* found);
+  // kBusy after the attach deadline: attachers of another pid namespace.
+  absl::Status OtherNamespaceAttached() const;
 
   const RegionOptions& o_;
   const std::string path_;
   const os::Backend backend_;
   const std::uint64_t size_;
   absl::Time deadline_;  // on os::MonotonicNow's clock
+  // This process's pid namespace (os::CurrentPidNamespace), read once per
+  // shared attach before anything is looked at.
+  std::uint64_t pid_namespace_ = 0;
+  // The namespace the region's header recorded when last looked at.
+  std::uint64_t other_namespace_ = 0;
   // The home, opened once per attach without links and checked
   // (region/trust_checks.h); moved into the Region that attaches.
   os::Dir home_;

@@ -46,6 +46,7 @@ absl::Status Attacher::Initialise(Region& r) {
   h.attach_slots = kMaxAttachments;
   h.create_time = static_cast<std::uint64_t>(std::time(nullptr));
   h.grow_target.store(0, std::memory_order_relaxed);
+  h.pid_namespace.store(pid_namespace_, std::memory_order_relaxed);  // published by the magic
   std::memset(h.reserved, 0, sizeof h.reserved);
   WriteBinding(binding_, h);
   std::memset(static_cast<void*>(h.attachments), 0, sizeof h.attachments);

@@ -17,7 +17,8 @@ inline constexpr std::uint32_t kRegionMagic = 0x4F535052;  // "OSPR"
 // 2: the mutex has a 64-bit lock word with an acquisition generation (issue 15).
 // 3: the token and the stub's identity bind a stub to its memory (issue 12);
 //    grow_target records a grow under way (issue 11).
-inline constexpr std::uint32_t kLayoutVersion = 3;
+// 4: pid_namespace: attachers in one pid namespace only (review 10).
+inline constexpr std::uint32_t kLayoutVersion = 4;
 inline constexpr std::size_t kHeaderSize = 4096;
 inline constexpr std::size_t kMaxAttachments = 240;
 
@@ -58,7 +59,13 @@ struct RegionHeader {
   // cleared under the region lock (Region::Grow), so a non-zero value seen
   // by a later lock holder means the grower died (SettleDeadGrow).
   std::atomic<std::uint64_t> grow_target;
-  std::uint8_t reserved[80];        // 176: zero; room for later fields
+  // 176: the pid namespace of every attached process (os::CurrentPidNamespace;
+  // 0: a platform with one). Written by an initialiser, or by a joiner that
+  // adopts the region, only while holding the exclusive liveness lock, so
+  // it cannot change under an attached process (region/liveness.h, "Pid
+  // namespaces"); read without the region lock.
+  std::atomic<std::uint64_t> pid_namespace;
+  std::uint8_t reserved[72];        // 184: zero; room for later fields
   Attachment attachments[kMaxAttachments];  // 256
 };
 
@@ -75,7 +82,8 @@ static_assert(offsetof(RegionHeader, token) == 136, "layout");
 static_assert(offsetof(RegionHeader, stub_device) == 152, "layout");
 static_assert(offsetof(RegionHeader, stub_inode) == 160, "layout");
 static_assert(offsetof(RegionHeader, grow_target) == 168, "layout");
-static_assert(offsetof(RegionHeader, reserved) == 176, "layout");
+static_assert(offsetof(RegionHeader, pid_namespace) == 176, "layout");
+static_assert(offsetof(RegionHeader, reserved) == 184, "layout");
 static_assert(offsetof(RegionHeader, attachments) == 256, "layout");
 static_assert(sizeof(Attachment) == 16, "layout");
 static_assert(sizeof(RegionHeader) == kHeaderSize, "the header is exactly one 4 KiB page");

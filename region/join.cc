@@ -122,6 +122,9 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
     return os::PortableError(absl::StatusCode::kAlreadyExists, EEXIST,
                              absl::StrFormat("region %s already exists (create only)", o_.name));
   }
+  // Before the mutex, whose owner is judged by pid: attached processes are
+  // all of one pid namespace.
+  if (absl::Status s = CheckPidNamespace(r, found); !s.ok() || *found != Found::kValid) return s;
   // 1 is panicked; any other value but 0 is corrupt, said by CheckFields
   // under the lock below.
   if (hh.panic.load(std::memory_order_acquire) == 1 && !o_.recover) return Panicked();

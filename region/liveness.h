@@ -117,13 +117,33 @@
 // finding the target left, cuts the file back to the header's size -- the
 // old or the new one -- and clears it (SettleDeadGrow).
 //
+// Pid namespaces (region/pid_namespace.cc): the mutex judges its owner, and
+// attach/detach their slots, by pid and start stamp, which name another
+// process, or none, in another pid namespace (two containers sharing a
+// home: review 10 saw a live holder taken over). So every attached process
+// is of the namespace the header records (pid_namespace), written only
+// under the exclusive liveness lock (by an initialiser, or an adopter):
+//  - Attach first reads its own namespace (os::CurrentPidNamespace), which
+//    also refuses a process whose /proc is missing or another namespace's.
+//  - In step 3, before the region mutex: the header's namespace is ours, go
+//    on. Else, holding shared, it is found kOtherNamespace and handled as an
+//    abandoned region is in step 4: release, try exclusive. Granted: nobody
+//    is attached (all recorded processes are gone), so adopt -- clear the
+//    slots (never judged by pid), record our namespace, join (a lock word
+//    left by a dead holder is then an owner death, as always), downgrade.
+//    Refused: back off and look again until the attach deadline, then kBusy
+//    naming both namespaces. The header's namespace cannot change while we
+//    hold shared, so what a joiner checked stays true while it is attached.
+//
 // THE MODEL. models/lifecycle.pml is this protocol (Attach, Detach and
 // non-force Remove, as the code does them) in SPIN; ci/model-check searches
 // it exhaustively (3 processes, up to 2 deaths at any step, file and stub
-// backends, Linux OFD lock semantics): one region under one name (every
+// backends, Linux OFD lock semantics; PNS=1: two pid namespaces, the rule
+// above): one region under one name (every
 // attached process's file is the one the name names), attach only to a
 // complete, linked header, a dead creator never wedges the name, a destroy
-// never hits an attached region, no deadlock -- and --old shows the
+// never hits an attached region, no deadlock, a mutex taken over only from
+// a dead holder -- and --old shows the
 // counterexamples of the round-1 protocol. It found one race in the code as
 // it was: between a creator's O_EXCL create and its exclusive try, an attach
 // that may not create (a non-force Remove, osport lock/grow/panic/recover)

@@ -114,6 +114,16 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   st.creator_pid = h->creator_pid;
   st.creator_start = h->creator_start;
   st.create_time = h->create_time;
+  st.pid_namespace = h->pid_namespace.load(std::memory_order_relaxed);
+  absl::StatusOr<std::uint64_t> ours = os::CurrentPidNamespace();
+  st.other_namespace = !ours.ok() || *ours != st.pid_namespace;
+  // A pid of another namespace names another process here, or none: not
+  // asked about. Unknown counts as alive, as in reconciling.
+  auto judge = [&st](auto ask) {
+    if (st.other_namespace) return true;
+    const absl::StatusOr<bool> alive = ask();
+    return !alive.ok() || *alive;
+  };
   // With the memory gone, the attachments are the stub's slots, which every
   // joiner keeps current (region/stub_slots.h); the lock, the count and the
   // panic flag lived in the memory only (the stub's copy is as of creation):
@@ -121,8 +131,7 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   for (const Attachment& a : h->attachments) {
     if (a.pid == 0) continue;
     AttachmentStat as{a.pid, a.start, a.count, false};
-    absl::StatusOr<bool> alive = os::IsAlive(os::ProcessIdentity{a.pid, a.start});
-    as.alive = !alive.ok() || *alive;  // unknown counts as alive, as in reconciling
+    as.alive = judge([&a] { return os::IsAlive(os::ProcessIdentity{a.pid, a.start}); });
     if (as.alive) st.live_refcount += a.count;
     st.attachments.push_back(as);
   }
@@ -142,9 +151,8 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   if (st.owner.held) {
     // With the recorded pid (0 while unrecorded): FreeBSD's thr_kill2 can
     // judge another process's thread only by its pid.
-    absl::StatusOr<bool> alive =
-        os::IsThreadAlive(os::ThreadIdentity{st.owner.pid, st.owner.tid, st.owner.start});
-    st.owner_alive = !alive.ok() || *alive;
+    st.owner_alive =
+        judge([&st] { return os::IsThreadAlive(os::ThreadIdentity{st.owner.pid, st.owner.tid, st.owner.start}); });
   }
   return st;
 }

@@ -48,6 +48,13 @@ struct RegionStat {
   std::uint32_t creator_pid = 0;
   std::uint64_t creator_start = 0;
   std::uint64_t create_time = 0;
+  // The pid namespace recorded for the attached processes (header
+  // pid_namespace; 0 on a system with one). other_namespace: it is not the
+  // caller's (or the caller's cannot be read: os::CurrentPidNamespace), so
+  // the pids below are not judged: every `alive` and owner_alive is true
+  // ("unknown counts as alive"), live_refcount counts them all.
+  std::uint64_t pid_namespace = 0;
+  bool other_namespace = false;
   std::vector<AttachmentStat> attachments;
   os::MutexOwner owner;
   bool owner_alive = false;        // meaningful when owner.held

@@ -130,6 +130,10 @@ bool CurrentProcessKnown(const ProcessIdentity& self) {
   return self.start != 0 && g_self_start.load(std::memory_order_relaxed) == self.start;
 }
 
+// Process ids are the machine's (a Windows Server container's silo has its
+// own, a documented limit: docs/PORTING.md): 0, one namespace.
+absl::StatusOr<std::uint64_t> CurrentPidNamespace() { return std::uint64_t{0}; }
+
 // Access denied (a protected process, or one of another user) is an error,
 // not "alive": we could not read its start time, so we cannot say whether it
 // is the process `who` names.

@@ -73,6 +73,14 @@ OSPORT_TEST_HELPER(RegionWorker) {
         }
       }
       TellParent(fired ? Reply(s) : "notfired");
+    } else if (cmd == "timeout") {
+      std::int64_t ms = 0;
+      in >> ms;
+      o.attach_timeout = absl::Milliseconds(ms);
+      TellParent("ok");
+    } else if (cmd == "pidns") {
+      absl::StatusOr<std::uint64_t> ns = os::CurrentPidNamespace();
+      TellParent(ns.ok() ? absl::StrCat(*ns) : Reply(ns.status()));
     } else if (cmd == "stamp") {
       const os::ProcessIdentity me = os::CurrentProcess();
       TellParent(absl::StrCat(me.start, os::CurrentProcessKnown(me) ? " known" : " unknown"));
@@ -138,11 +146,19 @@ OSPORT_TEST_HELPER(RegionWorker) {
   return 0;
 }
 
-absl::StatusOr<os::Child> StartRegionWorker(const region::RegionOptions& o, const std::string& binary) {
+absl::StatusOr<os::Child> StartRegionWorker(const region::RegionOptions& o, const std::string& binary,
+                                            const std::vector<std::string>& wrapper) {
   const os::Backend b = o.backend.value_or(os::Backend::kFile);
   std::vector<std::string> args{o.home, o.name, std::string(os::BackendName(b)), absl::StrCat(o.size)};
-  if (binary.empty()) return StartHelper("RegionWorker", args);
-  args.insert(args.begin(), {binary, "--osport_helper=RegionWorker"});
+  if (binary.empty() && wrapper.empty()) return StartHelper("RegionWorker", args);
+  std::string exe = binary;
+  if (exe.empty()) {
+    absl::StatusOr<std::string> self = os::ExecutablePath();
+    if (!self.ok()) return self.status();
+    exe = *self;
+  }
+  args.insert(args.begin(), {exe, "--osport_helper=RegionWorker"});
+  args.insert(args.begin(), wrapper.begin(), wrapper.end());
   return os::Spawn(args);
 }
 

@@ -12,6 +12,8 @@
 //   grow <bytes>          -> (lock held) "ok"
 //   detach                -> "ok" | "err ..."
 //   width                 -> "32" or "64": this process's pointer width
+//   timeout <ms>          -> "ok": later attaches wait at most ms (attach_timeout)
+//   pidns                 -> "<os::CurrentPidNamespace()>" | "err ..."
 //   exit                  -> exits 0 without detaching (a crash, for the header)
 //
 // Arguments: home name backend size.
@@ -20,6 +22,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "os/process.h"
@@ -29,9 +32,11 @@ namespace osport::testing {
 
 // Starts a worker for the region `o` names (home, name, backend, size).
 // `binary` runs another test binary as the worker (one built for another
-// pointer width, say); empty means this one.
+// pointer width, say); empty means this one. `wrapper`, if any, is a
+// command line the worker's is appended to (e.g. unshare --pid --fork).
 absl::StatusOr<os::Child> StartRegionWorker(const region::RegionOptions& o,
-                                            const std::string& binary = "");
+                                            const std::string& binary = "",
+                                            const std::vector<std::string>& wrapper = {});
 
 // Sends `command` and returns the worker's one-line reply ("" on failure).
 std::string Ask(os::Child& worker, const std::string& command);

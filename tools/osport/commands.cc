@@ -81,9 +81,13 @@ Json StatJson(const std::string& name, const region::RegionStat& st) {
   j["mode"] = absl::StrFormat("0%o", st.mode);
   j["creator_pid"] = st.creator_pid;
   j["create_time"] = st.create_time;
+  // Pids of another pid namespace are not judged: their liveness is null.
+  j["pid_namespace"] = st.pid_namespace;
+  j["pid_namespace_is_callers"] = !st.other_namespace;
+  const auto judged = [&st](bool alive) { return st.other_namespace ? Json() : Json(alive); };
   j["attachments"] = Json::array();
   for (const region::AttachmentStat& a : st.attachments) {
-    j["attachments"].push_back({{"pid", a.pid}, {"start", a.start}, {"count", a.count}, {"alive", a.alive}});
+    j["attachments"].push_back({{"pid", a.pid}, {"start", a.start}, {"count", a.count}, {"alive", judged(a.alive)}});
   }
   if (!live) {
     j["mutex_owner"] = Json();
@@ -93,7 +97,7 @@ Json StatJson(const std::string& name, const region::RegionStat& st) {
   j["mutex_owner"] = {{"held", st.owner.held},
                       {"pid", st.owner.pid},
                       {"tid", st.owner.tid},
-                      {"alive", st.owner.held && st.owner_alive}};
+                      {"alive", st.owner.held ? judged(st.owner_alive) : Json(false)}};
   j["mutex_stats"] = {{"nowait", st.mutex_stats.nowait},
                       {"wait", st.mutex_stats.wait},
                       {"owner_deaths", st.mutex_stats.owner_deaths}};
@@ -119,6 +123,10 @@ void PrintStat(const region::RegionStat& st) {
   }
   std::printf("flags      %s   mode 0%o\n", FlagNames(st.flags).c_str(), st.mode);
   std::printf("created    by pid %u at %s\n", st.creator_pid, Time(st.create_time).c_str());
+  if (st.other_namespace) {
+    std::printf("pids       of pid namespace %llu, not this one: not judged alive or dead here\n",
+                static_cast<unsigned long long>(st.pid_namespace));
+  }
   if (!st.memory_present) {
     std::printf("memory     gone, and with it the lock, the count and the panic flag\n");
     std::printf("attached   %zu process(es) (the stub's record)\n", st.attachments.size());

@@ -1,0 +1,230 @@
+// One pid namespace per region at a time (region/liveness.h, "Pid
+// namespaces"). Two containers sharing a home (review 10, replay #1): a
+// pid recorded by one names another process in the other, or none, so a
+// live lock holder there was taken for dead -- two holders, and a panic
+// nobody caused. Real processes in real namespaces: the worker runs under
+// unshare(1), as a container's processes do. Linux builds that judge
+// liveness by /proc only (tests/CMakeLists.txt); needs root.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "os/error.h"
+#include "os/fault_injection.h"
+#include "os/process.h"
+#include "region/errors.h"
+#include "region/region.h"
+#include "region/stat.h"
+#include "tests/support/helper.h"
+#include "tests/support/region_fixture.h"
+#include "tests/support/region_worker.h"
+
+namespace osport::region {
+namespace {
+
+using testing::Ask;
+using testing::StartRegionWorker;
+
+constexpr std::uint64_t kSize = 64 * 1024;
+constexpr char kUnshare[] = "/usr/bin/unshare";
+
+// A new pid namespace with its own /proc, as a container has; the worker is
+// its pid 1, and dies with unshare (--kill-child).
+const std::vector<std::string> kContainer{kUnshare, "--pid", "--fork", "--mount-proc", "--kill-child"};
+
+// Calls os::CurrentPidNamespace with the `nth` /proc read failing (EIO),
+// then again without: prints both results.
+OSPORT_TEST_HELPER(PidNamespaceRead) {
+  int nth = 0;
+  if (args.size() != 1 || !absl::SimpleAtoi(args[0], &nth)) return 2;
+  std::string first;
+  {
+    os::FaultInjector fault(os::Op::kProcessInfo, static_cast<std::uint64_t>(nth), EIO);
+    absl::StatusOr<std::uint64_t> ns = os::CurrentPidNamespace();
+    first = ns.ok() ? absl::StrCat("ok ", *ns) : absl::StrCat("err ", ns.status().message());
+  }
+  absl::StatusOr<std::uint64_t> again = os::CurrentPidNamespace();
+  testing::TellParent(first);
+  testing::TellParent(again.ok() ? absl::StrCat("ok ", *again) : std::string(again.status().message()));
+  return 0;
+}
+
+std::uint64_t OurNamespace() {
+  struct stat st {};
+  return ::stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
+}
+
+class PidNamespaceTest : public testing::RegionTest, public ::testing::WithParamInterface<os::Backend> {
+ protected:
+  void SetUp() override {
+    RegionTest::SetUp();
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root for unshare --pid; CI runs it as root";
+    if (::access(kUnshare, X_OK) != 0) GTEST_SKIP() << kUnshare << " (util-linux) is missing";
+  }
+  RegionOptions Opts(absl::Duration timeout) const {
+    RegionOptions o = Options("r", kSize, GetParam());
+    o.attach_timeout = timeout;
+    return o;
+  }
+  // A worker in a new pid namespace (checked to be there) that creates the
+  // region and holds its lock.
+  void StartHolder(os::Child* w, std::uint64_t* its_ns) {
+    absl::StatusOr<os::Child> c = StartRegionWorker(Opts(absl::Seconds(10)), "", kContainer);
+    ASSERT_TRUE(c.ok()) << c.status();
+    *w = std::move(*c);
+    const std::string ns = Ask(*w, "pidns");
+    ASSERT_TRUE(absl::SimpleAtoi(ns, its_ns)) << "the worker says: " << ns;
+    ASSERT_NE(*its_ns, OurNamespace()) << "unshare --pid did not give the worker a pid namespace";
+    ASSERT_EQ(Ask(*w, "attach"), "ok created=1");
+    ASSERT_EQ(Ask(*w, "lock"), "ok");
+  }
+};
+
+TEST(PidNamespaceReadTest, IsTheInodeOfProcSelfNsPidAndEveryFailedReadIsNamed) {
+  absl::StatusOr<std::uint64_t> ns = os::CurrentPidNamespace();
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  EXPECT_EQ(*ns, OurNamespace());
+  EXPECT_NE(*ns, 0u);
+  // A fresh process reads /proc/self, then /proc/self/ns/pid; a failure of
+  // either is an error naming it, and caches nothing.
+  const char* const paths[] = {"/proc/self", "/proc/self/ns/pid"};
+  for (int nth = 1; nth <= 2; ++nth) {
+    SCOPED_TRACE(paths[nth - 1]);
+    absl::StatusOr<os::Child> h = testing::StartHelper("PidNamespaceRead", {absl::StrCat(nth)});
+    ASSERT_TRUE(h.ok()) << h.status();
+    const absl::StatusOr<std::string> first = h->ReadLine();
+    const absl::StatusOr<std::string> again = h->ReadLine();
+    ASSERT_TRUE(first.ok() && again.ok());
+    EXPECT_TRUE(absl::StartsWith(*first, "err ")) << *first;
+    EXPECT_TRUE(absl::StrContains(*first, absl::StrCat("readlink(\"", paths[nth - 1], "\")"))) << *first;
+    EXPECT_EQ(*again, absl::StrCat("ok ", *ns));
+    EXPECT_EQ(h->Wait().value_or(-1), 0);
+  }
+}
+
+// The worker, pid 1 of its namespace, holds the region lock. Its pid here
+// is init's, started at another time: without the namespace check this
+// attach took the lock over as an owner death and panicked the region.
+TEST_P(PidNamespaceTest, ALiveHolderInAnotherPidNamespaceIsNeverTakenForDead) {
+  os::Child w;
+  std::uint64_t its_ns = 0;
+  ASSERT_NO_FATAL_FAILURE(StartHolder(&w, &its_ns));
+
+  absl::StatusOr<Region> refused = Region::Attach(Opts(absl::Milliseconds(300)));
+  if (refused.ok()) Track(*refused);
+  ASSERT_FALSE(refused.ok()) << "joined a region whose lock holder lives in another pid namespace";
+  EXPECT_EQ(RegionErrcOf(refused.status()), RegionErrc::kBusy) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(),
+                                absl::StrCat("another pid namespace (pid:[", its_ns, "]")))
+      << refused.status();
+  // stat does not judge the other namespace's pids.
+  absl::StatusOr<RegionStat> st = Stat(Opts(absl::Seconds(1)));
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_TRUE(st->other_namespace);
+  EXPECT_EQ(st->pid_namespace, its_ns);
+  EXPECT_TRUE(st->owner.held && st->owner_alive);
+  EXPECT_FALSE(st->panic);
+
+  // Still the holder: its unlock succeeds (a takeover made it EPERM).
+  EXPECT_EQ(Ask(w, "unlock"), "ok");
+  EXPECT_EQ(Ask(w, "detach"), "ok");
+
+  // Nobody attached: this namespace adopts it, data and all, not panicked.
+  absl::StatusOr<Region> adopted = Region::Attach(Opts(absl::Seconds(5)));
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  Track(*adopted);
+  EXPECT_FALSE(adopted->created());
+  EXPECT_FALSE(adopted->panicked());
+  EXPECT_EQ(adopted->header().pid_namespace.load(), OurNamespace());
+  EXPECT_EQ(adopted->header().refcount, 1u) << "the other namespace's slot was kept";
+  ASSERT_TRUE(adopted->Unlock().ok());
+  // ... and now the other namespace is refused while we are attached.
+  ASSERT_EQ(Ask(w, "timeout 300"), "ok");
+  const std::string reply = Ask(w, "attach");
+  EXPECT_TRUE(absl::StartsWith(reply, "err busy ")) << reply;
+  EXPECT_TRUE(absl::StrContains(reply, absl::StrCat("another pid namespace (pid:[", OurNamespace(), "]")))
+      << reply;
+  ASSERT_TRUE(adopted->Lock().ok());
+  ASSERT_TRUE(adopted->MarkForRemoval().ok());
+  ASSERT_TRUE(adopted->Unlock().ok());
+  ASSERT_TRUE(adopted->Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("r")).value());
+  w.CloseInput();
+  EXPECT_EQ(w.Wait().value_or(-1), 0);
+}
+
+// A holder that dies in its namespace is an owner death here too: the
+// region panics (kRunRecovery), as for any dead holder.
+TEST_P(PidNamespaceTest, AHolderThatDiedInAnotherPidNamespaceIsAnOwnerDeath) {
+  os::Child w;
+  std::uint64_t its_ns = 0;
+  ASSERT_NO_FATAL_FAILURE(StartHolder(&w, &its_ns));
+  ASSERT_TRUE(w.Kill().ok());  // unshare; --kill-child takes the worker with it
+  (void)w.Wait();
+  // The worker's liveness lock goes with it, shortly after unshare: the
+  // attach waits for that (bounded), then adopts and finds the dead holder.
+  absl::StatusOr<Region> r = Region::Attach(Opts(absl::Seconds(10)));
+  if (r.ok()) Track(*r);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(IsRunRecovery(r.status())) << r.status();
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "a process died holding the region lock"))
+      << r.status();
+  RegionOptions recover = Opts(absl::Seconds(5));
+  recover.recover = true;
+  absl::StatusOr<Region> rec = Region::Attach(recover);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  Track(*rec);
+  EXPECT_TRUE(rec->panicked());
+  EXPECT_EQ(rec->header().pid_namespace.load(), OurNamespace());
+  ASSERT_TRUE(rec->MarkForRemoval().ok());
+  ASSERT_TRUE(rec->Unlock().ok());
+  ASSERT_TRUE(rec->Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("r")).value());
+}
+
+// A /proc that is not the process's own -- missing, or another pid
+// namespace's (`unshare --pid --fork` without --mount-proc) -- reads every
+// pid as another process: attach refuses before it looks at anything.
+TEST_P(PidNamespaceTest, AProcThatIsNotThisNamespacesIsRefusedBeforeAnythingIsMade) {
+  struct Case {
+    const char* what;
+    std::vector<std::string> wrapper;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"/proc of the parent namespace", {kUnshare, "--pid", "--fork", "--kill-child"},
+       "/proc belongs to another pid namespace"},
+      {"no /proc",
+       {kUnshare, "--mount", "--propagation", "private", "--fork", "--kill-child", "/bin/sh", "-c",
+        "umount -l /proc && exec \"$0\" \"$@\""},
+       "/proc is not mounted"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    absl::StatusOr<os::Child> w = StartRegionWorker(Opts(absl::Seconds(1)), "", c.wrapper);
+    ASSERT_TRUE(w.ok()) << w.status();
+    const std::string ns = Ask(*w, "pidns");
+    EXPECT_TRUE(absl::StrContains(ns, c.says)) << ns;
+    const std::string reply = Ask(*w, "attach");
+    EXPECT_TRUE(absl::StartsWith(reply, "err ")) << reply;
+    EXPECT_TRUE(absl::StrContains(reply, c.says)) << reply;
+    EXPECT_TRUE(absl::StrContains(reply, "region r")) << reply;
+    EXPECT_FALSE(os::Exists(Path("r")).value()) << "made a file before refusing";
+    w->CloseInput();
+    EXPECT_EQ(w->Wait().value_or(-1), 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PidNamespaceTest, ::testing::ValuesIn(testing::SharedBackends()),
+                         [](const ::testing::TestParamInfo<os::Backend>& i) {
+                           return std::string(os::BackendName(i.param));
+                         });
+
+}  // namespace
+}  // namespace osport::region
