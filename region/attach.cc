@@ -293,10 +293,11 @@ absl::Status Attacher::MemoryGoneUnderAttachers(const std::string& why,
   // The pids come from the stub's slots: the kernel will not say who holds
   // an OFD or LockFileEx lock (region/stub_slots.h).
   const std::string who =
-      pids.empty() ? std::string("other processes (not named in the stub)")
-                   : absl::StrCat(pids.size() == 1 ? "process " : "processes ", absl::StrJoin(pids, ", "));
+      pids.empty() ? std::string("other processes (not named in the stub) still hold")
+      : pids.size() == 1 ? absl::StrCat("process ", pids[0], " still holds")
+                         : absl::StrCat("processes ", absl::StrJoin(pids, ", "), " still hold");
   return RegionError(RegionErrc::kBusy,
-                     absl::StrFormat("region %s: its memory is gone (%s) but %s still hold it "
+                     absl::StrFormat("region %s: its memory is gone (%s) but %s it "
                                      "attached (their liveness locks on %s are held); refusing to "
                                      "create a new region under them",
                                      o_.name, why, who, path_));

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "os/config.h"
@@ -183,6 +184,67 @@ OSPORT_TEST_HELPER(AddressSpaceGrow) {
   return wrong.empty() ? 0 : 1;
 }
 
+// args: scratch dir. In private mount and IPC namespaces, a 256 KiB /dev/shm
+// and kernel.shmmax 64 KiB; creating a 1 MiB region on each system-memory
+// backend must fail naming the limit and the way around it (review 10: "No
+// space left on device" and "Invalid argument" said neither), and leave no
+// stub. Replies "ok", "skip <why>" or "fail <what>".
+OSPORT_TEST_HELPER(SystemMemoryLimits) {
+  if (::geteuid() != 0) {
+    testing::TellParent("skip mounting a tmpfs and setting shmmax need root (euid is not 0)");
+    return 0;
+  }
+#if OSPORT_TEST_HAVE_MOUNT_NAMESPACES
+  if (::unshare(CLONE_NEWNS | CLONE_NEWIPC) != 0) {
+    testing::TellParent(absl::StrCat("skip unshare(CLONE_NEWNS | CLONE_NEWIPC): ", std::strerror(errno)));
+    return 0;
+  }
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      ::mount("tmpfs", "/dev/shm", "tmpfs", 0, "size=256k,mode=1777") != 0) {
+    testing::TellParent(absl::StrCat("skip mounting a small /dev/shm privately: ", std::strerror(errno)));
+    return 0;
+  }
+  {
+    std::ofstream shmmax("/proc/sys/kernel/shmmax");
+    shmmax << 65536 << std::flush;
+    if (!shmmax) {
+      testing::TellParent("skip kernel.shmmax cannot be set in a new IPC namespace here");
+      return 0;
+    }
+  }
+#else
+  testing::TellParent("skip no private mount and IPC namespaces here (unshare is Linux's)");
+  return 0;
+#endif
+  struct Case {
+    os::Backend backend;
+    int err;
+    const char* says;
+  };
+  const Case cases[] = {
+      {os::Backend::kPosixShm, ENOSPC, "/dev/shm, is full or capped: free space there, or use the file backend"},
+      {os::Backend::kSysV, EINVAL, "outside the system's limits for one segment (Linux: kernel.shmmax"},
+  };
+  for (const Case& c : cases) {
+    if (!os::BackendSupported(c.backend)) continue;
+    RegionOptions o = LimitOptions(args[0]);
+    o.backend = c.backend;
+    o.size = 1024 * 1024;
+    absl::StatusOr<Region> r = Region::Attach(o);
+    const std::string what = absl::StrCat(os::BackendName(c.backend), ": ", r.status().ToString());
+    if (r.ok() || !os::HasErrno(r.status(), c.err) || !absl::StrContains(r.status().message(), c.says)) {
+      testing::TellParent(absl::StrCat("fail ", what));
+      return 1;
+    }
+    if (os::Exists(absl::StrCat(args[0], "/g")).value_or(true)) {
+      testing::TellParent(absl::StrCat("fail a stub was left behind: ", what));
+      return 1;
+    }
+  }
+  testing::TellParent("ok");
+  return 0;
+}
+
 class RealLimitsTest : public testing::RegionTest {
  protected:
   void Run(const std::string& helper) {
@@ -202,6 +264,8 @@ class RealLimitsTest : public testing::RegionTest {
 };
 
 TEST_F(RealLimitsTest, AGrowOnAFullFilesystemLeavesTheRegionAsItWas) { Run("FullFilesystemGrow"); }
+
+TEST_F(RealLimitsTest, AFullDevShmOrASmallShmmaxIsNamedWithTheWayAround) { Run("SystemMemoryLimits"); }
 
 TEST_F(RealLimitsTest, AGrowUnderAnAddressSpaceLimitLeavesTheRegionAsItWas) {
 #ifdef OSPORT_TEST_SANITIZED

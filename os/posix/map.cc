@@ -286,6 +286,26 @@ absl::Status NoFreeName(absl::string_view what, const std::vector<std::string>& 
                                        what, kCandidates));
 }
 
+// shmget's limit errors, named (review 10: "Invalid argument" said nothing
+// of SHMMAX): the size beyond one segment's limits, or the system's table
+// or page budget used up.
+absl::Status SysVLimitHint(const absl::Status& s, std::uint64_t size) {
+  if (HasErrno(s, EINVAL)) {
+    return Annotate(s, absl::StrFormat("a SysV segment of %u bytes is outside the system's limits for "
+                                       "one segment (Linux: kernel.shmmax and kernel.shmmin; "
+                                       "sysctl kern.sysv.shmmax elsewhere): raise it, or use the "
+                                       "posix or file backend",
+                                       size));
+  }
+  if (HasErrno(s, ENOSPC)) {
+    return Annotate(s, absl::StrFormat("no SysV segment of %u bytes can be made: the system's "
+                                       "limits are used up (Linux: kernel.shmmni segments, "
+                                       "kernel.shmall pages; ipcs -m lists the segments)",
+                                       size));
+  }
+  return s;
+}
+
 absl::StatusOr<Mapping> CreateSysV(const StubId& stub, std::uint64_t size, std::uint32_t mode) {
   std::vector<std::string> foreign;
   for (int i = 0; i < kCandidates; ++i) {
@@ -298,7 +318,7 @@ absl::StatusOr<Mapping> CreateSysV(const StubId& stub, std::uint64_t size, std::
       const int id = sys::Shmget(key, static_cast<std::size_t>(size),
                                  IPC_CREAT | IPC_EXCL | static_cast<int>(mode & 0777));
       if (id < 0) {
-        if (errno != EEXIST) return ErrnoStatus("shmget", absl::StrCat("key ", key), errno);
+        if (errno != EEXIST) return SysVLimitHint(ErrnoStatus("shmget", absl::StrCat("key ", key), errno), size);
         absl::StatusOr<Cleared> cleared = ClearAbandonedSysV(key, stub.owner, stub.not_before);
         if (!cleared.ok()) return cleared.status();
         if (!cleared->why.empty()) foreign.push_back(std::move(cleared->why));
@@ -345,6 +365,12 @@ absl::StatusOr<Mapping> CreatePosixShm(const StubId& stub, std::uint64_t size, s
     } else if (int err = sys::Fallocate(fd, 0, static_cast<off_t>(size));
                err != 0 && err != EOPNOTSUPP) {
       s = ErrnoStatus("fallocate", name, err);
+      if (err == ENOSPC) {
+        s = Annotate(s, absl::StrFormat("POSIX shared memory has no room for %u bytes (on Linux its "
+                                        "filesystem, /dev/shm, is full or capped: free space there, "
+                                        "or use the file backend)",
+                                        size));
+      }
     } else {
       absl::StatusOr<void*> m = MapShared(fd, size, name);
       if (m.ok()) addr = *m;

@@ -163,7 +163,8 @@ timed_out and marks nothing. --force never attaches: it removes the memory
 the stub names and the file, even for a dead, locked or corrupt region; it
 waits at most --timeout for a process that is creating or destroying the
 region (or another --force of it) to finish, then fails with not_ready and
-removes nothing. Both
+removes nothing. Processes still attached keep the removed region's memory
+(and never see a region made under NAME afterwards): --force names them. Both
 refuse files that are not osport regions or stubs. Memory that cannot be
 verified as the stub's own (another user's, another token) is never removed:
 --force then removes the stub only and fails (untrusted or corrupt), naming

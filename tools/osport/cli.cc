@@ -247,7 +247,9 @@ std::string ToolMessage(absl::string_view message, absl::string_view region) {
        {"nor an owner you trust", "nor an owner you trust (--trust-owner)"},
        {"within the attach timeout (", "within --timeout ("},
        {"so that remove --force", "so that osport remove --force"},
-       {"it is: remove --force", "it is: osport remove --force"}});
+       {"it is: remove --force", "it is: osport remove --force"},
+       {"or use the file backend", "or use --backend=file"},
+       {"or use the posix or file backend", "or use --backend=posix or --backend=file"}});
   // os/trust.h's "write bits 0020 beyond the 0600 asked for" (or read
   // bits): asked with --mode.
   if (const std::size_t beyond = out.find("beyond the "); beyond != std::string::npos) {
@@ -283,7 +285,16 @@ std::string Reason(absl::string_view message, absl::string_view op, absl::string
 }
 
 int Fail(absl::string_view op, absl::string_view region, const absl::Status& status) {
-  return FailWith(op, region, CauseOf(status), status.message());
+  std::string message(status.message());
+  // A region no attach can use (damaged, cut short, another layout) has one
+  // way out the answer should name (review 10): discarding it.
+  const region::RegionErrc e = region::RegionErrcOf(status);
+  const bool unusable = e == region::RegionErrc::kCorrupt || e == region::RegionErrc::kTruncated ||
+                        e == region::RegionErrc::kIncompatible;
+  if (unusable && !region.empty() && op != "remove" && !absl::StrContains(message, "remove --force")) {
+    absl::StrAppend(&message, "; to discard it and its data: osport remove ", region, " --force");
+  }
+  return FailWith(op, region, CauseOf(status), message);
 }
 
 int FailWith(absl::string_view op, absl::string_view region, absl::string_view cause,

@@ -391,6 +391,19 @@ int RemoveCommand(const std::string& name) {
                    EscapeText(name).c_str(), st->owner.pid, ShownDuration(o.attach_timeout).c_str());
     }
   }
+  // A forced removal never waits for attachers (region::Remove): whoever is
+  // still attached goes on with the old memory, apart from any region made
+  // under the name from now on. Named, from the region's slots (review 10).
+  std::vector<std::uint32_t> still_attached;
+  if (force) {
+    absl::StatusOr<region::RegionStat> st = region::Stat(o);
+    const std::uint32_t me = os::CurrentProcess().pid;
+    if (st.ok()) {
+      for (const region::AttachmentStat& a : st->attachments) {
+        if (a.alive && a.pid != me) still_attached.push_back(a.pid);
+      }
+    }
+  }
   absl::StatusOr<region::RemoveOutcome> out = region::Remove(o, force);
   if (!out.ok() && !force && region::RegionErrcOf(out.status()) == region::RegionErrc::kRunRecovery) {
     // The caller asked to remove, not to recover: both ways out.
@@ -400,11 +413,20 @@ int RemoveCommand(const std::string& name) {
   }
   if (!out.ok()) return Fail("remove", name, out.status());
   const bool marked = *out == region::RemoveOutcome::kMarked;
-  PrintOk("remove", name,
-          marked ? absl::StrCat("marked region ", EscapeText(name),
-                                " for removal: other processes are attached; the last to detach removes it")
-                 : absl::StrCat("removed region ", EscapeText(name), force ? " (forced)" : ""),
-          {{"outcome", std::string(region::RemoveOutcomeName(*out))}, {"force", force}});
+  std::string text = marked ? absl::StrCat("marked region ", EscapeText(name),
+                                           " for removal: other processes are attached; the last to "
+                                           "detach removes it")
+                            : absl::StrCat("removed region ", EscapeText(name), force ? " (forced)" : "");
+  if (!still_attached.empty()) {
+    absl::StrAppend(&text, "; ", still_attached.size() == 1 ? "process " : "processes ",
+                    absl::StrJoin(still_attached, ", "), still_attached.size() == 1 ? " was" : " were",
+                    " still attached: they go on using the removed region's memory, which is freed when "
+                    "they detach, and never see a region made under this name from now on");
+  }
+  PrintOk("remove", name, text,
+          {{"outcome", std::string(region::RemoveOutcomeName(*out))},
+           {"force", force},
+           {"still_attached", still_attached}});
   return 0;
 }
 
