@@ -54,8 +54,9 @@ TEST_F(ToolTest, StopSignalsReleaseTheLockCleanly) {
   EXPECT_EQ(Osport({"remove", "r"}).code, 0);
 }
 
-// An answer that cannot be written is a failure (exit 1), though the work
-// is done (review 6: every command exited 0 with stdout on /dev/full).
+// An answer that cannot be written is a failure (exit 1) (review 6: every
+// command exited 0 with stdout on /dev/full); a create that fails so
+// removes its region again (review 10: it was left made).
 TEST_F(ToolTest, AnAnswerThatCannotBeWrittenIsAFailure) {
   if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no /dev/full here";
   const std::vector<std::vector<std::string>> cases = {
@@ -69,7 +70,8 @@ TEST_F(ToolTest, AnAnswerThatCannotBeWrittenIsAFailure) {
     ASSERT_TRUE(c.ok()) << c.status();
     EXPECT_EQ(c->Wait().value_or(-1), 1) << args[0];
     if (args[0] == "create") {
-      EXPECT_TRUE(os::Exists(Path("r")).value()) << "the work is done all the same";
+      EXPECT_FALSE(os::Exists(Path("r")).value()) << "a failed create left its region";
+      ASSERT_EQ(Osport({"create", "r", "--size=64KiB"}).code, 0);  // for the commands below
     }
   }
   EXPECT_FALSE(os::Exists(Path("r")).value());

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <utility>
@@ -201,6 +202,21 @@ int Create(const std::string& name) {
           absl::StrFormat("created region %s: %s, backend %s%s", EscapeText(name), HumanSize(size),
                           os::BackendName(*o.backend), id ? absl::StrCat(", system id ", id) : ""),
           {{"size", size}, {"backend", std::string(os::BackendName(*o.backend))}, {"system_id", id}});
+  if (std::ferror(stdout) != 0) {
+    // The caller cannot learn that the region exists (stdout on a full disk,
+    // a closed pipe): a create that fails leaves nothing (review 10 had exit
+    // 1 with the region made). A non-force removal: if someone joined it in
+    // the meantime, the last of them to detach removes it.
+    const int err = errno;
+    absl::StatusOr<region::RemoveOutcome> undone = region::Remove(OptionsFor(name), /*force=*/false);
+    std::fprintf(stderr, "osport create %s: the answer could not be written (%s); %s\n", EscapeText(name).c_str(),
+                 std::strerror(err),
+                 undone.ok() ? "the region was removed again"
+                             : absl::StrCat("removing the region again failed: ",
+                                            EscapeText(std::string(undone.status().message())))
+                                   .c_str());
+    return 1;
+  }
   return 0;
 }
 
