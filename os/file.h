@@ -49,6 +49,17 @@ class File {
   std::string path_;
 };
 
+// Fork and byte-range locks. An OFD lock (Linux F_OFD_SETLK) belongs to the
+// open file description, which fork() shares with the child: a child that
+// kept the descriptor would keep the parent's locks on it after the parent
+// is gone (a region's liveness lock: region/liveness.h). Marks `file` so
+// that in every child of fork() its descriptor is pointed at /dev/null
+// (dup2: the number stays valid for the child's own Close); the locks then
+// live and die with the parent's descriptor. Undone by Close. Nothing to do
+// where locks belong to the process (classic fcntl locks are not inherited)
+// or there is no fork (Win32).
+void ReleaseInForkedChild(File& file);
+
 // Portable open flags, or-ed together.
 enum OpenFlags : std::uint32_t {
   kOpenReadOnly = 1u << 0,   // else read-write

@@ -79,6 +79,11 @@ class Mapping {
 // later accesses into SIGBUS, so a shorter file is an error (EINVAL).
 // `file_size`, when the caller has just read it (GetIoInfo), is checked
 // instead of asking the system again: one call less on every region join.
+// Where range locks belong to the open file (Linux OFD locks), the mapping is
+// made through an open file description of its own (/proc/self/fd/N opened
+// anew, then closed; without /proc, through `file`'s), so it never keeps
+// `file`'s locks alive -- in a forked child that inherits the mapping, say
+// (ReleaseInForkedChild, os/file.h). Remap keeps that description.
 [[nodiscard]] absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size,
                                               std::optional<std::uint64_t> file_size = std::nullopt);
 

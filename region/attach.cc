@@ -146,6 +146,10 @@ absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
   r.owner_pid_ = Me().pid;
   bool created = false;
   if (absl::Status s = OpenFile(r, &created, retry, why); !s.ok() || *retry) return s;
+  // Before any liveness lock is taken on it: a child forked from now on must
+  // not keep this process's locks (an OFD lock is the open file's, which
+  // fork shares; region/liveness.h, "Fork").
+  os::ReleaseInForkedChild(r.file_);
   bool initialising = false;
   absl::Status s = Settle(r, created, &initialising, retry, why);
   if (!s.ok() || *retry) {

@@ -104,9 +104,21 @@
 // exclusive, so no one else can replace or remove it meanwhile. Refused:
 // someone is joining; the last of them removes it. Failed (an error): the
 // mark stays and the detach says so. A memory removal that fails keeps the
-// stub (the way back to the memory). Closing the file drops the lock. A Region inherited across fork() is inert in the child: its
-// Detach only unmaps and closes (an OFD lock shared with the parent is not
-// released by a close while the parent keeps its descriptor).
+// stub (the way back to the memory). Closing the file drops the lock.
+//
+// Fork: a Region inherited across fork() is not an attachment of the child.
+// Its Detach only unmaps and closes; its lock calls, Grow and Remap are
+// refused (Region::UsableHere). Nor does the child keep the parent's
+// liveness lock, an OFD lock being the open file's, which fork shares:
+//  - the region's file is marked os::ReleaseInForkedChild as soon as it is
+//    opened (before any lock is taken on it), so in a child its descriptor
+//    points at /dev/null;
+//  - a file region's mapping is made through a description of its own
+//    (os::MapFile), so the child's inherited mapping holds no lock either.
+// So the parent's death releases its lock while children it forked live on
+// (review 10: such a child kept its dead parent "attached", and `remove`
+// only marked the region) -- once each child runs: between fork() and its
+// atfork handler a child still shares the description.
 //
 // Grow: under the region mutex record the target (header grow_target),
 // extend the file, remap, store the new size in the header, clear the

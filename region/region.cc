@@ -67,8 +67,20 @@ bool Region::LockHeld() const {
   return owner.held && owner.tid == os::CurrentThread().tid;
 }
 
-absl::Status Region::NeedLock(absl::string_view op) const {
+absl::Status Region::UsableHere(absl::string_view op) const {
   if (!attached()) return NotAttached(op);
+  if (!Inherited()) return absl::OkStatus();
+  return os::PortableError(
+      absl::StatusCode::kFailedPrecondition, EINVAL,
+      absl::StrFormat("region %s: %s: this Region was attached by process %u and inherited across "
+                      "fork(); process %u is not attached to it (attach the region again in this "
+                      "process: an inherited Region keeps only its mapping, without the region lock, "
+                      "Grow or Remap)",
+                      options_.name, op, owner_pid_, Me().pid));
+}
+
+absl::Status Region::NeedLock(absl::string_view op) const {
+  if (absl::Status s = UsableHere(op); !s.ok()) return s;
   if (LockHeld()) return absl::OkStatus();
   return os::PortableError(absl::StatusCode::kFailedPrecondition, EPERM,
                            absl::StrFormat("region %s: %s needs the region lock held", options_.name, op));
@@ -97,7 +109,7 @@ absl::Status Region::TryLock() { return LockWith(LockWait::kNever, absl::ZeroDur
 absl::Status Region::LockFor(absl::Duration timeout) { return LockWith(LockWait::kFor, timeout, "LockFor"); }
 
 absl::Status Region::LockWith(LockWait wait, absl::Duration timeout, absl::string_view op) {
-  if (!attached()) return NotAttached(op);
+  if (absl::Status s = UsableHere(op); !s.ok()) return s;
   os::Mutex& m = header().mutex;
   absl::Status s = wait == LockWait::kForever ? m.Lock(&file_)
                    : wait == LockWait::kNever ? m.TryLock(&file_)
@@ -155,7 +167,7 @@ absl::Status Region::MarkForRemoval() {
 }
 
 absl::Status Region::Unlock() {
-  if (!attached()) return NotAttached("Unlock");
+  if (absl::Status s = UsableHere("Unlock"); !s.ok()) return s;
   return os::Annotate(header().mutex.Unlock(&file_), absl::StrFormat("region %s: Unlock", options_.name));
 }
 

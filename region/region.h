@@ -42,6 +42,15 @@ enum class RemoveOutcome : std::uint8_t {
 // (kRunRecovery, not held). One status, one meaning: region/liveness.h.
 // RegionLock (region/lock_guard.h) holds it for a scope.
 //
+// fork(): a child that inherits an attached Region is not attached (the
+// issue 11 contract; region/liveness.h, "Fork"). Its copy keeps the mapping
+// -- data() reads and writes the same memory -- but holds no liveness lock,
+// no slot and no reference; Lock, TryLock, LockFor, Unlock, Grow, Remap,
+// ClearPanic and MarkForRemoval there return FailedPrecondition (EINVAL)
+// naming fork(), and Detach or destruction only unmap and close. A child
+// that uses the region attaches it again (Region::Attach); a region whose
+// only attacher died counts as unattached even while such children live.
+//
 // Errors: every status a Region method returns names the region.
 class Region {
  public:
@@ -176,6 +185,9 @@ class Region {
   [[nodiscard]] absl::Status LockWith(LockWait wait, absl::Duration timeout, absl::string_view op);
   // FailedPrecondition "region NAME: OP: not attached".
   [[nodiscard]] absl::Status NotAttached(absl::string_view op) const;
+  // NotAttached, or FailedPrecondition (EINVAL) naming fork() when this
+  // object was inherited: the calls that need an attachment of this process.
+  [[nodiscard]] absl::Status UsableHere(absl::string_view op) const;
   // FailedPrecondition (EPERM) unless this thread holds the lock.
   [[nodiscard]] absl::Status NeedLock(absl::string_view op) const;
   [[nodiscard]] absl::Status CheckFits(std::size_t size, std::size_t align) const;

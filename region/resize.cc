@@ -14,7 +14,7 @@
 namespace osport::region {
 
 absl::Status Region::Grow(std::uint64_t new_size) {
-  if (!attached()) return NotAttached("Grow");
+  if (absl::Status s = UsableHere("Grow"); !s.ok()) return s;
   if (map_.backend() != os::Backend::kFile) {
     return os::PortableError(absl::StatusCode::kFailedPrecondition, EINVAL,
                              absl::StrFormat("region %s: only file-backed regions can grow (this "
@@ -75,7 +75,7 @@ bool Region::NeedsRemap() const {
 }
 
 absl::Status Region::Remap() {
-  if (!attached()) return NotAttached("Remap");
+  if (absl::Status s = UsableHere("Remap"); !s.ok()) return s;
   const std::uint64_t want = header().size.load(std::memory_order_acquire);
   if (want == map_.size()) return absl::OkStatus();
   if (map_.backend() != os::Backend::kFile || want < map_.size() || want % kHeaderSize != 0) {

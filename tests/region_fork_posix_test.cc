@@ -1,13 +1,21 @@
-// A Region inherited across fork() is inert in the child (region/liveness.h):
-// detaching or destroying it there only unmaps and closes, never touches the
-// header, the file or system memory -- also when the child outlives the
-// region and a new one of the same name exists. POSIX only (Win32 has no fork).
+// A Region inherited across fork() is inert in the child (region/liveness.h,
+// "Fork"): detaching or destroying it there only unmaps and closes, never
+// touches the header, the file or system memory -- also when the child
+// outlives the region and a new one of the same name exists; the calls that
+// need an attachment are refused; and the child keeps no liveness lock of its
+// parent's. POSIX only (Win32 has no fork).
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "os/error.h"
 #include "os/file.h"
 #include "region/region.h"
+#include "tests/support/helper.h"
 #include "tests/support/region_fixture.h"
 
 namespace osport::region {
@@ -18,6 +26,15 @@ constexpr std::uint64_t kSize = 64 * 1024;
 class ForkTest : public testing::RegionTest, public ::testing::WithParamInterface<os::Backend> {
  protected:
   RegionOptions Opts() const { return Options("r", kSize, GetParam()); }
+  // The parent's attachment is whole: as the last attacher, marking the
+  // region and detaching removes it.
+  void ExpectTheLastDetachRemoves(Region& r) {
+    ASSERT_TRUE(r.Lock().ok());
+    ASSERT_TRUE(r.MarkForRemoval().ok());
+    ASSERT_TRUE(r.Unlock().ok());
+    ASSERT_TRUE(r.Detach().ok());
+    EXPECT_FALSE(os::Exists(Path("r")).value());
+  }
   // Runs `child` in a forked child; returns its exit status (0 = passed).
   template <typename Fn>
   int InChild(Fn child) {
@@ -44,11 +61,7 @@ TEST_P(ForkTest, AChildsDetachOfAnInheritedRegionLeavesTheParentsAttachment) {
   // The parent is still attached, counted once, and holds its liveness lock:
   // marking and detaching removes the region now, as the last attacher.
   EXPECT_EQ(r->header().refcount, before);
-  ASSERT_TRUE(r->Lock().ok());
-  ASSERT_TRUE(r->MarkForRemoval().ok());
-  ASSERT_TRUE(r->Unlock().ok());
-  ASSERT_TRUE(r->Detach().ok());
-  EXPECT_FALSE(os::Exists(Path("r")).value());
+  ExpectTheLastDetachRemoves(*r);
 }
 
 TEST_P(ForkTest, AChildOutlivingTheRegionNeverTouchesItsSuccessor) {
@@ -95,6 +108,102 @@ TEST_P(ForkTest, AChildOutlivingTheRegionNeverTouchesItsSuccessor) {
   ASSERT_TRUE(next->Unlock().ok());
   ASSERT_TRUE(next->Detach().ok());
   EXPECT_FALSE(os::Exists(Path("r")).value());
+}
+
+// The issue 11 contract: an inherited Region is not an attachment of the
+// child. Every call that needs one is refused there, naming fork(); the
+// mapping stays (both processes see each other's writes); destroying it only
+// unmaps; the parent's attachment is untouched.
+TEST_P(ForkTest, AnInheritedRegionRefusesTheLockAndGrowButKeepsItsMapping) {
+  absl::StatusOr<Region> r = Region::Attach(Opts());
+  ASSERT_TRUE(r.ok()) << r.status();
+  Track(*r);
+  auto* data = static_cast<volatile char*>(r->data());
+  data[0] = 'p';
+  ASSERT_TRUE(r->Unlock().ok());
+  const std::uint32_t before = r->header().refcount;
+  EXPECT_EQ(InChild([&] {
+              int failures = 0;
+              auto refused = [&](const absl::Status& s) {
+                const bool ok = s.code() == absl::StatusCode::kFailedPrecondition &&
+                                os::HasErrno(s, EINVAL) &&
+                                s.message().find("inherited across fork()") != absl::string_view::npos &&
+                                s.message().find("region r") != absl::string_view::npos;
+                if (!ok) std::fprintf(stderr, "not refused as inherited: %s\n", s.ToString().c_str());
+                failures += ok ? 0 : 1;
+              };
+              refused(r->Lock());
+              refused(r->TryLock());
+              refused(r->LockFor(absl::Milliseconds(1)));
+              refused(r->Unlock());
+              refused(r->Grow(2 * kSize));
+              refused(r->Remap());
+              refused(r->ClearPanic());
+              refused(r->MarkForRemoval());
+              if (data[0] != 'p') ++failures;
+              data[1] = 'c';  // the same memory as the parent's
+              Region gone = std::move(*r);  // destroyed here: unmaps and closes only
+              return failures;
+            }),
+            0);
+  EXPECT_EQ(data[1], 'c');
+  EXPECT_EQ(r->header().refcount, before);
+  ExpectTheLastDetachRemoves(*r);
+}
+
+// args: home name backend. Attaches region `name` (creating it), forks a
+// child that never touches it and lives until its stdin ends, says "ok",
+// and exits without detaching: a death, with the child alive.
+OSPORT_TEST_HELPER(AttachForkAndDie) {
+  if (args.size() != 3) return 2;
+  RegionOptions o;
+  o.home = args[0];
+  o.name = args[1];
+  o.size = kSize;
+  o.backend = os::ParseBackend(args[2]).value();
+  absl::StatusOr<Region> r = Region::Attach(o);
+  if (!r.ok() || !r->Unlock().ok()) {
+    testing::TellParent(absl::StrCat("attach: ", r.status().ToString()));
+    return 1;
+  }
+  int ready[2];
+  if (::pipe(ready) != 0) return 1;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // Running: its atfork handlers have run (until then it shares every
+    // description of the parent's).
+    (void)!::write(ready[1], "r", 1);
+    char c;
+    while (::read(0, &c, 1) > 0) {
+    }
+    ::_exit(0);  // its stdout, shared with the parent's, closes with it
+  }
+  ::close(ready[1]);
+  char c = 0;
+  const bool running = pid > 0 && ::read(ready[0], &c, 1) == 1;
+  testing::TellParent(running ? "ok" : "fork failed");
+  std::fflush(nullptr);
+  ::_exit(0);  // no detach: the attachment stays recorded, as after a kill
+}
+
+// A child forked by an attached process keeps no part of its attachment:
+// when the parent dies, the kernel releases the parent's liveness lock
+// although the child (sharing the open file description, whose OFD lock it
+// was) lives on. Review 10: `remove` then said "other processes are
+// attached" and only marked the region, for as long as the child lived.
+TEST_P(ForkTest, AChildDoesNotKeepItsDeadParentAttached) {
+  absl::StatusOr<os::Child> h = testing::StartHelper(
+      "AttachForkAndDie", {dir(), "r", std::string(os::BackendName(GetParam()))});
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->ReadLine().value_or(""), "ok");
+  ASSERT_EQ(h->Wait().value_or(-1), 0);  // the attacher is gone; its child is not
+  absl::StatusOr<RemoveOutcome> out = Remove(Opts(), /*force=*/false);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, RemoveOutcome::kRemoved) << "the dead attacher's child kept it attached";
+  EXPECT_FALSE(os::Exists(Path("r")).value());
+  h->CloseInput();  // the child reads end of input and exits...
+  EXPECT_FALSE(h->ReadLine().ok());  // ... closing the stdout it shared: it is gone
+  if (*out != RemoveOutcome::kRemoved) (void)Remove(Opts(), /*force=*/true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ForkTest, ::testing::ValuesIn(testing::SharedBackends()),

@@ -8,6 +8,7 @@
 #include "os/error.h"
 #include "os/internal/file_platform.h"
 #include "os/posix/error.h"
+#include "os/posix/fork_release.h"
 #include "os/posix/sys.h"
 
 namespace osport::os {
@@ -49,6 +50,7 @@ absl::StatusOr<int> OpenCreating(const std::string& path, int base, bool exclusi
 absl::Status File::Close() {
   if (!is_open()) return absl::OkStatus();
   const int fd = static_cast<int>(release());
+  posix::ForgetForkRelease(fd);  // before the number can be reused
   if (sys::Close(fd) != 0) {
     const int err = errno;
     // EINTR from close(2) on Linux still frees the descriptor: nothing to retry.

@@ -78,6 +78,32 @@ absl::StatusOr<void*> MapShared(int fd, std::uint64_t size, absl::string_view pa
   return addr;
 }
 
+// A file mapping holds the open file description it was made through, and
+// fork() shares descriptions: mapped through the caller's descriptor, the
+// mapping would keep that descriptor's OFD locks (a region's liveness lock,
+// region/liveness.h) alive in every forked child for as long as the child
+// keeps the mapping -- after the parent died (review 10). So where range
+// locks are per open file and /proc can reopen a descriptor, the mapping gets
+// a description of its own: /proc/self/fd/N opened anew (a new description
+// of the same file, permissions checked again), mapped, closed. Without /proc
+// (ENOENT) the caller's descriptor is mapped: the fork caveat then applies
+// (os::ReleaseInForkedChild, os/file.h).
+absl::StatusOr<void*> MapSharedFile(int fd, std::uint64_t size, absl::string_view path) {
+  if (!OSPORT_HAVE_PROC_IDENTITY || !RangeLocksPerOpenFile()) return MapShared(fd, size, path);
+  const std::string self = absl::StrCat("/proc/self/fd/", fd);
+  const int own = sys::Open(self.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY, 0);
+  if (own < 0) {
+    const int err = errno;
+    if (err == ENOENT) return MapShared(fd, size, path);
+    return ErrnoStatus(absl::StrCat("open ", self, " (the mapping's own open file, so that forked "
+                                    "children keep no lock of this process)"),
+                       path, err);
+  }
+  absl::StatusOr<void*> addr = MapShared(own, size, path);
+  (void)sys::Close(own);  // the mapping keeps the description; an error here loses nothing
+  return addr;
+}
+
 // Derived names. System memory is named from its stub's identity (device
 // and inode), PostgreSQL-style, so memory whose creator died before the stub
 // recorded its id is found again: by the next initialiser of the stub (which
@@ -459,7 +485,7 @@ absl::StatusOr<Mapping> MapFile(File& file, std::uint64_t size, std::optional<st
                                                              : FileSize(fd, file.path());
   if (!have.ok()) return have.status();
   if (absl::Status s = internal::CheckFileCovers("map", file, *have, size); !s.ok()) return s;
-  absl::StatusOr<void*> addr = MapShared(fd, size, file.path());
+  absl::StatusOr<void*> addr = MapSharedFile(fd, size, file.path());
   if (!addr.ok()) return addr.status();
   return MappingAccess::Make(*addr, size, Backend::kFile, 0, -1);
 }
@@ -477,7 +503,7 @@ absl::Status Remap(Mapping& mapping, File& file, std::uint64_t new_size) {
                            static_cast<std::size_t>(new_size));
   if (addr == MAP_FAILED) {
     if (errno != ENOSYS) return ErrnoStatus("mremap", file.path(), errno);
-    absl::StatusOr<void*> fresh = MapShared(fd, new_size, file.path());
+    absl::StatusOr<void*> fresh = MapSharedFile(fd, new_size, file.path());
     if (!fresh.ok()) return fresh.status();
     (void)sys::Munmap(mapping.data(), static_cast<std::size_t>(mapping.size()));
     addr = *fresh;

@@ -40,6 +40,9 @@ bool IsMissing(DWORD e) { return e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NO
 
 }  // namespace
 
+// No fork on Windows: a handle's LockFileEx locks are its own.
+void ReleaseInForkedChild(File& file) { (void)file; }
+
 absl::Status File::Close() {
   if (!is_open()) return absl::OkStatus();
   const HANDLE h = reinterpret_cast<HANDLE>(release());
