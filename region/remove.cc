@@ -26,12 +26,15 @@ absl::Status ForceRemove(const RegionOptions& o) {
   absl::StatusOr<os::Dir> home = OpenRegionHome(o);
   if (!home.ok()) return home.status();
   // Any mode: removing is about whose file it is. Another user's file, a
-  // link, a FIFO or a file with other links is refused, never removed.
+  // symbolic link or a FIFO is refused, never removed. A file with other
+  // names elsewhere is removed under this one only (OtherLinks::kAllow:
+  // else a planted hard link would keep its owner from removing it), and
+  // only if it is osport's (below).
   // Read-write where the owner still may (the remover byte's exclusive
   // lock needs it), else read-only (region/liveness.h, "Remove (force)").
-  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, /*read_only=*/false, 0777);
+  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, /*read_only=*/false, 0777, OtherLinks::kAllow);
   const bool writable = file.ok() || !os::HasErrno(file.status(), EACCES) || os::IsUntrusted(file.status());
-  if (!writable) file = OpenRegionFile(*home, o, /*read_only=*/true, 0777);
+  if (!writable) file = OpenRegionFile(*home, o, /*read_only=*/true, 0777, OtherLinks::kAllow);
   if (!file.ok()) {
     if (os::HasErrno(file.status(), ENOENT) && !os::IsUntrusted(file.status())) return absl::OkStatus();
     return os::Annotate(file.status(), "remove");

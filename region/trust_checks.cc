@@ -29,7 +29,7 @@ absl::Status CheckRegionFile(os::File& file, const RegionOptions& o, std::uint32
 }
 
 absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, bool read_only,
-                                        std::uint32_t mode) {
+                                        std::uint32_t mode, OtherLinks links) {
   // os::OpenTrusted's steps, with one difference: a file that lost its last
   // name between our open and our fstat (0 links: a destroyer removed it) is
   // gone, not untrusted -- NotFound, so an attacher retries.
@@ -53,6 +53,7 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, b
   absl::StatusOr<os::FileInfo> info = os::StatOpenFile(*f);
   if (!info.ok()) return info.status();
   if (info->type == os::FileType::kRegular && info->links == 0) return not_found(": removed meanwhile");
+  if (links == OtherLinks::kAllow && info->links > 1) info->links = 1;  // only our name is removed
   if (absl::Status s = os::CheckTrustedFile(*info, *caller, mode, o.trust, what); !s.ok()) {
     return os::Annotate(s, "region " + o.name);
   }

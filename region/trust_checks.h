@@ -35,8 +35,15 @@ namespace osport::region {
 // read-write) without blocking and checks it as CheckRegionFile does.
 // NotFound if it does not exist, or lost its last name between the open and
 // the check (a destroyer removed it meanwhile: not untrusted, gone).
+// OtherLinks::kAllow (a forced removal only) accepts a file that also has
+// names elsewhere: unlinking our name leaves those alone, and a hard link
+// someone planted with the file's own access (group-shared regions; under
+// fs.protected_hardlinks nobody else can) must not keep its owner from
+// removing it (review 10, attacker F3). Everything else is still checked.
+enum class OtherLinks : bool { kRefuse, kAllow };
 [[nodiscard]] absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& options,
-                                                      bool read_only, std::uint32_t mode);
+                                                      bool read_only, std::uint32_t mode,
+                                                      OtherLinks links = OtherLinks::kRefuse);
 
 // SysV segments and POSIX objects: os::CheckTrustedSystemMemory with the
 // options' policy before they are mapped. Other backends (files, Win32

@@ -263,11 +263,53 @@ TEST_F(RegionTrustTest, AFileWithAnotherLinkIsNeverOpenedForUse) {
   // (struct stat spells it st_mtim on Linux, st_mtimespec on macOS).
   const fs::file_time_type mtime_before = fs::last_write_time(Path("hl"));
   const std::uintmax_t size_before = fs::file_size(Path("hl"));
-  ExpectAllRefused(Options("hl", kSize), "2 links");
+  const RegionOptions o = Options("hl", kSize);
+  ExpectUntrusted(Region::Attach(o).status(), "2 links");
+  ExpectUntrusted(Stat(o).status(), "2 links");
+  ExpectUntrusted(Remove(o, /*force=*/false).status(), "2 links");
+  // A forced removal accepts other links (attacker F3, below) but removes
+  // only osport's files.
+  absl::StatusOr<RemoveOutcome> forced = Remove(o, /*force=*/true);
+  ASSERT_FALSE(forced.ok());
+  EXPECT_EQ(RegionErrcOf(forced.status()), RegionErrc::kNotARegion) << forced.status();
   EXPECT_EQ(fs::last_write_time(Path("hl")), mtime_before);
   EXPECT_EQ(fs::file_size(Path("hl")), size_before);
   EXPECT_TRUE(fs::exists(Path("hl")));
   fs::remove(Path("hl"));
+  fs::remove_all(Path("elsewhere"));
+}
+
+// Review 10, attacker F3: somebody with the file's own access (a group-shared
+// region; fs.protected_hardlinks lets nobody else) plants a hard link to it
+// elsewhere. Every use is refused ("2 links") -- and a forced removal must
+// still work, or the owner could never remove the region: it removes the
+// region's memory and its name here, and leaves the planted name alone.
+TEST_F(RegionTrustTest, AForcedRemovalRemovesARegionWithAPlantedHardLink) {
+  fs::create_directory(Path("elsewhere"));
+  for (os::Backend b : testing::SharedBackends()) {
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions o = Options("r", kSize, b);
+    std::uint64_t id = 0;
+    MakeNamed(o, &id);
+    fs::create_hard_link(Path("r"), Path("elsewhere/planted"));
+    ExpectUntrusted(Region::Attach(o).status(), "2 links");
+    absl::StatusOr<RemoveOutcome> out = Remove(o, /*force=*/true);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_EQ(*out, RemoveOutcome::kRemoved);
+    EXPECT_FALSE(fs::exists(Path("r")));
+    EXPECT_TRUE(fs::exists(Path("elsewhere/planted")));  // not ours to remove
+    if (os::BackendNamed(b)) {
+      EXPECT_FALSE(testing::SystemMemoryExists(b, id)) << "its memory was left";
+    }
+    // The name is free: a new region is made under it.
+    absl::StatusOr<Region> again = Region::Attach(o);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->created());
+    ASSERT_TRUE(again->Unlock().ok());
+    ASSERT_TRUE(again->Detach().ok());
+    ASSERT_TRUE(Remove(o, /*force=*/true).ok());
+    fs::remove(Path("elsewhere/planted"));
+  }
   fs::remove_all(Path("elsewhere"));
 }
 

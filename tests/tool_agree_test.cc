@@ -181,14 +181,23 @@ TEST_F(AgreeTest, AFailureLineSaysEachThingOnce) {
     EXPECT_FALSE(absl::StrContains(j.value("message", ""), "untrusted:")) << j;
     EXPECT_FALSE(absl::StrContains(j.value("message", ""), "region n1:")) << j;
   }
-  // The same for a hard link, which remove --force refuses.
+  // The same for a hard link, which every command but remove --force refuses.
   std::filesystem::create_hard_link(Path("n1"), Path("hl"));
+  const std::string refused =
+      AfterPrefix(OsportWithStderr({"stat", "hl", "--mode=0660"}), "osport stat hl: untrusted: ");
+  EXPECT_TRUE(absl::StrContains(refused, "2 links")) << refused;
+  EXPECT_FALSE(absl::StrContains(refused, "untrusted:")) << refused;
+  EXPECT_FALSE(absl::StrContains(refused, "region hl:")) << refused;
+  std::filesystem::remove(Path("hl"));
+  // And what remove --force refuses: a symbolic link.
+  std::filesystem::create_symlink("n1", Path("sl"));
   const std::string forced =
-      AfterPrefix(OsportWithStderr({"remove", "hl", "--force"}), "osport remove hl: untrusted: ");
+      AfterPrefix(OsportWithStderr({"remove", "sl", "--force"}), "osport remove sl: untrusted: ");
+  EXPECT_TRUE(absl::StrContains(forced, "symbolic link")) << forced;
   EXPECT_FALSE(absl::StrContains(forced, "remove:")) << forced;
   EXPECT_FALSE(absl::StrContains(forced, "untrusted:")) << forced;
-  EXPECT_FALSE(absl::StrContains(forced, "region hl:")) << forced;
-  std::filesystem::remove(Path("hl"));
+  EXPECT_FALSE(absl::StrContains(forced, "region sl:")) << forced;
+  std::filesystem::remove(Path("sl"));
   EXPECT_EQ(Osport({"remove", "n1", "--mode=0660"}).code, 0);
 
   // A corrupt header: "corrupt" once, the field named.
