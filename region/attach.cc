@@ -148,7 +148,8 @@ absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
   if (absl::Status s = OpenFile(r, &created, retry, why); !s.ok() || *retry) return s;
   // Before any liveness lock is taken on it: a child forked from now on must
   // not keep this process's locks (an OFD lock is the open file's, which
-  // fork shares; region/liveness.h, "Fork").
+  // fork shares; region/liveness.h, "Fork"). OpenRegionFile did so already;
+  // the creator's exclusive open did not.
   os::ReleaseInForkedChild(r.file_);
   bool initialising = false;
   absl::Status s = Settle(r, created, &initialising, retry, why);

@@ -50,6 +50,10 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, b
     }
     return os::Annotate(f.status(), "region " + o.name);
   }
+  // Every user of a region file takes byte-range locks on it (liveness,
+  // remover): a child forked meanwhile by another thread must not keep them
+  // (region/liveness.h, "Fork").
+  os::ReleaseInForkedChild(*f);
   absl::StatusOr<os::FileInfo> info = os::StatOpenFile(*f);
   if (!info.ok()) return info.status();
   if (info->type == os::FileType::kRegular && info->links == 0) return not_found(": removed meanwhile");

@@ -9,10 +9,13 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "os/error.h"
+#include "os/fault_injection.h"
 #include "os/file.h"
 #include "region/region.h"
 #include "tests/support/helper.h"
@@ -151,27 +154,15 @@ TEST_P(ForkTest, AnInheritedRegionRefusesTheLockAndGrowButKeepsItsMapping) {
   ExpectTheLastDetachRemoves(*r);
 }
 
-// args: home name backend. Attaches region `name` (creating it), forks a
-// child that never touches it and lives until its stdin ends, says "ok",
-// and exits without detaching: a death, with the child alive.
-OSPORT_TEST_HELPER(AttachForkAndDie) {
-  if (args.size() != 3) return 2;
-  RegionOptions o;
-  o.home = args[0];
-  o.name = args[1];
-  o.size = kSize;
-  o.backend = os::ParseBackend(args[2]).value();
-  absl::StatusOr<Region> r = Region::Attach(o);
-  if (!r.ok() || !r->Unlock().ok()) {
-    testing::TellParent(absl::StrCat("attach: ", r.status().ToString()));
-    return 1;
-  }
+// Forks a child that lives until its stdin (shared with this helper) ends,
+// and returns once it runs -- its atfork handlers have run; until then it
+// shares every description of ours. Then says "ok" and exits at once,
+// without detaching or closing anything: a death, with the child alive.
+[[noreturn]] void ForkAChildAndDie() {
   int ready[2];
-  if (::pipe(ready) != 0) return 1;
+  if (::pipe(ready) != 0) ::_exit(1);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    // Running: its atfork handlers have run (until then it shares every
-    // description of the parent's).
     (void)!::write(ready[1], "r", 1);
     char c;
     while (::read(0, &c, 1) > 0) {
@@ -183,7 +174,41 @@ OSPORT_TEST_HELPER(AttachForkAndDie) {
   const bool running = pid > 0 && ::read(ready[0], &c, 1) == 1;
   testing::TellParent(running ? "ok" : "fork failed");
   std::fflush(nullptr);
-  ::_exit(0);  // no detach: the attachment stays recorded, as after a kill
+  ::_exit(0);
+}
+
+RegionOptions HelperOptions(const std::vector<std::string>& args) {
+  RegionOptions o;
+  o.home = args[0];
+  o.name = args[1];
+  o.size = kSize;
+  o.backend = os::ParseBackend(args[2]).value();
+  o.attach_timeout = absl::Seconds(2);
+  return o;
+}
+
+// args: home name backend. Attaches region `name` (creating it), then
+// ForkAChildAndDie: the attachment stays recorded, as after a kill.
+OSPORT_TEST_HELPER(AttachForkAndDie) {
+  if (args.size() != 3) return 2;
+  absl::StatusOr<Region> r = Region::Attach(HelperOptions(args));
+  if (!r.ok() || !r->Unlock().ok()) {
+    testing::TellParent(absl::StrCat("attach: ", r.status().ToString()));
+    return 1;
+  }
+  ForkAChildAndDie();
+}
+
+// args: home name backend. Force-removes region `name` and, paused at its
+// second range-lock call (the remover byte is held: the liveness byte is
+// next), ForkAChildAndDie -- another thread's fork, as it were, in the middle
+// of the removal, and then a death.
+OSPORT_TEST_HELPER(ForceRemoveForkAndDie) {
+  if (args.size() != 3) return 2;
+  os::FaultInjector pause(os::FaultRule::Pause(os::Op::kLockRange, 2, [] { ForkAChildAndDie(); }));
+  (void)Remove(HelperOptions(args), /*force=*/true);
+  testing::TellParent("the removal never reached its second lock call");
+  return 1;
 }
 
 // A child forked by an attached process keeps no part of its attachment:
@@ -204,6 +229,29 @@ TEST_P(ForkTest, AChildDoesNotKeepItsDeadParentAttached) {
   h->CloseInput();  // the child reads end of input and exits...
   EXPECT_FALSE(h->ReadLine().ok());  // ... closing the stdout it shared: it is gone
   if (*out != RemoveOutcome::kRemoved) (void)Remove(Opts(), /*force=*/true);
+}
+
+// The same for a forced removal's remover lock: a process that dies in the
+// middle of one, after a fork, leaves no lock behind in its live child (the
+// next forced removal would wait for "another forced removal" for good).
+TEST_P(ForkTest, AChildDoesNotKeepADeadRemoversLock) {
+  MakeDetached(Opts());
+  absl::StatusOr<os::Child> h = testing::StartHelper(
+      "ForceRemoveForkAndDie", {dir(), "r", std::string(os::BackendName(GetParam()))});
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->ReadLine().value_or(""), "ok");
+  ASSERT_EQ(h->Wait().value_or(-1), 0);
+  RegionOptions o = Opts();
+  o.attach_timeout = absl::Seconds(2);  // a kept lock fails within it
+  absl::StatusOr<RemoveOutcome> out = Remove(o, /*force=*/true);
+  EXPECT_TRUE(out.ok()) << out.status();
+  EXPECT_FALSE(os::Exists(Path("r")).value());
+  h->CloseInput();
+  EXPECT_FALSE(h->ReadLine().ok());
+  if (!out.ok()) {
+    (void)h->Wait();
+    (void)Remove(Opts(), /*force=*/true);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ForkTest, ::testing::ValuesIn(testing::SharedBackends()),
