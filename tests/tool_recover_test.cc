@@ -1,6 +1,9 @@
 // osport recover and --timeout, driving the real executable: a lock holder
 // killed holding the lock, then recovered keeping the data; bounded waits
 // for a held lock; timeouts that are usage errors.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +17,7 @@
 #include "os/config.h"
 #include "os/map.h"
 #include "os/process.h"
+#include "region/header.h"
 #include "tests/tool_fixture.h"
 
 namespace osport {
@@ -248,6 +252,39 @@ TEST_F(ToolRecoverTest, ANegativeZeroOrAbsurdTimeoutIsAUsageError) {
   ToolRun help = Osport({"help", "recover"});
   EXPECT_EQ(help.code, 0);
   EXPECT_TRUE(absl::StrContains(help.out, "--dry-run")) << help.out;
+}
+
+// Pids of another pid namespace are judged neither alive nor dead (review 10:
+// they name another process here, or none): the JSON says null and the text
+// says whose they are, for the attachments and the lock holder alike.
+TEST_F(ToolRecoverTest, StatJudgesNoPidOfAnotherPidNamespace) {
+  ASSERT_EQ(Osport({"create", "n", "--size=64KiB", "--backend=file"}).code, 0);
+  const std::uint64_t ns = Osport({"stat", "n", "--json"}).json().value("pid_namespace", std::uint64_t{0});
+  if (ns == 0) {
+    EXPECT_EQ(Osport({"remove", "n"}).code, 0);
+    GTEST_SKIP() << "one pid space here: no pid namespaces to tell apart";
+  }
+  os::Child holder = Holder("n");  // attached, holding the lock, alive
+  // The field's first four bytes, as they lie in the file (either byte order).
+  const std::size_t at = offsetof(region::RegionHeader, pid_namespace);
+  std::uint32_t first = 0;
+  std::memcpy(&first, &ns, sizeof first);
+  ASSERT_NO_FATAL_FAILURE(PokeHeader32("n", at, first ^ 1u));
+  const nlohmann::json j = Osport({"stat", "n", "--json"}).json();
+  EXPECT_EQ(j.value("pid_namespace_is_callers", true), false) << j;
+  ASSERT_EQ(j["attachments"].size(), 1u) << j;
+  EXPECT_TRUE(j["attachments"][0]["alive"].is_null()) << j;
+  EXPECT_TRUE(j["mutex_owner"]["alive"].is_null()) << j;
+  const ToolRun text = Osport({"stat", "n"});
+  EXPECT_TRUE(absl::StrContains(text.out, "not judged alive or dead here")) << text.out;
+  EXPECT_TRUE(absl::StrContains(text.out, "(another pid namespace)")) << text.out;
+  EXPECT_FALSE(absl::StrContains(text.out, "alive\n")) << text.out;
+  EXPECT_FALSE(absl::StrContains(text.out, "(alive)")) << text.out;
+  EXPECT_FALSE(absl::StrContains(text.out, "DEAD")) << text.out;
+  ASSERT_NO_FATAL_FAILURE(PokeHeader32("n", at, first));
+  ASSERT_TRUE(holder.Kill().ok());
+  ASSERT_NE(holder.Wait().value(), 0);
+  EXPECT_EQ(Osport({"remove", "n", "--force"}).code, 0);
 }
 
 }  // namespace

@@ -105,6 +105,13 @@ Json StatJson(const std::string& name, const region::RegionStat& st) {
   return j;
 }
 
+// What the text says of a pid's liveness: nothing is judged across pid
+// namespaces (the JSON's null).
+const char* Judged(const region::RegionStat& st, bool alive, const char* dead) {
+  if (st.other_namespace) return "(another pid namespace)";
+  return alive ? "alive" : dead;
+}
+
 void PrintStat(const region::RegionStat& st) {
   std::printf("region     %s\n", EscapeText(st.path).c_str());
   if (st.magic == 0) {
@@ -132,7 +139,7 @@ void PrintStat(const region::RegionStat& st) {
     std::printf("memory     gone, and with it the lock, the count and the panic flag\n");
     std::printf("attached   %zu process(es) (the stub's record)\n", st.attachments.size());
     for (const region::AttachmentStat& a : st.attachments) {
-      std::printf("  pid %-8u x%u  %s\n", a.pid, a.count, a.alive ? "alive" : "dead");
+      std::printf("  pid %-8u x%u  %s\n", a.pid, a.count, Judged(st, a.alive, "dead"));
     }
     std::printf("%s\n", st.live_refcount == 0
                              ? "next       the next attach replaces the region; remove deletes the stub"
@@ -142,7 +149,7 @@ void PrintStat(const region::RegionStat& st) {
   }
   if (st.owner.held) {
     std::printf("lock       held by pid %u thread %u (%s)\n", st.owner.pid, st.owner.tid,
-                st.owner_alive ? "alive" : "DEAD: the next locker recovers it");
+                Judged(st, st.owner_alive, "DEAD: the next locker recovers it"));
   } else {
     std::printf("lock       free\n");
   }
@@ -152,7 +159,8 @@ void PrintStat(const region::RegionStat& st) {
               static_cast<unsigned long long>(st.mutex_stats.owner_deaths));
   std::printf("attached   %zu process(es)\n", st.attachments.size());
   for (const region::AttachmentStat& a : st.attachments) {
-    std::printf("  pid %-8u x%u  %s\n", a.pid, a.count, a.alive ? "alive" : "DEAD (reconciled by the next attach/detach)");
+    std::printf("  pid %-8u x%u  %s\n", a.pid, a.count,
+                Judged(st, a.alive, "DEAD (reconciled by the next attach/detach)"));
   }
 }
 
