@@ -169,11 +169,25 @@ absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
     if (initialising && r.live_.held() == Liveness::Held::kExclusive) {
       if (had_map && os::BackendNamed(mapped)) (void)os::RemoveSystemMemory(mapped, sysid);
       (void)UnlinkIfSameAt(home_, o_.name, r.file_);
+    } else if (created) {
+      DiscardEmptyCreation(r);
     }
     r.live_.Forget();  // closing the file drops the lock
     (void)r.file_.Close();
   }
   return s;
+}
+
+void Attacher::DiscardEmptyCreation(Region& r) {
+  // Our O_EXCL file, failed before it was initialised (its lock or a check
+  // before it failed): removed only as an abandoned one is, alone with it
+  // (exclusive) and still empty -- a joiner that got to it first may have
+  // made a region in it -- and only if the name is still this file. Else
+  // it stays, and the next attach finds it abandoned.
+  absl::StatusOr<bool> alone = r.live_.Try(r.file_, os::RangeLock::kExclusive);
+  if (!alone.ok() || !*alone) return;
+  absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
+  if (info.ok() && info->size() == 0) (void)UnlinkIfSameAt(home_, o_.name, r.file_);
 }
 
 absl::Status Attacher::TimedOut(const std::string& what) const {

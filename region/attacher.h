@@ -51,6 +51,10 @@ class Attacher {
   // One try of __db_rattach, by the protocol of region/liveness.h. OK +
   // !retry: `r` is attached, locked, and holds the shared liveness lock.
   absl::Status Once(Region& r, bool* retry, std::string* why);
+  // After a failed try that created the file (O_EXCL) but never began to
+  // initialise it: unlinks it if this process is alone with it and it is
+  // still empty and named (as an abandoned file would be); else leaves it.
+  void DiscardEmptyCreation(Region& r);
   absl::Status TimedOut(const std::string& what) const;
   // Steps 1-5 of the protocol: create, join, or replace an abandoned region.
   absl::Status Settle(Region& r, bool fresh, bool* initialising, bool* retry, std::string* why);

@@ -31,6 +31,11 @@
 //     conversion the creator checks that its recorded id still names its
 //     memory (same token) and, if it was taken, makes it again, so a stub
 //     naming gone memory is never published by a live creator (create.cc).
+//     A try that fails (an error, not a death) discards what it made: an
+//     initialiser, still exclusive, its memory and file; a creator whose
+//     lock or a check before initialising failed, its file -- only if it
+//     then gets exclusive and the file is still empty and named (as in 4);
+//     else the file stays, abandoned, for the next attach.
 //  2. Joiner: wait (bounded by RegionOptions::attach_timeout) for the shared
 //     lock: it is refused only while an initialiser or destroyer holds the
 //     exclusive lock, and granted at once if that process dies.

@@ -185,7 +185,14 @@ class ErrorSweepTest : public testing::RegionTest, public ::testing::WithParamIn
 };
 
 TEST_P(ErrorSweepTest, Create) {
-  Sweep("create", [] {}, [&] { AttachInto(&made_); }, [&] { CheckUsableThenRemove(); });
+  Sweep("create", [] {}, [&] { AttachInto(&made_); },
+        [&] {
+          // A create that failed leaves nothing, not even the empty file it
+          // made before its lock (the next attach would clean that, but a
+          // failed call must not leave anything behind).
+          if (!status_.ok()) ExpectNothingLeft();
+          CheckUsableThenRemove();
+        });
 }
 
 TEST_P(ErrorSweepTest, JoinBesideAnAttacher) {
