@@ -5,8 +5,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "os/dir.h"
 #include "os/error.h"
 #include "os/file.h"
+#include "os/map.h"
 #include "os/time.h"
 #include "region/errors.h"
 #include "region/header.h"
@@ -71,6 +73,16 @@ absl::Status ForceRemove(const RegionOptions& o) {
                                        "header) and was left as it is",
                                        o.name, file->path(), info->size()));
   }
+  // A file with other names (OtherLinks::kAllow above): which name is the
+  // region's own cannot be told from here -- a name planted in a shared home
+  // as a link to somebody's live stub looks the same as the stub's own name
+  // with a link planted elsewhere. So through such a name only the name is
+  // removed, never memory: else a planted link would let its planter have
+  // the victim's forced removal destroy another region's memory.
+  absl::StatusOr<os::FileInfo> self = os::StatOpenFile(*file);
+  if (!self.ok()) return self.status();
+  const std::uint64_t other_names = self->links > 1 ? self->links - 1 : 0;
+  std::string memory_left;  // what other_names kept us from removing
   absl::Status memory = absl::OkStatus();
   // A stub, or a file whose header says it is one (a stub grown by hand
   // past its one page is still the way to its memory).
@@ -87,7 +99,11 @@ absl::Status ForceRemove(const RegionOptions& o) {
     // to look for: an old stub's memory under names derived from a reused
     // inode is not its business.
     const bool stub = info->size() == kHeaderSize || (h->flags & kFlagNamed) != 0 || os::BackendNamed(backend);
-    if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0) && stub) {
+    if (other_names > 0 && stub) {
+      memory_left = (h->flags & kFlagNamed) != 0 && os::BackendNamed(backend)
+                        ? os::SystemMemoryName(backend, h->system_id)
+                        : std::string("any system memory it names");
+    } else if (*n == kHeaderSize && (magic == kRegionMagic || magic == 0) && stub) {
       const bool records = (h->flags & kFlagNamed) != 0 && os::BackendNamed(backend) &&
                            os::BackendSupported(backend);
       if (records) memory = RemoveBoundMemory(*file, *h, o);  // only memory verified as this stub's
@@ -121,7 +137,7 @@ absl::Status ForceRemove(const RegionOptions& o) {
   // Memory whose creator died before the stub recorded it: its name is
   // derived from the stub (only unattached, never-written memory goes).
   for (os::Backend b : {os::Backend::kSysV, os::Backend::kPosixShm}) {
-    if (os::BackendSupported(b)) {
+    if (other_names == 0 && os::BackendSupported(b)) {
       if (absl::Status s = os::RemoveSystemMemoryOf(b, *file); !s.ok() && memory.ok()) memory = s;
     }
   }
@@ -140,6 +156,15 @@ absl::Status ForceRemove(const RegionOptions& o) {
   live.Forget();  // closing the file drops both locks
   remover.Forget();
   (void)file->Close();
+  if (!memory_left.empty()) {
+    return os::PortableError(
+        absl::StatusCode::kFailedPrecondition, EMLINK,
+        absl::StrFormat("remove region %s: removed the name %s only: the stub has %u other hard "
+                        "link(s), one of which may be the region's own name (or this one a link "
+                        "planted to it), so its memory (%s) was left in place; remove the region "
+                        "under its own name, or the memory by hand",
+                        o.name, o.name, other_names, memory_left));
+  }
   if (!memory.ok()) {
     // The stub was ours, and so was any memory proven by its token; what
     // could not be proven (another owner, another token, not shared memory)

@@ -39,7 +39,8 @@ namespace osport::region {
 // names elsewhere: unlinking our name leaves those alone, and a hard link
 // someone planted with the file's own access (group-shared regions; under
 // fs.protected_hardlinks nobody else can) must not keep its owner from
-// removing it (review 10, attacker F3). Everything else is still checked.
+// freeing the name (review 10, attacker F3). Everything else is still
+// checked; the removal takes no memory through such a name (remove.cc).
 enum class OtherLinks : bool { kRefuse, kAllow };
 [[nodiscard]] absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& options,
                                                       bool read_only, std::uint32_t mode,

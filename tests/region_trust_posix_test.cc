@@ -30,6 +30,7 @@
 #include "os/error.h"
 #include "os/fault_injection.h"
 #include "os/file.h"
+#include "os/map.h"
 #include "os/posix/shm_name.h"
 #include "os/trust.h"
 #include "region/header.h"
@@ -282,9 +283,11 @@ TEST_F(RegionTrustTest, AFileWithAnotherLinkIsNeverOpenedForUse) {
 // Review 10, attacker F3: somebody with the file's own access (a group-shared
 // region; fs.protected_hardlinks lets nobody else) plants a hard link to it
 // elsewhere. Every use is refused ("2 links") -- and a forced removal must
-// still work, or the owner could never remove the region: it removes the
-// region's memory and its name here, and leaves the planted name alone.
-TEST_F(RegionTrustTest, AForcedRemovalRemovesARegionWithAPlantedHardLink) {
+// still free the name, or the owner could never make the region again. It
+// removes the name here and leaves the planted one. Memory it does not
+// remove through a name with other links (see the next test): a file
+// region is gone with its name; a stub's memory stays, and the error names it.
+TEST_F(RegionTrustTest, AForcedRemovalFreesANameWithAPlantedHardLink) {
   fs::create_directory(Path("elsewhere"));
   for (os::Backend b : testing::SharedBackends()) {
     SCOPED_TRACE(os::BackendName(b));
@@ -294,13 +297,18 @@ TEST_F(RegionTrustTest, AForcedRemovalRemovesARegionWithAPlantedHardLink) {
     fs::create_hard_link(Path("r"), Path("elsewhere/planted"));
     ExpectUntrusted(Region::Attach(o).status(), "2 links");
     absl::StatusOr<RemoveOutcome> out = Remove(o, /*force=*/true);
-    ASSERT_TRUE(out.ok()) << out.status();
-    EXPECT_EQ(*out, RemoveOutcome::kRemoved);
+    if (os::BackendNamed(b)) {
+      ASSERT_FALSE(out.ok());
+      EXPECT_EQ(os::ErrnoOf(out.status()), EMLINK) << out.status();
+      EXPECT_TRUE(absl::StrContains(out.status().message(), "removed the name r only")) << out.status();
+      EXPECT_TRUE(absl::StrContains(out.status().message(), os::SystemMemoryName(b, id))) << out.status();
+      EXPECT_TRUE(testing::SystemMemoryExists(b, id));
+    } else {
+      ASSERT_TRUE(out.ok()) << out.status();
+      EXPECT_EQ(*out, RemoveOutcome::kRemoved);
+    }
     EXPECT_FALSE(fs::exists(Path("r")));
     EXPECT_TRUE(fs::exists(Path("elsewhere/planted")));  // not ours to remove
-    if (os::BackendNamed(b)) {
-      EXPECT_FALSE(testing::SystemMemoryExists(b, id)) << "its memory was left";
-    }
     // The name is free: a new region is made under it.
     absl::StatusOr<Region> again = Region::Attach(o);
     ASSERT_TRUE(again.ok()) << again.status();
@@ -308,9 +316,47 @@ TEST_F(RegionTrustTest, AForcedRemovalRemovesARegionWithAPlantedHardLink) {
     ASSERT_TRUE(again->Unlock().ok());
     ASSERT_TRUE(again->Detach().ok());
     ASSERT_TRUE(Remove(o, /*force=*/true).ok());
-    fs::remove(Path("elsewhere/planted"));
+    // The old region, under its one remaining name, is removed fully there.
+    fs::rename(Path("elsewhere/planted"), Path("old"));
+    ASSERT_TRUE(Remove(Options("old", kSize, b), /*force=*/true).ok());
+    if (os::BackendNamed(b)) {
+      EXPECT_FALSE(testing::SystemMemoryExists(b, id)) << "its memory was left";
+    }
   }
   fs::remove_all(Path("elsewhere"));
+}
+
+// The other way round (review of 2026-12-01, M3): a name planted in a home
+// the victim uses, linked to the victim's live stub. The victim's forced
+// removal of that name must not destroy the live region's memory: only the
+// planted name goes; the region stays whole and attachable.
+TEST_F(RegionTrustTest, AForcedRemovalOfAPlantedLinkNeverRemovesTheLinkedRegionsMemory) {
+  for (os::Backend b : testing::SharedBackends()) {
+    SCOPED_TRACE(os::BackendName(b));
+    const RegionOptions victim = Options("a", kSize, b);
+    std::uint64_t id = 0;
+    MakeNamed(victim, &id);
+    absl::StatusOr<Region> live = Region::Attach(victim);
+    ASSERT_TRUE(live.ok()) << live.status();
+    ASSERT_TRUE(live->Unlock().ok());
+    fs::create_hard_link(Path("a"), Path("planted"));
+    absl::StatusOr<RemoveOutcome> out = Remove(Options("planted", kSize, b), /*force=*/true);
+    EXPECT_EQ(out.ok(), !os::BackendNamed(b)) << out.status();
+    EXPECT_FALSE(fs::exists(Path("planted")));
+    EXPECT_TRUE(fs::exists(Path("a")));
+    if (os::BackendNamed(b)) {
+      EXPECT_TRUE(testing::SystemMemoryExists(b, id)) << "the linked region's memory was removed";
+    }
+    ASSERT_TRUE(live->Lock().ok());
+    ASSERT_TRUE(live->Unlock().ok());
+    absl::StatusOr<Region> joined = Region::Attach(victim);
+    ASSERT_TRUE(joined.ok()) << joined.status();
+    EXPECT_FALSE(joined->created());
+    ASSERT_TRUE(joined->Unlock().ok());
+    ASSERT_TRUE(joined->Detach().ok());
+    ASSERT_TRUE(live->Detach().ok());
+    ASSERT_TRUE(Remove(victim, /*force=*/true).ok());
+  }
 }
 
 // --- modes: a region others may write is joined only by a caller asking for it --
