@@ -48,7 +48,7 @@ namespace internal {
 
 absl::Status ValidateOpenFlags(const std::string& path, std::uint32_t flags) {
   constexpr std::uint32_t kKnown =
-      kOpenReadOnly | kOpenCreate | kOpenExclusive | kOpenTruncate | kOpenNoFollow;
+      kOpenReadOnly | kOpenCreate | kOpenExclusive | kOpenTruncate | kOpenNoFollow | kOpenReleaseInForkedChild;
   const char* problem = nullptr;
   if ((flags & ~kKnown) != 0) {
     problem = "unknown open flag bits";

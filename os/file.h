@@ -55,9 +55,11 @@ class File {
 // is gone (a region's liveness lock: region/liveness.h). Marks `file` so
 // that in every child of fork() its descriptor is pointed at /dev/null
 // (dup2: the number stays valid for the child's own Close); the locks then
-// live and die with the parent's descriptor. Undone by Close. Nothing to do
-// where locks belong to the process (classic fcntl locks are not inherited)
-// or there is no fork (Win32).
+// live and die with the parent's descriptor. Undone by Close, which closes a
+// marked descriptor with no fork() in between either. A file opened
+// elsewhere may be marked any time; OpenAt/Open's kOpenReleaseInForkedChild
+// marks it as it opens it. Nothing to do where locks belong to the process
+// (classic fcntl locks are not inherited) or there is no fork (Win32).
 void ReleaseInForkedChild(File& file);
 
 // Portable open flags, or-ed together.
@@ -67,6 +69,9 @@ enum OpenFlags : std::uint32_t {
   kOpenExclusive = 1u << 2,  // with kOpenCreate: fail with EEXIST if it exists
   kOpenTruncate = 1u << 3,   // truncate to 0 bytes
   kOpenNoFollow = 1u << 4,   // refuse a final symbolic link (ELOOP)
+  // ReleaseInForkedChild from the open on, with no fork() between the two
+  // (a child forked in between would keep the description unregistered).
+  kOpenReleaseInForkedChild = 1u << 5,
 };
 
 // Opens `path` (UTF-8). `mode` is the permission set (0600...) given to a

@@ -102,7 +102,7 @@ absl::Status Attacher::OpenFile(Region& r, bool* created, bool* retry, std::stri
   }
   if (o_.create) {
     absl::StatusOr<os::File> f =
-        os::OpenAt(home_, o_.name, os::kOpenCreate | os::kOpenExclusive, o_.mode);
+        os::OpenAt(home_, o_.name, os::kOpenCreate | os::kOpenExclusive | os::kOpenReleaseInForkedChild, o_.mode);
     if (f.ok()) {
       r.file_ = std::move(*f);
       *created = true;
@@ -146,11 +146,6 @@ absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
   r.owner_pid_ = Me().pid;
   bool created = false;
   if (absl::Status s = OpenFile(r, &created, retry, why); !s.ok() || *retry) return s;
-  // Before any liveness lock is taken on it: a child forked from now on must
-  // not keep this process's locks (an OFD lock is the open file's, which
-  // fork shares; region/liveness.h, "Fork"). OpenRegionFile did so already;
-  // the creator's exclusive open did not.
-  os::ReleaseInForkedChild(r.file_);
   bool initialising = false;
   absl::Status s = Settle(r, created, &initialising, retry, why);
   if (!s.ok() || *retry) {

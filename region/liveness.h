@@ -115,9 +115,10 @@
 // Its Detach only unmaps and closes; its lock calls, Grow and Remap are
 // refused (Region::UsableHere). Nor does the child keep the parent's
 // liveness lock, an OFD lock being the open file's, which fork shares:
-//  - a region's file is marked os::ReleaseInForkedChild as soon as it is
-//    opened (before any lock is taken on it: by an attach, a stat or a
-//    forced removal), so in a child its descriptor points at /dev/null;
+//  - a region's file is opened with os::kOpenReleaseInForkedChild (by an
+//    attach, a stat or a forced removal; no fork() can come between the open
+//    and the marking, nor between forgetting it and closing it), so in a
+//    child its descriptor points at /dev/null;
 //  - a file region's mapping is made through a description of its own
 //    (os::MapFile), so the child's inherited mapping holds no lock either.
 // So the parent's death releases its lock while children it forked live on

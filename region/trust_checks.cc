@@ -40,8 +40,11 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, b
   };
   absl::StatusOr<std::string> caller = os::CurrentUser();
   if (!caller.ok()) return caller.status();
-  absl::StatusOr<os::File> f =
-      os::OpenAt(home, o.name, read_only ? std::uint32_t{os::kOpenReadOnly} : 0);
+  // Every user of a region file takes byte-range locks on it (liveness,
+  // remover): a child forked by another thread must not keep them
+  // (region/liveness.h, "Fork").
+  absl::StatusOr<os::File> f = os::OpenAt(
+      home, o.name, os::kOpenReleaseInForkedChild | (read_only ? std::uint32_t{os::kOpenReadOnly} : 0));
   if (!f.ok()) {
     if (os::HasErrno(f.status(), ENOENT)) return not_found("");
     if (os::HasErrno(f.status(), ELOOP)) {
@@ -50,10 +53,6 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, b
     }
     return os::Annotate(f.status(), "region " + o.name);
   }
-  // Every user of a region file takes byte-range locks on it (liveness,
-  // remover): a child forked meanwhile by another thread must not keep them
-  // (region/liveness.h, "Fork").
-  os::ReleaseInForkedChild(*f);
   absl::StatusOr<os::FileInfo> info = os::StatOpenFile(*f);
   if (!info.ok()) return info.status();
   if (info->type == os::FileType::kRegular && info->links == 0) return not_found(": removed meanwhile");

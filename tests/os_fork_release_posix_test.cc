@@ -89,10 +89,18 @@ class BlockedChild {
 };
 
 TEST_F(ForkReleaseTest, AChildKeepsNoLockThroughAnInheritedDescriptor) {
-  for (bool release : {false, true}) {
-    SCOPED_TRACE(release ? "registered" : "not registered (the limit it removes)");
+  enum How { kNot, kMarked, kOpenedMarked };
+  for (How how : {kNot, kMarked, kOpenedMarked}) {
+    const bool release = how != kNot;
+    SCOPED_TRACE(how == kNot      ? "not registered (the limit it removes)"
+                 : how == kMarked ? "ReleaseInForkedChild"
+                                  : "opened with kOpenReleaseInForkedChild");
     File f = Make("d");
-    if (release) ReleaseInForkedChild(f);
+    if (how == kMarked) ReleaseInForkedChild(f);
+    if (how == kOpenedMarked) {
+      ASSERT_TRUE(f.Close().ok());
+      f = Open(Path("d"), kOpenReleaseInForkedChild).value();
+    }
     ASSERT_TRUE(TryLockRange(f, kByte, 1, RangeLock::kExclusive).value());
     BlockedChild child;
     ASSERT_TRUE(child.started());
@@ -175,6 +183,12 @@ TEST(PointAtPlaceholderTest, PointsEachAtDevNullCloseOnExecOrClosesItWithoutOne)
     EXPECT_TRUE(IsDevNull(fd));
     EXPECT_EQ(::fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
   }
+  // Out of descriptors once: the first number makes room, and is taken again.
+  static int calls = 0;
+  calls = 0;
+  posix::PointAtPlaceholder(fds, 2, [] { return ++calls == 1 ? FailToOpen() : ::open("/dev/null", O_RDWR | O_CLOEXEC); });
+  EXPECT_EQ(calls, 2);
+  for (int fd : fds) EXPECT_TRUE(IsDevNull(fd));
   posix::PointAtPlaceholder(fds, 2, &FailToOpen);
   for (int fd : fds) {
     EXPECT_EQ(::fcntl(fd, F_GETFD), -1);

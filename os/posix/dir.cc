@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "os/error.h"
 #include "os/posix/error.h"
+#include "os/posix/fork_release.h"
 #include "os/posix/sys.h"
 #include "os/posix/sys_dir.h"
 #include "os/trust.h"
@@ -187,7 +188,7 @@ absl::StatusOr<File> OpenAt(Dir& dir, const std::string& name, std::uint32_t fla
   const std::string path = JoinPath(dir, name);
   if (absl::Status s = internal::ValidateComponent(dir, name); !s.ok()) return s;
   if (flags & ~std::uint32_t{kOpenReadOnly | kOpenCreate | kOpenExclusive | kOpenTruncate |
-                             kOpenNoFollow}) {
+                             kOpenNoFollow | kOpenReleaseInForkedChild}) {
     return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
                          absl::StrCat("open \"", path, "\": unknown flags"));
   }
@@ -201,6 +202,7 @@ absl::StatusOr<File> OpenAt(Dir& dir, const std::string& name, std::uint32_t fla
   if (flags & kOpenTruncate) base |= O_TRUNC;
   bool created = false;
   int fd = -1;
+  posix::ForkReleaseScope fork_release((flags & kOpenReleaseInForkedChild) != 0);
   for (;;) {
     if (flags & kOpenCreate) {
       fd = sys::Openat(Fd(dir), name.c_str(), base | O_CREAT | O_EXCL, static_cast<mode_t>(mode));
@@ -216,6 +218,7 @@ absl::StatusOr<File> OpenAt(Dir& dir, const std::string& name, std::uint32_t fla
     if (errno == EINTR || ((flags & kOpenCreate) && errno == ENOENT)) continue;
     return ErrnoStatus("openat", path, errno);
   }
+  fork_release.Register(fd);
   File file = File::Adopt(fd, path);
   // The exact mode whatever the umask, as os::Open does.
   if (created && sys::Fchmod(fd, static_cast<mode_t>(mode)) != 0) {

@@ -50,8 +50,9 @@ absl::StatusOr<int> OpenCreating(const std::string& path, int base, bool exclusi
 absl::Status File::Close() {
   if (!is_open()) return absl::OkStatus();
   const int fd = static_cast<int>(release());
-  posix::ForgetForkRelease(fd);  // before the number can be reused
-  if (sys::Close(fd) != 0) {
+  // Forgotten and closed with no fork() in between (a child forked between
+  // the two would keep the description, and its locks, unregistered).
+  if (posix::CloseForkReleased(fd) != 0) {
     const int err = errno;
     // EINTR from close(2) on Linux still frees the descriptor: nothing to retry.
     if (err != EINTR) return ErrnoStatus("close", path_, err);
@@ -68,6 +69,7 @@ absl::StatusOr<File> Open(const std::string& path, std::uint32_t flags, std::uin
 
   int fd = -1;
   bool created = false;
+  posix::ForkReleaseScope fork_release((flags & kOpenReleaseInForkedChild) != 0);
   if (flags & kOpenCreate) {
     absl::StatusOr<int> r =
         OpenCreating(path, base, (flags & kOpenExclusive) != 0, static_cast<mode_t>(mode), &created);
@@ -79,6 +81,7 @@ absl::StatusOr<File> Open(const std::string& path, std::uint32_t flags, std::uin
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) return ErrnoStatus("open", path, errno);
   }
+  fork_release.Register(fd);
   File file = File::Adopt(fd, path);
   if (created && sys::Fchmod(fd, static_cast<mode_t>(mode)) != 0) {
     absl::Status s = ErrnoStatus("fchmod", path, errno);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "os/file.h"
+#include "os/posix/sys.h"
 
 namespace osport::os {
 namespace {
@@ -56,27 +57,52 @@ void Child() {
   RegistryMutex().unlock();
 }
 
-}  // namespace
-
-void ReleaseInForkedChild(File& file) {
-  if (!file.is_open() || !RangeLocksPerOpenFile()) return;
+// The handlers are installed, and the registry made, before the first
+// registration: never for the first time inside a handler.
+void InstallHandlers() {
   static std::once_flag once;
-  std::call_once(once, [] { (void)::pthread_atfork(&Prepare, &Parent, &Child); });
-  const auto fd = static_cast<int>(file.native());
-  std::lock_guard<std::mutex> hold(RegistryMutex());
+  std::call_once(once, [] {
+    (void)RegistryMutex();
+    Registry().reserve(16);
+    // Fails only without memory (ENOMEM); registrations then change nothing.
+    (void)::pthread_atfork(&Prepare, &Parent, &Child);
+  });
+}
+
+// With the registry held.
+void AddLocked(int fd) {
   std::vector<int>& fds = Registry();
   if (std::find(fds.begin(), fds.end(), fd) != fds.end()) return;
   fds.push_back(fd);
   g_registered.store(static_cast<int>(fds.size()), std::memory_order_relaxed);
 }
 
+}  // namespace
+
+void ReleaseInForkedChild(File& file) {
+  if (!file.is_open() || !RangeLocksPerOpenFile()) return;
+  InstallHandlers();
+  std::lock_guard<std::mutex> hold(RegistryMutex());
+  AddLocked(static_cast<int>(file.native()));
+}
+
 namespace posix {
 
 void PointAtPlaceholder(const int* fds, std::size_t n, int (*open_placeholder)()) {
-  const int placeholder = open_placeholder();
+  int placeholder = open_placeholder();
+  if (placeholder < 0 && n > 0) {
+    // Out of descriptors (EMFILE), say: the first number is given up to
+    // make room, and occupied again by the placeholder below.
+    (void)::close(fds[0]);
+    placeholder = open_placeholder();
+  }
+  bool placeholder_kept = false;  // it got a registered number itself
   for (std::size_t i = 0; i < n; ++i) {
     int r = -1;
-    if (placeholder >= 0) {
+    if (placeholder >= 0 && placeholder == fds[i]) {
+      placeholder_kept = true;  // the number freed above, taken by the retry
+      r = placeholder;
+    } else if (placeholder >= 0) {
       do {
         r = ::dup2(placeholder, fds[i]);
       } while (r < 0 && errno == EINTR);
@@ -92,15 +118,43 @@ void PointAtPlaceholder(const int* fds, std::size_t n, int (*open_placeholder)()
       (void)::close(fds[i]);
     }
   }
-  if (placeholder >= 0) (void)::close(placeholder);
+  if (placeholder >= 0 && !placeholder_kept) (void)::close(placeholder);
 }
 
-void ForgetForkRelease(int fd) {
-  if (g_registered.load(std::memory_order_relaxed) == 0) return;  // the common case: one load
-  std::lock_guard<std::mutex> hold(RegistryMutex());
-  std::vector<int>& fds = Registry();
-  fds.erase(std::remove(fds.begin(), fds.end(), fd), fds.end());
-  g_registered.store(static_cast<int>(fds.size()), std::memory_order_relaxed);
+int CloseForkReleased(int fd) {
+  // The common case, nothing registered: one load. A registered descriptor
+  // keeps the count above 0 until this very call forgets it.
+  if (g_registered.load(std::memory_order_relaxed) == 0) return sys::Close(fd);
+  int r = 0;
+  int err = 0;
+  {
+    std::lock_guard<std::mutex> hold(RegistryMutex());
+    std::vector<int>& fds = Registry();
+    fds.erase(std::remove(fds.begin(), fds.end(), fd), fds.end());
+    g_registered.store(static_cast<int>(fds.size()), std::memory_order_relaxed);
+    r = sys::Close(fd);
+    err = errno;
+  }
+  errno = err;  // close's, whatever unlocking did
+  return r;
+}
+
+ForkReleaseScope::ForkReleaseScope(bool active) {
+  if (!active || !RangeLocksPerOpenFile()) return;
+  InstallHandlers();
+  RegistryMutex().lock();
+  held_ = true;
+}
+
+ForkReleaseScope::~ForkReleaseScope() {
+  if (held_) RegistryMutex().unlock();
+}
+
+void ForkReleaseScope::Register(int fd) {
+  if (!held_) return;
+  if (fd >= 0) AddLocked(fd);
+  held_ = false;
+  RegistryMutex().unlock();
 }
 
 }  // namespace posix
