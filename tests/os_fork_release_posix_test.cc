@@ -150,6 +150,15 @@ TEST_F(ForkReleaseTest, MapFileSaysWhyItCannotOpenTheMappingsOwnFile) {
     EXPECT_EQ(fail.fired(), 1u);
   }
   {
+    // Interrupted: opened again.
+    FaultInjector interrupted(FaultRule::Interrupt(Op::kOpen, 1));
+    absl::StatusOr<Mapping> m = MapFile(f, kSize);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_EQ(interrupted.fired(), 1u);
+    EXPECT_EQ(interrupted.calls(Op::kOpen), 2u);
+    ASSERT_TRUE(m->Unmap().ok());
+  }
+  {
     // No /proc (ENOENT): mapped through f itself, as the header says.
     FaultInjector gone(Op::kOpen, 1, ENOENT);
     absl::StatusOr<Mapping> m = MapFile(f, kSize);

@@ -277,7 +277,8 @@ TEST_F(ToolRecoverTest, StatJudgesNoPidOfAnotherPidNamespace) {
   EXPECT_TRUE(j["mutex_owner"]["alive"].is_null()) << j;
   const ToolRun text = Osport({"stat", "n"});
   EXPECT_TRUE(absl::StrContains(text.out, "not judged alive or dead here")) << text.out;
-  EXPECT_TRUE(absl::StrContains(text.out, "(another pid namespace)")) << text.out;
+  EXPECT_TRUE(absl::StrContains(text.out, "(of another pid namespace: not judged)")) << text.out;  // the lock
+  EXPECT_TRUE(absl::StrContains(text.out, "x1  of another pid namespace: not judged")) << text.out;  // the slot
   EXPECT_FALSE(absl::StrContains(text.out, "alive\n")) << text.out;
   EXPECT_FALSE(absl::StrContains(text.out, "(alive)")) << text.out;
   EXPECT_FALSE(absl::StrContains(text.out, "DEAD")) << text.out;

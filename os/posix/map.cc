@@ -91,7 +91,10 @@ absl::StatusOr<void*> MapShared(int fd, std::uint64_t size, absl::string_view pa
 absl::StatusOr<void*> MapSharedFile(int fd, std::uint64_t size, absl::string_view path) {
   if (!OSPORT_HAVE_PROC_IDENTITY || !RangeLocksPerOpenFile()) return MapShared(fd, size, path);
   const std::string self = absl::StrCat("/proc/self/fd/", fd);
-  const int own = sys::Open(self.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY, 0);
+  int own = -1;
+  do {
+    own = sys::Open(self.c_str(), O_RDWR | O_CLOEXEC | O_NOCTTY, 0);
+  } while (own < 0 && errno == EINTR);
   if (own < 0) {
     const int err = errno;
     if (err == ENOENT) return MapShared(fd, size, path);

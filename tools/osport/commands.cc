@@ -108,7 +108,7 @@ Json StatJson(const std::string& name, const region::RegionStat& st) {
 // What the text says of a pid's liveness: nothing is judged across pid
 // namespaces (the JSON's null).
 const char* Judged(const region::RegionStat& st, bool alive, const char* dead) {
-  if (st.other_namespace) return "(another pid namespace)";
+  if (st.other_namespace) return "of another pid namespace: not judged";
   return alive ? "alive" : dead;
 }
 
