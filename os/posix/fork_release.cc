@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <mutex>
 #include <vector>
 
 #include "os/file.h"
@@ -28,12 +27,21 @@ namespace osport::os {
 namespace {
 
 // Locked across fork() (prepare, then parent or child), so the child sees a
-// list no other thread was changing. Leaked on purpose: atfork handlers use
-// them until the process ends.
-std::mutex& RegistryMutex() {
-  static auto* m = new std::mutex;
-  return *m;
-}
+// list no other thread was changing. A plain POSIX mutex, statically
+// initialised and never destroyed (atfork handlers use it until the process
+// ends); not std::mutex, whose libstdc++ header needs _GNU_SOURCE on glibc,
+// which the generic POSIX build compiles without.
+pthread_mutex_t g_registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+void LockRegistry() { (void)::pthread_mutex_lock(&g_registry_mutex); }
+void UnlockRegistry() { (void)::pthread_mutex_unlock(&g_registry_mutex); }
+class RegistryHold {
+ public:
+  RegistryHold() { LockRegistry(); }
+  ~RegistryHold() { UnlockRegistry(); }
+  RegistryHold(const RegistryHold&) = delete;
+  RegistryHold& operator=(const RegistryHold&) = delete;
+};
+// Leaked on purpose, like the mutex.
 std::vector<int>& Registry() {
   static auto* fds = new std::vector<int>;
   return *fds;
@@ -43,8 +51,8 @@ std::atomic<int> g_registered{0};  // Registry().size(), read without the lock
 // The child's placeholder: /dev/null, opened with the raw call (see Child).
 int OpenDevNull() { return ::open("/dev/null", O_RDWR | O_CLOEXEC); }
 
-void Prepare() { RegistryMutex().lock(); }
-void Parent() { RegistryMutex().unlock(); }
+void Prepare() { LockRegistry(); }
+void Parent() { UnlockRegistry(); }
 void Child() {
   // The only thread now, and the parent may have had others: only
   // async-signal-safe calls, none of them through the hook table (a hook may
@@ -54,19 +62,19 @@ void Child() {
   if (!fds.empty()) posix::PointAtPlaceholder(fds.data(), fds.size(), &OpenDevNull);
   fds.clear();
   g_registered.store(0, std::memory_order_relaxed);
-  RegistryMutex().unlock();
+  UnlockRegistry();
 }
 
 // The handlers are installed, and the registry made, before the first
 // registration: never for the first time inside a handler.
+void InstallOnce() {
+  Registry().reserve(16);
+  // Fails only without memory (ENOMEM); registrations then change nothing.
+  (void)::pthread_atfork(&Prepare, &Parent, &Child);
+}
 void InstallHandlers() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    (void)RegistryMutex();
-    Registry().reserve(16);
-    // Fails only without memory (ENOMEM); registrations then change nothing.
-    (void)::pthread_atfork(&Prepare, &Parent, &Child);
-  });
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  (void)::pthread_once(&once, &InstallOnce);
 }
 
 // With the registry held.
@@ -82,7 +90,7 @@ void AddLocked(int fd) {
 void ReleaseInForkedChild(File& file) {
   if (!file.is_open() || !RangeLocksPerOpenFile()) return;
   InstallHandlers();
-  std::lock_guard<std::mutex> hold(RegistryMutex());
+  RegistryHold hold;
   AddLocked(static_cast<int>(file.native()));
 }
 
@@ -128,7 +136,7 @@ int CloseForkReleased(int fd) {
   int r = 0;
   int err = 0;
   {
-    std::lock_guard<std::mutex> hold(RegistryMutex());
+    RegistryHold hold;
     std::vector<int>& fds = Registry();
     fds.erase(std::remove(fds.begin(), fds.end(), fd), fds.end());
     g_registered.store(static_cast<int>(fds.size()), std::memory_order_relaxed);
@@ -142,19 +150,19 @@ int CloseForkReleased(int fd) {
 ForkReleaseScope::ForkReleaseScope(bool active) {
   if (!active || !RangeLocksPerOpenFile()) return;
   InstallHandlers();
-  RegistryMutex().lock();
+  LockRegistry();
   held_ = true;
 }
 
 ForkReleaseScope::~ForkReleaseScope() {
-  if (held_) RegistryMutex().unlock();
+  if (held_) UnlockRegistry();
 }
 
 void ForkReleaseScope::Register(int fd) {
   if (!held_) return;
   if (fd >= 0) AddLocked(fd);
   held_ = false;
-  RegistryMutex().unlock();
+  UnlockRegistry();
 }
 
 }  // namespace posix
