@@ -223,8 +223,17 @@ absl::StatusOr<File> OpenAt(Dir& dir, const std::string& name, std::uint32_t fla
   // The exact mode whatever the umask, as os::Open does.
   if (created && sys::Fchmod(fd, static_cast<mode_t>(mode)) != 0) {
     absl::Status s = ErrnoStatus("fchmod", path, errno);
+    // We created it: leave nothing behind -- but only if the name is still
+    // our file; another process may have replaced it since the open (a
+    // window stays between the check and the unlink: POSIX unlinks names).
+    struct stat mine;
+    struct stat named;
+    if (sys::Fstat(fd, &mine) == 0 &&
+        sys::Fstatat(Fd(dir), name.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+        mine.st_dev == named.st_dev && mine.st_ino == named.st_ino) {
+      (void)sys::Unlinkat(Fd(dir), name.c_str(), 0);
+    }
     (void)file.Close();
-    (void)sys::Unlinkat(Fd(dir), name.c_str(), 0);
     return s;
   }
   return file;

@@ -85,8 +85,11 @@ absl::StatusOr<File> Open(const std::string& path, std::uint32_t flags, std::uin
   File file = File::Adopt(fd, path);
   if (created && sys::Fchmod(fd, static_cast<mode_t>(mode)) != 0) {
     absl::Status s = ErrnoStatus("fchmod", path, errno);
+    // We created it: leave nothing behind -- but only if the name is still
+    // our file; another process may have replaced it since the open (a
+    // window stays between the check and the unlink: POSIX unlinks names).
+    if (IsSameFile(file, path).value_or(false)) (void)sys::Unlink(path.c_str());
     (void)file.Close();
-    (void)sys::Unlink(path.c_str());  // we created it; leave nothing behind
     return s;
   }
   return file;
