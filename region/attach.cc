@@ -143,7 +143,7 @@ absl::Status Attacher::Explain(const absl::Status& s) {
 absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
   r.options_ = o_;
   r.path_ = path_;
-  r.owner_pid_ = Me().pid;
+  r.owner_ = Me();
   bool created = false;
   if (absl::Status s = OpenFile(r, &created, retry, why); !s.ok() || *retry) return s;
   bool initialising = false;

@@ -25,7 +25,7 @@ Region::Region(Region&& other) noexcept
     : options_(std::move(other.options_)), path_(std::move(other.path_)),
       home_(std::move(other.home_)), file_(std::move(other.file_)), map_(std::move(other.map_)),
       live_(other.live_),
-      owner_pid_(other.owner_pid_), created_(other.created_),
+      owner_(other.owner_), created_(other.created_),
       remove_file_on_detach_(other.remove_file_on_detach_) {
   other.live_.Forget();
 }
@@ -40,7 +40,7 @@ Region& Region::operator=(Region&& other) noexcept {
     map_ = std::move(other.map_);
     live_ = other.live_;
     other.live_.Forget();
-    owner_pid_ = other.owner_pid_;
+    owner_ = other.owner_;
     created_ = other.created_;
     remove_file_on_detach_ = other.remove_file_on_detach_;
   }
@@ -70,13 +70,19 @@ bool Region::LockHeld() const {
 absl::Status Region::UsableHere(absl::string_view op) const {
   if (!attached()) return NotAttached(op);
   if (!Inherited()) return absl::OkStatus();
+  const os::ProcessIdentity me = Me();
+  const std::string attacher =
+      owner_.pid != me.pid
+          ? absl::StrFormat("process %u", owner_.pid)
+          : absl::StrFormat("an earlier process %u (started at %u, this one at %u: the pid was reused)",
+                            owner_.pid, owner_.start, me.start);
   return os::PortableError(
       absl::StatusCode::kFailedPrecondition, EINVAL,
-      absl::StrFormat("region %s: %s: this Region was attached by process %u and inherited across "
+      absl::StrFormat("region %s: %s: this Region was attached by %s and inherited across "
                       "fork(); process %u is not attached to it (attach the region again in this "
                       "process: an inherited Region keeps only its mapping, without the region lock, "
                       "Grow or Remap)",
-                      options_.name, op, owner_pid_, Me().pid));
+                      options_.name, op, attacher, me.pid));
 }
 
 absl::Status Region::NeedLock(absl::string_view op) const {
@@ -182,6 +188,10 @@ void Region::Abandon() {
   (void)home_.Close();
 }
 
-bool Region::Inherited() const { return owner_pid_ != 0 && owner_pid_ != Me().pid; }
+bool Region::Inherited() const {
+  if (owner_.pid == 0) return false;
+  const os::ProcessIdentity me = Me();  // cached; forgotten in a forked child
+  return owner_.pid != me.pid || owner_.start != me.start;
+}
 
 }  // namespace osport::region

@@ -16,6 +16,7 @@
 #include "os/dir.h"
 #include "os/file.h"
 #include "os/map.h"
+#include "os/process.h"
 #include "region/errors.h"
 #include "region/header.h"
 #include "region/liveness.h"
@@ -50,6 +51,11 @@ enum class RemoveOutcome : std::uint8_t {
 // naming fork(), and Detach or destruction only unmap and close. A child
 // that uses the region attaches it again (Region::Attach); a region whose
 // only attacher died counts as unattached even while such children live.
+// "Inherited" is judged by process identity (pid and start stamp), so a
+// descendant that got a dead attacher's pid back is inherited too. Only
+// fork() runs the atfork handlers that release the liveness lock and renew
+// the cached identity: a child made with _Fork, vfork or a raw clone must
+// exec or _exit before it calls osport.
 //
 // Errors: every status a Region method returns names the region.
 class Region {
@@ -191,7 +197,8 @@ class Region {
   // FailedPrecondition (EPERM) unless this thread holds the lock.
   [[nodiscard]] absl::Status NeedLock(absl::string_view op) const;
   [[nodiscard]] absl::Status CheckFits(std::size_t size, std::size_t align) const;
-  // Whether this object was inherited across fork() (not made here).
+  // Whether this object was inherited across fork() (not made here): the
+  // pid or the start stamp differs from the attacher's.
   [[nodiscard]] bool Inherited() const;
 
   RegionOptions options_;
@@ -200,7 +207,9 @@ class Region {
   os::File file_;
   os::Mapping map_;
   Liveness live_;               // this attachment's hold on the liveness byte
-  std::uint32_t owner_pid_ = 0; // the process that attached (fork: children differ)
+  // The process that attached: pid and start stamp, so that a descendant
+  // that got the same pid back (reuse) still differs.
+  os::ProcessIdentity owner_{};
   bool created_ = false;
   bool remove_file_on_detach_ = false;  // private file-backed regions (shared-only quirk)
 };

@@ -5,9 +5,13 @@
 // nobody caused. Real processes in real namespaces: the worker runs under
 // unshare(1), as a container's processes do. Linux builds that judge
 // liveness by /proc only (tests/CMakeLists.txt); needs root.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -63,6 +67,87 @@ OSPORT_TEST_HELPER(PidNamespaceRead) {
   absl::StatusOr<std::uint64_t> again = os::CurrentPidNamespace();
   testing::TellParent(first);
   testing::TellParent(again.ok() ? absl::StrCat("ok ", *again) : std::string(again.status().message()));
+  return 0;
+}
+
+// args: home name backend. Run as pid 1 of a new pid namespace with its own
+// /proc. Its child X attaches region `name` (creating it), forks Y and exits;
+// once X is reaped, Y sets the namespace's last pid so that its own child Z
+// gets X's pid back. Z holds the Region X attached, inherited through two
+// forks, at X's very pid: it tries Lock and says what happened ("refused:
+// ...", "locked", or "no reuse: ..."). Exits 0 when all ran.
+OSPORT_TEST_HELPER(InheritedAtAReusedPid) {
+  if (args.size() != 3) return 2;
+  RegionOptions o;
+  o.home = args[0];
+  o.name = args[1];
+  o.size = kSize;
+  o.backend = os::ParseBackend(args[2]).value();
+  o.attach_timeout = absl::Seconds(5);
+  int go[2];  // init -> Y: X is reaped
+  if (::pipe(go) != 0) return 3;
+  const pid_t x = ::fork();
+  if (x < 0) return 3;
+  if (x == 0) {
+    absl::StatusOr<Region> r = Region::Attach(o);
+    if (!r.ok() || !r->Unlock().ok()) {
+      testing::TellParent(absl::StrCat("attach: ", r.status().ToString()));
+      std::fflush(nullptr);
+      ::_exit(1);
+    }
+    const auto xpid = static_cast<std::uint32_t>(::getpid());
+    const std::uint64_t xstart = os::CurrentProcess().start;
+    const pid_t y = ::fork();
+    if (y == 0) {
+      ::close(go[1]);
+      char c = 0;
+      if (::read(go[0], &c, 1) != 1) ::_exit(1);
+      // Start stamps count clock ticks (/proc/<pid>/stat field 22): a pid
+      // reused within X's very tick is not told apart. Without ns_last_pid
+      // reuse takes a wrap of the pid space, far longer; here the clock is
+      // let pass X's tick first.
+      const long hz = ::sysconf(_SC_CLK_TCK);
+      for (;;) {
+        timespec now{};
+        if (hz <= 0 || ::clock_gettime(CLOCK_BOOTTIME, &now) != 0) ::_exit(1);
+        const auto ticks = static_cast<std::uint64_t>(now.tv_sec) * static_cast<std::uint64_t>(hz) +
+                           static_cast<std::uint64_t>(now.tv_nsec) / (1000000000u / static_cast<std::uint64_t>(hz));
+        if (ticks > xstart) break;
+        const timespec tick{0, 1000000000 / hz};
+        (void)::nanosleep(&tick, nullptr);
+      }
+      const std::string last = absl::StrCat(xpid - 1);
+      const int fd = ::open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+      const bool set = fd >= 0 && ::write(fd, last.data(), last.size()) == static_cast<ssize_t>(last.size());
+      if (fd >= 0) ::close(fd);
+      const pid_t z = ::fork();
+      if (z == 0) {
+        std::string says;
+        if (static_cast<std::uint32_t>(::getpid()) != xpid) {
+          says = absl::StrCat("no reuse: pid ", ::getpid(), ", wanted ", xpid,
+                              set ? "" : " (ns_last_pid not set)");
+        } else {
+          absl::Status s = r->Lock();
+          says = s.ok() ? "locked" : absl::StrCat("refused: ", s.ToString());
+        }
+        testing::TellParent(says);
+        std::fflush(nullptr);
+        ::_exit(0);
+      }
+      int st = 0;
+      ::_exit(z > 0 && ::waitpid(z, &st, 0) == z && WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+    }
+    ::_exit(y > 0 ? 0 : 1);  // dies attached, as after a kill
+  }
+  ::close(go[0]);
+  int st = 0;
+  if (::waitpid(x, &st, 0) != x || !WIFEXITED(st) || WEXITSTATUS(st) != 0) return 4;
+  if (::write(go[1], "g", 1) != 1) return 3;
+  // Y is ours now (orphans go to pid 1): wait for it.
+  for (;;) {
+    const pid_t p = ::wait(&st);
+    if (p < 0) break;
+  }
   return 0;
 }
 
@@ -235,6 +320,37 @@ TEST_P(PidNamespaceTest, AProcThatIsNotThisNamespacesIsRefusedBeforeAnythingIsMa
     w->CloseInput();
     EXPECT_EQ(w->Wait().value_or(-1), 0);
   }
+}
+
+// A descendant that gets the attacher's pid back (the attacher died, the pid
+// was reused) is still not the attacher: the start stamp differs, and an
+// inherited Region refuses the lock there as anywhere (region.h, "fork").
+// Reuse made on purpose: ns_last_pid in a pid namespace of our own.
+TEST_P(PidNamespaceTest, ARegionInheritedAtTheAttachersReusedPidIsStillInherited) {
+  absl::StatusOr<std::string> self = os::ExecutablePath();
+  ASSERT_TRUE(self.ok()) << self.status();
+  std::vector<std::string> argv = kContainer;
+  argv.insert(argv.end(), {*self, "--osport_helper=InheritedAtAReusedPid", dir(), "r",
+                           std::string(os::BackendName(GetParam()))});
+  absl::StatusOr<os::Child> h = os::Spawn(argv);
+  ASSERT_TRUE(h.ok()) << h.status();
+  const std::string says = h->ReadLine().value_or("");
+  EXPECT_EQ(h->Wait().value_or(-1), 0) << says;
+  if (absl::StartsWith(says, "no reuse: ")) GTEST_SKIP() << says;
+  EXPECT_TRUE(absl::StartsWith(says, "refused: ")) << says;
+  EXPECT_TRUE(absl::StrContains(says, "the pid was reused")) << says;
+  EXPECT_TRUE(absl::StrContains(says, "inherited across fork()")) << says;
+  // The attacher died attached (its child's copy released): the next attach
+  // cleans its slot, and nobody held the lock: no panic.
+  absl::StatusOr<Region> r = Region::Attach(Opts(absl::Seconds(5)));
+  ASSERT_TRUE(r.ok()) << r.status();
+  Track(*r);
+  EXPECT_FALSE(r->panicked());
+  EXPECT_EQ(r->header().refcount, 1u);
+  ASSERT_TRUE(r->MarkForRemoval().ok());
+  ASSERT_TRUE(r->Unlock().ok());
+  ASSERT_TRUE(r->Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("r")).value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PidNamespaceTest, ::testing::ValuesIn(testing::SharedBackends()),
