@@ -33,6 +33,13 @@ class FaultTest : public testing::ResourceTest {
     return f;
   }
   void Remove(const std::string& name) { ASSERT_TRUE(Unlink(Path(name)).ok()); }
+  // A file made read-only (Win32: its read-only attribute) removed anyway.
+  bool ClearReadOnlyAndRemove(const std::string& name) {
+    std::error_code ec;
+    std::filesystem::permissions(Path(name), std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::add, ec);
+    return std::filesystem::remove(Path(name), ec) && !ec;
+  }
 };
 
 struct Case {
@@ -217,6 +224,56 @@ TEST_F(FaultTest, ACreateThatFailsHalfwayLeavesAReplacedNameAlone) {
     EXPECT_TRUE(Exists(Path("half")).value());
     Remove("half");
   }
+}
+
+TEST_F(FaultTest, ACreatingOpenThatFailsAtAnyCallLeavesNoFile) {
+  // Every os call of a creating open, failed one at a time: the open fails
+  // and the file it made is gone (POSIX: the fchmod after open; Win32: the
+  // reparse-point check after CreateFileW, whose file is then deleted by its
+  // handle), or it succeeds despite the fault. Writable and read-only modes,
+  // by path and in a directory.
+  absl::StatusOr<Dir> dir = OpenDir(this->dir());
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  const std::uint32_t kinds[] = {kOpenCreate | kOpenExclusive, kOpenCreate, kOpenCreate | kOpenTruncate};
+  int failed_opens = 0;
+  for (bool at : {false, true}) {
+    for (std::uint32_t flags : kinds) {
+      for (std::uint32_t mode : {0640u, 0440u}) {
+        auto open = [&] {
+          return at ? OpenAt(*dir, "f", flags, mode) : Open(Path("f"), flags | kOpenNoFollow, mode);
+        };
+        std::vector<std::uint64_t> counts(static_cast<std::size_t>(Op::kCount));
+        {
+          CallCounter counter;
+          ASSERT_TRUE(open().ok());
+          for (std::size_t i = 0; i < counts.size(); ++i) counts[i] = counter.calls(static_cast<Op>(i));
+        }
+        ASSERT_TRUE(ClearReadOnlyAndRemove("f"));
+        for (std::size_t i = 0; i < counts.size(); ++i) {
+          for (std::uint64_t n = 1; n <= counts[i]; ++n) {
+            SCOPED_TRACE(absl::StrCat(at ? "OpenAt" : "Open", " flags ", flags, " mode ", mode, ": ",
+                                      OpName(static_cast<Op>(i)), " call ", n, " fails"));
+            absl::StatusOr<File> f = [&] {
+              FaultInjector fault(static_cast<Op>(i), n, EIO);
+              return open();
+            }();
+            const bool exists = Exists(Path("f")).value();
+            if (f.ok()) {
+              EXPECT_TRUE(exists);
+            } else {
+              ++failed_opens;
+              EXPECT_FALSE(exists) << "a failed creating open left its file: " << f.status();
+            }
+            f = absl::StatusOr<File>(absl::UnknownError("closed"));
+            if (exists) {
+              ASSERT_TRUE(ClearReadOnlyAndRemove("f"));
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(failed_opens, 0);
 }
 
 TEST_F(FaultTest, InterruptedCallsAreRetriedTransparently) {
