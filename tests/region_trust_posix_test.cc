@@ -338,6 +338,9 @@ TEST_F(RegionTrustTest, AForcedRemovalOfAPlantedLinkNeverRemovesTheLinkedRegions
     MakeNamed(victim, &id);
     absl::StatusOr<Region> live = Region::Attach(victim);
     ASSERT_TRUE(live.ok()) << live.status();
+    // The memory live attachers use (under the zero-on-last-close rule the
+    // first one's detach released its memory, and this attach made it anew).
+    id = live->header().system_id;
     ASSERT_TRUE(live->Unlock().ok());
     fs::create_hard_link(Path("a"), Path("planted"));
     absl::StatusOr<RemoveOutcome> out = Remove(Options("planted", kSize, b), /*force=*/true);
