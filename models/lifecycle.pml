@@ -30,6 +30,15 @@
  *             dangerous one, "dead" (region/liveness.h, "Pid namespaces").
  *   NSFIX=0   with PNS=1: the code before review 10 -- no namespace in the
  *             header, every joiner judges the mutex holder by pid.
+ *   FAILS=n   how many os calls may fail (an error, not a death), each in
+ *             a creation step: the fresh creator's exclusive try or its
+ *             size/name checks (then Attacher::DiscardEmptyCreation), and
+ *             each initialiser step from sizing to Downgrade (then Once's
+ *             clean-up: unlock, clear the magic, remove the memory,
+ *             UnlinkIfSameAt); the process goes on with its next round.
+ *   FAILFIX=0 with FAILS: the clean-up before 2026-12-01, which unlinked a
+ *             failed initialiser's file with its magic still written.
+ *   MAXF=n    file ids 1..n-1 (failures make more files: 8 with MIXED).
  *   PROP=n    keep only property n's assertion (0: all).
  *
  * WHAT IS MODELLED. One region name over N = 3 processes (+ a final one).
@@ -68,8 +77,10 @@
  * during every blocking wait (which is "at any step": a read changes only
  * the dead process's locals).
  *
- * WHAT IS ABSTRACTED AWAY, and why. Failing OS calls (only deaths: the
- * crash-point tests cover the failures); the attach deadline (waits block:
+ * WHAT IS ABSTRACTED AWAY, and why. Failing OS calls outside creation
+ * (FAILS above; a joiner's failure before it initialises only closes its
+ * file, like a death that goes on; the error sweep tests cover each call);
+ * the attach deadline (waits block:
  * a wait that can never end is then an invalid end state, which is the
  * "no deadlock" property; a timeout would only add "gave up" outcomes);
  * Grow (its own protocol under the region mutex); the memory's system
@@ -96,6 +107,8 @@
  *   owner     a region mutex is taken over ("owner died") only from a dead
  *             holder (with PNS=1: never from a live one of another pid
  *             namespace)
+ *   clean     with failures and no deaths, nothing half made is left: the
+ *             final attach finds the name free or a complete region
  *
  * FINDINGS (2026-11-30, on the code of 625ebf5). With FIX=1 every property
  * is verified in every configuration of ci/model-check. The code as it was
@@ -127,6 +140,15 @@
  * process and takes the lock over from a live holder (review 10 saw it
  * between two containers). With the namespace in the header (join.cc,
  * pid_namespace.cc) every property holds in both PNS configurations.
+ * FAILS=1 (2026-12-01, review L8: failures were not modelled): with
+ * FAILFIX=0, the shortest counterexample: P1 creates the region, writes the
+ * magic, and its Downgrade fails; P0 opened the file meanwhile and waits
+ * for shared; P1's clean-up unlinks the file (magic still written) and
+ * closes; P0 gets shared, finds a complete header and ATTACHES to a file
+ * no name leads to, while P1's next round creates another region under
+ * the name. The fix modelled (region/attach.cc Once): the magic is cleared
+ * before the unlink, as a destroy does. Test: tests/region_create_race_test.cc
+ * AJoinerWaitingOnAFailedInitialiserNeverJoinsItsRemovedFile.
  * The search also shows that UnlinkIfSameAt's two steps (SameFileAt, then
  * unlink by name) are safe while the exclusive lock is held: nothing can
  * change the name between them (only the exclusive holder of the named
@@ -161,12 +183,20 @@
 #ifndef MIXED
 #define MIXED 0
 #endif
+#ifndef FAILS
+#define FAILS 0
+#endif
+#ifndef FAILFIX
+#define FAILFIX 1
+#endif
 #ifndef RETRIES
 #define RETRIES 2   /* the retry policy's attempts (Run: attempts + 1 tries) */
 #endif
 
 #define N 4         /* processes 0..2, and 3: the final fresh attach */
-#define MAXF 6      /* file ids 1..MAXF-1 */
+#ifndef MAXF
+#define MAXF 6      /* file ids 1..MAXF-1 (failures make more: -DMAXF=8) */
+#endif
 
 #define H_EMPTY 0
 #define H_PART 1
@@ -183,6 +213,7 @@
 #define R_NOTREADY 3
 #define R_BUSY 4
 #define R_RECOVERY 5
+#define R_FAILED 6
 
 #define ATTACHER 0
 #define REMOVER 1
@@ -201,9 +232,11 @@ byte ex[MAXF];          /* exclusive liveness holder + 1 */
 byte livemask = 15;     /* bit per live process */
 byte att[N];            /* ghost: the file a process is attached to */
 byte deaths_left = DEATHS;
+byte fails_left = FAILS;
 bit  hns[MAXF];         /* the header's pid namespace (PNS) */
 bit  taken_live;        /* ghost: a live holder's mutex was taken over */
 bit onename_violated;   /* only named in the monitor's assertion */
+bit final_found_half;   /* ghost: the final attach opened a half-made file */
 
 #define B (1 << p)
 #define ALIVE(q) ((livemask >> (q)) & 1)
@@ -236,6 +269,11 @@ bit onename_violated;   /* only named in the monitor's assertion */
 #define CHECK_OWNER(e) taken_live = !(e); assert(!taken_live)
 #else
 #define CHECK_OWNER(e) skip
+#endif
+#if (PROP == 0 || PROP == 6) && DEATHS == 0
+#define CHECK_CLEAN(e) assert(e)
+#else
+#define CHECK_CLEAN(e) skip
 #endif
 
 /* Nobody else alive is attached to file x. */
@@ -294,6 +332,16 @@ bit onename_violated;   /* only named in the monitor's assertion */
 #define DIE
 #endif
 
+/* A failure: an os call of the step returns an error (FAILS of them in all,
+ * never in the final attach); the process cleans up as the code does and goes
+ * on with its next round. */
+#if FAILS > 0
+#define FAILTO(L) :: atomic { p != 3 && fails_left > 0 -> fails_left--; \
+                              printf("P%d: FAILS (an os call returns an error)\n", p); goto L }
+#else
+#define FAILTO(L)
+#endif
+
 proctype P(byte p; byte role) {
   byte f, found, tries, out, round;
   bit fresh, create, initing, got, destroy, same;
@@ -315,7 +363,8 @@ attempt:
   if
   :: atomic {
        if
-       :: name != 0 -> f = name; fresh = 0; printf("P%d: opens file %d (the name's)\n", p, f)
+       :: name != 0 -> f = name; fresh = 0; printf("P%d: opens file %d (the name's)\n", p, f);
+          final_found_half = final_found_half || (p == 3 && (hdr[f] != H_DONE || memgone[f]))
        :: name == 0 && create -> nfiles++; f = nfiles; name = f; hdr[f] = H_EMPTY; memgone[f] = 0; fresh = 1;
           printf("P%d: creates file %d O_EXCL under the name\n", p, f)
        :: name == 0 && !create -> out = R_NOTFOUND; printf("P%d: no file: kNotFound\n", p); goto attach_done
@@ -336,15 +385,16 @@ attempt:
           :: got && hdr[f] == H_EMPTY && name != f -> got = 0;
              printf("P%d: exclusive on its new file %d, which lost its name: retries\n", p, f); goto retry_close
           :: got && hdr[f] == H_EMPTY && name == f -> got = 0; initing = 1;
-             printf("P%d: exclusive on its new empty file %d: initialises it\n", p, f); goto create_it
+             printf("P%d: exclusive on its new empty file %d: initialises it\n", p, f); goto fresh_granted
 #else
           :: got && hdr[f] == H_EMPTY -> got = 0; initing = 1;
-             printf("P%d: exclusive on its new empty file %d: initialises it\n", p, f); goto create_it
+             printf("P%d: exclusive on its new empty file %d: initialises it\n", p, f); goto fresh_granted
 #endif
           :: else -> got = 0; printf("P%d: new file %d taken by a joiner: joins\n", p, f)
           fi
         }
      DIE
+     FAILTO(discard_new)                        /* the exclusive try errs */
      fi
   :: else -> skip
   fi;
@@ -451,6 +501,14 @@ settle_loop:
   fi;
 
   /* ---- CreateAndPublish (holding exclusive) ---- */
+  goto create_it;
+fresh_granted:
+  /* exclusive on its new empty file, still named; the size and name checks
+   * can still fail before it initialises (attach.cc Settle) */
+  if
+  :: goto create_it
+  FAILTO(discard_new)
+  fi;
 create_it:
   if
   :: atomic {                  /* memory/file sized, mutex made and held, our slot */
@@ -458,10 +516,12 @@ create_it:
        marked[f] = 0; panic[f] = 0; printf("P%d: sizes file %d, writes its header (magic 0)\n", p, f)
      }
   DIE
+  FAILTO(init_fail)
   fi;
   if
   :: atomic { hdr[f] = H_DONE; printf("P%d: writes file %d's magic\n", p, f) }
   DIE
+  FAILTO(init_fail)
   fi;
   if
   :: atomic {                                              /* Downgrade */
@@ -469,6 +529,7 @@ create_it:
        goto attached
      }
   DIE
+  FAILTO(init_fail)                 /* Linux: a refused conversion keeps exclusive */
   fi;
 
   /* ---- Join: the region mutex (LockBounded), JoinLocked ---- */
@@ -518,6 +579,74 @@ unlink_not_found:
        :: else -> skip
        fi;
        same = 0; initing = 0; out = R_NOTFOUND; goto close_out
+     }
+  DIE
+  fi;
+#endif
+
+#if FAILS > 0
+discard_new:
+  /* Attacher::DiscardEmptyCreation: its O_EXCL file, failed before it was
+   * initialised: removed only alone with it (exclusive), still empty, and
+   * only if the name still names it; else left for the next attach */
+  initing = 0; fresh = 0;
+  if
+  :: atomic { TRYEX; printf("P%d: discard: exclusive on its new file %d: %d\n", p, f, got) }
+  DIE
+  fi;
+  if
+  :: got && hdr[f] == H_EMPTY ->
+     got = 0;
+     if
+     :: atomic { same = (name == f); printf("P%d: SameFileAt(file %d): %d\n", p, f, same) }
+     DIE
+     fi;
+     if
+     :: atomic {
+          if
+          :: same -> printf("P%d: unlinks its empty file %d\n", p, name); CHECK_REMOVE(NONE_ATTACHED(name)); name = 0
+          :: else -> skip
+          fi;
+          same = 0
+        }
+     DIE
+     fi
+  :: else -> got = 0
+  fi;
+  out = R_FAILED;
+  goto close_out;
+
+init_fail:
+  /* Attacher::Once, an initialiser's error: still exclusive, it unlocks the
+   * mutex, removes the memory it made and the file (UnlinkIfSameAt) */
+  assert(ex[f] == p + 1);
+  if
+  :: atomic { if :: mtx[f] == p + 1 -> mtx[f] = 0 :: else -> skip fi;
+#if FAILFIX
+              if :: !STUB && hdr[f] == H_DONE -> hdr[f] = H_PART :: else -> skip fi;   /* magic 0 */
+              printf("P%d: initialiser failed: unlocks file %d's mutex, clears its magic\n", p, f) }
+#else
+              printf("P%d: initialiser failed: unlocks file %d's mutex\n", p, f) }
+#endif
+  DIE
+  fi;
+#if STUB
+  if
+  :: atomic { CHECK_REMOVE(NONE_ATTACHED(f)); memgone[f] = 1; printf("P%d: removes file %d's memory\n", p, f) }
+  DIE
+  fi;
+#endif
+  if
+  :: atomic { same = (name == f); printf("P%d: SameFileAt(file %d): %d\n", p, f, same) }
+  DIE
+  fi;
+  if
+  :: atomic {
+       if
+       :: same -> printf("P%d: unlinks the name (its failed file %d)\n", p, name); CHECK_REMOVE(NONE_ATTACHED(name)); name = 0
+       :: else -> skip
+       fi;
+       same = 0; initing = 0; out = R_FAILED; goto close_out
      }
   DIE
   fi;
@@ -661,6 +790,9 @@ round_done:
 final_check:
   printf("P3 (a fresh attach, alone): outcome %d (1 attached, 3 kNotReady, 4 kBusy, 5 kRunRecovery)\n", out);
   CHECK_WEDGE(out == R_ATTACHED || out == R_RECOVERY);
+  /* clean: with failures and no deaths, nothing half made is left: the
+   * final attach found the name free or a complete region */
+  CHECK_CLEAN(!final_found_half);
   goto finished;
 
 gone:

@@ -160,8 +160,18 @@ absl::Status Attacher::Once(Region& r, bool* retry, std::string* why) {
     // live thread would make its next attach EDEADLK (a failed check
     // after locking; Downgrade drops the slot it recorded itself).
     if (r.LockHeld()) (void)r.header().mutex.Unlock(&r.file_);
+    const bool discard = initialising && r.live_.held() == Liveness::Held::kExclusive;
+    if (discard && had_map) {
+      // As a destroy does (region/detach.cc): the magic goes before the
+      // name. A joiner that opened the file before the unlink and waits for
+      // its shared lock must find no region in it when it gets the lock, or
+      // it joins a file no name leads to while the next create makes
+      // another region under the name (models/lifecycle.pml, FAILS=1: a
+      // failed Downgrade after the magic was written).
+      r.header().magic.store(0, std::memory_order_release);
+    }
     (void)r.map_.Unmap();
-    if (initialising && r.live_.held() == Liveness::Held::kExclusive) {
+    if (discard) {
       if (had_map && os::BackendNamed(mapped)) (void)os::RemoveSystemMemory(mapped, sysid);
       (void)UnlinkIfSameAt(home_, o_.name, r.file_);
     } else if (created) {
@@ -295,9 +305,18 @@ absl::Status Attacher::Downgrade(Region& r) {
     // removed under exclusive) does not apply: leave as a detaching
     // attacher would -- our slot dropped, the mutex unlocked (found by the
     // error sweep in the Wine cell: the next attach got EDEADLK).
+    // The stub's copy of our slot goes too, as in Detach: the memory of a
+    // named region lives on only while others hold it, and a stub naming
+    // us would call us attached (found by the error sweep in the Wine cell,
+    // pagingfile: Downgrade's unlock failing).
     const os::ProcessIdentity me = Me();
-    (void)DropAttachment(r.header(), me.pid, me.start, o_.name);
-    (void)r.header().mutex.Unlock(&r.file_);
+    RegionHeader& h = r.header();
+    const int slot = FindSlot(h, me);
+    (void)DropAttachment(h, me.pid, me.start, o_.name);
+    if ((h.flags & kFlagNamed) != 0 && slot >= 0 && h.attachments[slot].pid == 0) {
+      (void)CopySlotToStub(r.file_, h, slot);
+    }
+    (void)h.mutex.Unlock(&r.file_);
   }
   return s;
 }

@@ -14,7 +14,11 @@
 // removes its memory as a neighbour would, lets it go on, and then joins.
 #include <cstring>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -36,9 +40,10 @@ namespace {
 
 constexpr std::uint64_t kSize = 64 * 1024;
 
-// args: home name backend size op nth. Pauses at call `nth` of `op` during
-// the attach ("paused"), goes on at "go", replies "created <id>" or
-// "err <status>", then stays attached until told to detach.
+// args: home name backend size op nth [fail]. Pauses at call `nth` of `op`
+// during the attach ("paused"), goes on at "go" -- with "fail", that call
+// then fails (EIO) -- replies "created <id>" or "err <status>", then stays
+// attached until told to detach.
 OSPORT_TEST_HELPER(CreatorPausedAt) {
   RegionOptions o;
   o.home = args.at(0);
@@ -48,7 +53,9 @@ OSPORT_TEST_HELPER(CreatorPausedAt) {
   const auto op = static_cast<os::Op>(std::stoi(args.at(4)));
   absl::StatusOr<Region> r;
   {
-    os::FaultInjector pause(testing::PauseForParent(op, std::stoull(args.at(5))));
+    os::FaultRule rule = testing::PauseForParent(op, std::stoull(args.at(5)));
+    if (args.size() > 6 && args[6] == "fail") rule.result = os::FaultRule::Fail(op, 1, EIO).result;
+    os::FaultInjector pause(rule);
     r = Region::Attach(o);
   }
   if (!r.ok()) {
@@ -65,11 +72,12 @@ class CreateRaceTest : public testing::RegionTest, public ::testing::WithParamIn
  protected:
   RegionOptions Opts() const { return Options("r", kSize, GetParam()); }
 
-  absl::StatusOr<os::Child> StartCreator(os::Op op, std::uint64_t nth) {
-    return testing::StartHelper("CreatorPausedAt",
-                                {dir(), "r", std::string(os::BackendName(GetParam())),
-                                 absl::StrCat(kSize), absl::StrCat(static_cast<int>(op)),
-                                 absl::StrCat(nth)});
+  absl::StatusOr<os::Child> StartCreator(os::Op op, std::uint64_t nth, bool fail = false) {
+    std::vector<std::string> args{dir(), "r", std::string(os::BackendName(GetParam())),
+                                  absl::StrCat(kSize), absl::StrCat(static_cast<int>(op)),
+                                  absl::StrCat(nth)};
+    if (fail) args.push_back("fail");
+    return testing::StartHelper("CreatorPausedAt", args);
   }
 
   // What the stub on disk says now.
@@ -187,6 +195,71 @@ TEST_P(NewFileRaceTest, ANewFileRemovedAsAbandonedBeforeItsCreatorLocksItIsMadeA
   ASSERT_FALSE(os::Exists(Path("r")).value()) << "the empty file was not taken as abandoned";
   ASSERT_TRUE(creator->Send("go").ok());
   ExpectJoinable(*creator, creator->ReadLine().value_or(""));
+}
+
+// Every backend: the race models/lifecycle.pml found with failing calls
+// (FAILS=1). A creator has written its region's magic and its last lock
+// call (Downgrade) fails; a joiner opened the file meanwhile and waits for
+// its shared lock. The creator's clean-up removes what it made -- and must
+// clear the magic before the unlink, as a destroy does: else the joiner,
+// granted the lock next, joins a complete region in a file no name leads to
+// (it did for the file backend) while the next create makes another.
+TEST_P(NewFileRaceTest, AJoinerWaitingOnAFailedInitialiserNeverJoinsItsRemovedFile) {
+  // The creator's last byte-range lock call of its attach: Downgrade's.
+  std::uint64_t locks = 0;
+  {
+    RegionOptions probe = Options("probe", kSize, GetParam());
+    absl::StatusOr<Region> p;
+    {
+      os::CallCounter counter;
+      p = Region::Attach(probe);
+      locks = counter.calls(os::Op::kLockRange);
+    }
+    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_TRUE(p->created());
+    ASSERT_TRUE(p->MarkForRemoval().ok());
+    ASSERT_TRUE(p->Unlock().ok());
+    ASSERT_TRUE(p->Detach().ok());
+  }
+  ASSERT_GT(locks, 0u);
+  absl::StatusOr<os::Child> creator = StartCreator(os::Op::kLockRange, locks, /*fail=*/true);
+  ASSERT_TRUE(creator.ok()) << creator.status();
+  ASSERT_EQ(creator->ReadLine().value(), "paused");
+
+  // The joiner: an attach in a thread of ours, known to have opened the
+  // file once it makes its first lock call (the shared wait).
+  std::promise<void> reached;
+  std::once_flag once;
+  auto say_reached = [&] { std::call_once(once, [&] { reached.set_value(); }); };
+  absl::StatusOr<Region> j;
+  {
+    os::FaultInjector watch(os::FaultRule::Pause(os::Op::kLockRange, 1, say_reached));
+    std::thread joiner([&] {
+      j = Region::Attach(Opts());
+      if (j.ok()) {
+        EXPECT_TRUE(j->Unlock().ok());  // this thread holds the lock
+      }
+      say_reached();  // (an attach that never locked: the checks below say so)
+    });
+    reached.get_future().wait();
+    ASSERT_TRUE(creator->Send("go").ok());
+    const std::string said = creator->ReadLine().value_or("");
+    EXPECT_EQ(said.rfind("err ", 0), 0u) << said;
+    joiner.join();
+  }
+  EXPECT_EQ(creator->Wait().value_or(-1), 1);
+  ASSERT_TRUE(j.ok()) << j.status();
+  Track(*j);
+  // The joiner's region is the one under the name, and it alone is attached.
+  EXPECT_TRUE(os::Exists(Path("r")).value()) << "the joiner joined a file no name leads to";
+  absl::StatusOr<RegionStat> st = Stat(Opts());
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->live_refcount, 1u);
+  ASSERT_TRUE(j->Lock().ok());
+  ASSERT_TRUE(j->MarkForRemoval().ok());
+  ASSERT_TRUE(j->Unlock().ok());
+  ASSERT_TRUE(j->Detach().ok());
+  EXPECT_FALSE(os::Exists(Path("r")).value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, NewFileRaceTest, ::testing::ValuesIn(testing::SharedBackends()),

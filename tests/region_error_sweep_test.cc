@@ -22,7 +22,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "os/config.h"
 #include "os/fault_injection.h"
 #include "os/error.h"
 #include "os/file.h"
@@ -194,11 +193,7 @@ TEST_P(ErrorSweepTest, Create) {
           // failure came after the region was published (Win32 gives up its
           // exclusive lock to convert it: others may have joined it since)
           // what stays is a complete region nobody is attached to.
-          // Not checked on Win32 yet: there a failed create can leave a
-          // half-made file (the Wine cell: stat call 17 of 28 failing leaves
-          // magic 0), which the next attach replaces as abandoned (checked
-          // below) -- not diagnosed yet.
-          if (!status_.ok() && !os::config::kWin32) {
+          if (!status_.ok()) {
             if (os::Exists(Path("sweep")).value_or(true)) {
               absl::StatusOr<RegionStat> st = Stat(o_);
               ASSERT_TRUE(st.ok()) << "a failed create left " << st.status();
