@@ -69,31 +69,28 @@ absl::StatusOr<File> Open(const std::string& path, std::uint32_t flags, std::uin
 
   const bool create = (flags & kOpenCreate) != 0;
   const bool truncate = (flags & kOpenTruncate) != 0;
-  // A creating open may have to take back the file it made (the check
-  // below failing): DELETE access lets it delete that very file by its
-  // handle, never whatever the name names by then (FILE_WRITE_ATTRIBUTES:
-  // a read-only one is made writable first).
-  const DWORD create_access = access | DELETE | FILE_WRITE_ATTRIBUTES;
   HANDLE h = INVALID_HANDLE_VALUE;
-  bool created = false;
+  bool created = false;  // by this call: a new, empty, regular file
   if (create && (flags & kOpenExclusive)) {
     // CREATE_NEW is atomic: of N racing processes exactly one creates.
-    h = sys::OpenPath(wpath->c_str(), create_access, kShareAll, CREATE_NEW, attributes);
+    h = sys::OpenPath(wpath->c_str(), access, kShareAll, CREATE_NEW, attributes);
     created = h != INVALID_HANDLE_VALUE;
+  } else if (create && !truncate) {
+    h = sys::OpenPath(wpath->c_str(), access, kShareAll, OPEN_ALWAYS, attributes);
+    // OPEN_ALWAYS says ERROR_ALREADY_EXISTS when it opened an existing file.
+    created = h != INVALID_HANDLE_VALUE && ::GetLastError() != ERROR_ALREADY_EXISTS;
   } else if (create) {
-    // Not OPEN_ALWAYS or CREATE_ALWAYS: an existing file is opened without
-    // DELETE access (another user's file may not grant it), and
-    // CREATE_ALWAYS would also replace its attributes (its mode). Create,
-    // or open (truncate) what exists; loop if the file vanishes in between.
+    // Not CREATE_ALWAYS: on an existing file it would also replace its
+    // attributes (its mode). Create, or truncate what exists; loop if the
+    // file vanishes in between.
     for (;;) {
-      h = sys::OpenPath(wpath->c_str(), create_access, kShareAll, CREATE_NEW, attributes);
+      h = sys::OpenPath(wpath->c_str(), access, kShareAll, CREATE_NEW, attributes);
       if (h != INVALID_HANDLE_VALUE) {
         created = true;
         break;
       }
       if (!IsExists(::GetLastError())) break;
-      h = sys::OpenPath(wpath->c_str(), access, kShareAll, truncate ? TRUNCATE_EXISTING : OPEN_EXISTING,
-                        attributes);
+      h = sys::OpenPath(wpath->c_str(), access, kShareAll, TRUNCATE_EXISTING, attributes);
       if (h != INVALID_HANDLE_VALUE || !IsMissing(::GetLastError())) break;
     }
   } else {
@@ -103,14 +100,15 @@ absl::StatusOr<File> Open(const std::string& path, std::uint32_t flags, std::uin
   if (h == INVALID_HANDLE_VALUE) return LastErrorStatus("CreateFileW (open)", path, ::GetLastError());
   File file = File::Adopt(reinterpret_cast<std::intptr_t>(h), path);
 
-  if (flags & kOpenNoFollow) {
+  // A file this call created cannot be a reparse point: creating fails on
+  // any existing name, a link's included (FILE_FLAG_OPEN_REPARSE_POINT). Not
+  // checking it also means no call after the create that could fail and
+  // leave the new file behind (the Wine cell's error sweep: a failed check
+  // left an empty region file).
+  if ((flags & kOpenNoFollow) && !created) {
     BY_HANDLE_FILE_INFORMATION info;
     if (!sys::GetFileInformationByHandle(h, &info)) {
-      absl::Status s = LastErrorStatus("GetFileInformationByHandle (fstat)", path, ::GetLastError());
-      // We made it: leave nothing behind (deleted when this handle closes;
-      // if even that fails, the empty file stays).
-      if (created) (void)sys::DeleteOnClose(h);
-      return s;
+      return LastErrorStatus("GetFileInformationByHandle (fstat)", path, ::GetLastError());
     }
     if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
       (void)file.Close();

@@ -97,21 +97,6 @@ BOOL DeletePath(const wchar_t* path) {
   return ::DeleteFileW(path);
 }
 
-BOOL DeleteOnClose(HANDLE h) {
-  if (Enter(Op::kUnlink).fail) return FALSE;
-  FILE_DISPOSITION_INFO disposition{};
-  disposition.DeleteFile = TRUE;
-  if (::SetFileInformationByHandle(h, FileDispositionInfo, &disposition, sizeof disposition)) return TRUE;
-  if (::GetLastError() != ERROR_ACCESS_DENIED) return FALSE;
-  // A read-only file (made without the owner-write bit) cannot be marked:
-  // clear the attribute through the same handle (FILE_WRITE_ATTRIBUTES),
-  // as DeletePath's caller does by name.
-  FILE_BASIC_INFO basic{};
-  basic.FileAttributes = FILE_ATTRIBUTE_NORMAL;
-  if (!::SetFileInformationByHandle(h, FileBasicInfo, &basic, sizeof basic)) return FALSE;
-  return ::SetFileInformationByHandle(h, FileDispositionInfo, &disposition, sizeof disposition);
-}
-
 BOOL SetEndOfFile(HANDLE h, std::uint64_t size) {
   if (Enter(Op::kTruncate).fail) return FALSE;
   // By handle, without moving the file pointer (ftruncate does not either).

@@ -71,9 +71,6 @@ DWORD PathAttributes(const wchar_t* path);                                   // 
 BOOL SetPathAttributes(const wchar_t* path, DWORD attributes);                  // kUnlink
 DWORD ClusterSize(const wchar_t* path);  // 0 if unknown                        // kStat
 BOOL DeletePath(const wchar_t* path);                                           // kUnlink
-// Marks an open file (opened with DELETE access) for deletion when its last
-// handle closes: a delete by handle, never by name.
-BOOL DeleteOnClose(HANDLE h);                                                   // kUnlink
 BOOL SetEndOfFile(HANDLE h, std::uint64_t size);                                // kTruncate
 BOOL SetAllocationSize(HANDLE h, std::uint64_t size);                           // kAllocate
 BOOL FlushFileBuffers(HANDLE h);                                                // kSync
