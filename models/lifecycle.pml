@@ -89,7 +89,12 @@
  * tool for regions nothing else can remove); fork; ipcrm of live memory;
  * Win32 (its byte-range locks cannot convert in place: a refused
  * conversion drops the held lock; the code releases shared before every
- * exclusive try in Settle, so only Detach's try differs).
+ * exclusive try in Settle, so only Detach's try differs -- and, with
+ * FAILS, a failed Downgrade: Win32 gave up exclusive before it, so the code
+ * leaves the published region (and drops its slot) where Linux, still
+ * exclusive, discards it; the model's Downgrade failure is Linux's).
+ * The clean-up calls after a failure never fail here (the code ignores
+ * their errors: the next attach replaces what they leave, as after a death).
  *
  * PROPERTIES (ghost state; a violated assertion is a counterexample):
  *   onename   every live attached process's file is the file the name

@@ -52,7 +52,8 @@ enum class RemoveOutcome : std::uint8_t {
 // that uses the region attaches it again (Region::Attach); a region whose
 // only attacher died counts as unattached even while such children live.
 // "Inherited" is judged by process identity (pid and start stamp), so a
-// descendant that got a dead attacher's pid back is inherited too. Only
+// descendant that got a dead attacher's pid back is inherited too where
+// start stamps exist (Linux /proc, Win32; elsewhere the pid alone). Only
 // fork() runs the atfork handlers that release the liveness lock and renew
 // the cached identity: a child made with _Fork, vfork or a raw clone must
 // exec or _exit before it calls osport.

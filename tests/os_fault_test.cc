@@ -170,8 +170,7 @@ TEST_F(FaultTest, ProcessCallsFailCleanly) {
 TEST_F(FaultTest, ACreateThatFailsHalfwayLeavesNoFile) {
   // Where creating with an exact mode takes two calls (POSIX: open, then
   // fchmod), failing the second must not leave the file behind. Win32 sets
-  // the mode in the one CreateFileW call (its reparse-point check after it
-  // is swept by ACreatingOpenThatFailsAtAnyCallLeavesNoFile).
+  // the mode in the one CreateFileW call and checks nothing after creating.
   if (OpenCallsOfACreate() < 2) GTEST_SKIP() << "creating a file with its mode is one call here";
   FaultInjector fault(Op::kOpen, 2, EPERM);
   absl::StatusOr<File> f = Open(Path("half"), kOpenCreate, 0640);
@@ -227,10 +226,10 @@ TEST_F(FaultTest, ACreateThatFailsHalfwayLeavesAReplacedNameAlone) {
 
 TEST_F(FaultTest, ACreatingOpenThatFailsAtAnyCallLeavesNoFile) {
   // Every os call of a creating open, failed one at a time: the open fails
-  // and the file it made is gone (POSIX: the fchmod after open; Win32: the
-  // reparse-point check after CreateFileW, whose file is then deleted by its
-  // handle), or it succeeds despite the fault. Writable and read-only modes,
-  // by path and in a directory.
+  // and leaves no file (POSIX: the fchmod after open; Win32: a reparse-point
+  // check after CreateFileW left the new file until it was skipped for a
+  // file the call created), or it succeeds despite the fault. Writable and
+  // read-only modes, by path and in a directory.
   absl::StatusOr<Dir> dir = OpenDir(this->dir());
   ASSERT_TRUE(dir.ok()) << dir.status();
   const std::uint32_t kinds[] = {kOpenCreate | kOpenExclusive, kOpenCreate, kOpenCreate | kOpenTruncate};

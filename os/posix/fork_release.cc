@@ -68,7 +68,12 @@ void Child() {
 // The handlers are installed, and the registry made, before the first
 // registration: never for the first time inside a handler.
 void InstallOnce() {
-  Registry().reserve(16);
+  // Nothing may throw through pthread_once (a C function): without memory
+  // the list grows later, when a registration pushes.
+  try {
+    Registry().reserve(16);
+  } catch (...) {
+  }
   // Fails only without memory (ENOMEM); registrations then change nothing.
   (void)::pthread_atfork(&Prepare, &Parent, &Child);
 }
