@@ -90,8 +90,10 @@ absl::Status Mutex::Lock(File* file) {
   // about 3-5 ns per pair on x86 (bench/README.md), and a wrong guess only
   // fails the CAS, which hands back the real word for a second try.
   if (ABSL_PREDICT_TRUE(magic_ == MutexImpl::kMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin))) {
-    const ThreadIdentity& self = CurrentThread();
-    if (ABSL_PREDICT_FALSE(!CurrentThreadKnown(self))) return MutexImpl::UnknownSelf(*this);
+    // The cached identity, if this thread has one yet; if not, the slow path
+    // fills it (or reports that it cannot).
+    const ThreadIdentity& self = internal::t_current_thread;
+    if (ABSL_PREDICT_FALSE(self.tid == 0)) return MutexImpl::LockSlow(*this, file);
     // relaxed: only a guess at the CAS's expectation; the CAS itself acquires
     // and compares the whole word, generation included.
     std::uint64_t word = internal::AtomicLoad(&owner_tag_, internal::kRelaxed) & internal::kGenerationMask;
@@ -108,8 +110,12 @@ absl::Status Mutex::Lock(File* file) {
       }
     }
   }
-  Wait wait;
-  return MutexImpl::Acquire(*this, wait, file);
+  return MutexImpl::LockSlow(*this, file);
+}
+
+absl::Status MutexImpl::LockSlow(Mutex& m, File* file) {
+  Mutex::Wait wait;
+  return Acquire(m, wait, file);
 }
 
 absl::Status Mutex::TryLock(File* file) {

@@ -28,7 +28,7 @@ using internal::NextAcquisition;
 using internal::TidOf;
 
 using internal::Clock;
-using internal::kSpinLimit;
+using internal::kSpinBeforePoll;
 
 // The seed's fcntl mutex, with owner-death recovery: the byte-range lock is
 // held only to test-and-set the owner word, never across the critical
@@ -42,7 +42,7 @@ absl::Status MutexImpl::AcquireFileLock(Mutex& m, Mutex::Wait& wait, File& file)
   const std::uint32_t me = self.tid;
   const std::uint64_t offset = AtomicLoad(&m.offset_, kRelaxed);
   bool waited = false;
-  int spins = wait.mode == Mutex::Wait::Mode::kTry ? 0 : kSpinLimit;
+  int spins = wait.mode == Mutex::Wait::Mode::kTry ? 0 : kSpinBeforePoll;
   for (;;) {
     // relaxed: only a CAS expectation or a reason to wait (see AcquireSpin).
     std::uint64_t word = AtomicLoad(&m.lock_, kRelaxed);

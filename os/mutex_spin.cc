@@ -25,7 +25,8 @@ using internal::NextAcquisition;
 using internal::TidOf;
 
 using internal::Clock;
-using internal::kSpinLimit;
+using internal::kSpinBeforePoll;
+using internal::kSpinBeforeSleep;
 
 absl::Status MutexImpl::Acquire(Mutex& m, Mutex::Wait& wait, File* file) {
   if (absl::Status s = Check(m, file, true); !s.ok()) return s;
@@ -45,7 +46,7 @@ absl::Status MutexImpl::AcquireSpin(Mutex& m, Mutex::Wait& wait, bool* slept_out
   const bool native = internal::HaveNativeWordWait();
   bool waited = false;  // spun or slept at least once
   bool& slept = *slept_out;  // slept in the kernel: others may too
-  int spins = wait.mode == Mutex::Wait::Mode::kTry ? 0 : kSpinLimit;
+  int spins = wait.mode == Mutex::Wait::Mode::kTry ? 0 : native ? kSpinBeforeSleep : kSpinBeforePoll;
   for (;;) {
     // relaxed: here the word is only a CAS expectation or a reason to wait;
     // the CAS (acquire) orders the critical section, and the owner record

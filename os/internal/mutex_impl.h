@@ -117,6 +117,8 @@ struct MutexImpl {
   // --- Unlock's slow path (mutex.cc) ---
 
   ABSL_ATTRIBUTE_NOINLINE static absl::Status Release(Mutex& m, File* file);
+  // Lock's slow path, out of line so that the fast path needs no stack frame.
+  ABSL_ATTRIBUTE_NOINLINE static absl::Status LockSlow(Mutex& m, File* file);
 };
 
 }  // namespace osport::os

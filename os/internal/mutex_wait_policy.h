@@ -18,10 +18,20 @@ namespace internal {
 
 using Clock = std::chrono::steady_clock;
 
-// Spinning: about 1-3 us of PAUSE on current x86, long enough for a holder
-// running on another core to finish a short critical section, short enough
-// not to matter when the holder was descheduled (then the kernel wait wins).
-inline constexpr int kSpinLimit = 128;
+// Spinning before a kernel wait (the spin kind with a futex or umtx): 32
+// PAUSEs, about 0.6 us on a Zen 5 core (19 ns per PAUSE) and about 2 us where
+// PAUSE takes ~140 cycles (Intel since Skylake) -- enough for a holder on
+// another core to finish a short critical section, and short enough that a
+// waiter stops pulling the lock's cache line from a holder that re-locks.
+// Swept on two 2-vCPU guests (bench/README.md, "The spin limit, swept"): on
+// a Zen 5 guest 32 was 1.1-1.6x faster than 128 in every contended case;
+// on a Xeon guest 128 was the fastest, yet 16 was still faster than glibc's
+// robust mutex there in every case. 32 lies between the two.
+inline constexpr int kSpinBeforeSleep = 32;
+// Spinning before polling with sched_yield and back-off sleeps (the file-lock
+// kind; the spin kind where the platform has no kernel wait): about 1-3 us,
+// since what follows costs a millisecond, not a wake-up.
+inline constexpr int kSpinBeforePoll = 128;
 
 // Liveness of the owner is checked once a waiter has waited kFirstCheck, then
 // at doubling intervals capped at kCheckCap: a /proc read costs microseconds,
