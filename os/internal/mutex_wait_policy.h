@@ -24,13 +24,15 @@ using Clock = std::chrono::steady_clock;
 // another core to finish a short critical section, and short enough that a
 // waiter stops pulling the lock's cache line from a holder that re-locks.
 // Swept on two 2-vCPU guests (bench/README.md, "The spin limit, swept"): on
-// a Zen 5 guest 32 was 1.1-1.6x faster than 128 in every contended case;
-// on a Xeon guest 128 was the fastest, yet 16 was still faster than glibc's
-// robust mutex there in every case. 32 lies between the two.
+// a Zen 5 guest 32 was 1.1-1.6x faster than 128 in every contended case; on
+// a Xeon guest 128 was fastest in three of four cases and 16 cost 1.2x with
+// a ~55 ns critical section, yet 16 still beat glibc's robust mutex there in
+// every case. 32 was not measured on the Xeon.
 inline constexpr int kSpinBeforeSleep = 32;
 // Spinning before polling with sched_yield and back-off sleeps (the file-lock
-// kind; the spin kind where the platform has no kernel wait): about 1-3 us,
-// since what follows costs a millisecond, not a wake-up.
+// kind; the spin kind where the platform has no kernel wait): about 2.5 us on
+// Zen 5, 6-9 us where PAUSE takes ~140 cycles -- longer, since what follows
+// is sched_yield and a millisecond back-off, not a wake-up.
 inline constexpr int kSpinBeforePoll = 128;
 
 // Liveness of the owner is checked once a waiter has waited kFirstCheck, then
