@@ -74,7 +74,7 @@ cleanup_wine() {
   local pid
   for pid in $(pgrep -f 'wine|\.exe' || true); do
     [ "$pid" = "$$" ] && continue
-    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "WINEPREFIX=$WINE_TMP/prefix"; then
+    if tr '\0' '\n' 2>/dev/null < "/proc/$pid/environ" | grep -qx "WINEPREFIX=$WINE_TMP/prefix"; then
       kill -9 "$pid" 2>/dev/null || true
     fi
   done
