@@ -23,7 +23,7 @@ namespace osport::os {
 namespace {
 
 // Lock/unlock pairs per process; fewer for the file-lock kind, whose every
-// pair is two system calls (under Wine, wineserver round trips: see
+// lock is two system calls (under Wine, wineserver round trips: see
 // tests/mutex_test.cc, ThreadsCountExactly).
 constexpr int kSpinIterations = 200000;
 constexpr int kFileLockIterations = 20000;
