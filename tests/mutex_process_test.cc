@@ -22,11 +22,6 @@
 namespace osport::os {
 namespace {
 
-// Lock/unlock pairs per process; fewer for the file-lock kind, whose every
-// lock is two system calls (under Wine, wineserver round trips: see
-// tests/mutex_test.cc, ThreadsCountExactly).
-constexpr int kSpinIterations = 200000;
-constexpr int kFileLockIterations = 20000;
 constexpr int kProcesses = 4;
 
 // Maps the file named by args[0]; the mutex's kind comes from its storage.
@@ -151,7 +146,7 @@ class MutexProcessTest : public MutexTest {
 OSPORT_INSTANTIATE_MUTEX_KINDS(MutexProcessTest);
 
 TEST_P(MutexProcessTest, ProcessesCountExactly) {
-  const int iterations = GetParam() == MutexKind::kFileLock ? kFileLockIterations : kSpinIterations;
+  const int iterations = CountingPairs();
   std::vector<Child> children;
   for (int p = 0; p < kProcesses; ++p) {
     absl::StatusOr<Child> c =

@@ -24,14 +24,6 @@ namespace {
 static_assert(sizeof(Mutex) == 64 && alignof(Mutex) == 8);
 static_assert(std::is_trivially_copyable_v<Mutex> && std::is_standard_layout_v<Mutex>);
 
-// Lock/unlock pairs per worker. The file-lock kind's lock makes two system
-// calls (the byte-range lock and unlock around its test-and-set; under Wine
-// each is a wineserver round trip: 200,000 pairs per worker took 106 s on an
-// idle machine and passed the 300 s test timeout beside two other cells), so
-// it counts exactly over fewer pairs; the interleavings come from the
-// contention, not the count.
-constexpr int kSpinIterations = 200000;
-constexpr int kFileLockIterations = 20000;
 constexpr int kWorkers = 4;
 
 class MutexSemanticsTest : public MutexTest {};
@@ -155,7 +147,7 @@ TEST_P(MutexSemanticsTest, LockForGetsAMutexReleasedWhileItWaits) {
 }
 
 TEST_P(MutexSemanticsTest, ThreadsCountExactly) {
-  const int iterations = GetParam() == MutexKind::kFileLock ? kFileLockIterations : kSpinIterations;
+  const int iterations = CountingPairs();
   std::vector<std::thread> workers;
   for (int t = 0; t < kWorkers; ++t) {
     workers.emplace_back([&] {
