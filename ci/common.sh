@@ -321,6 +321,20 @@ configure_build() {
   timed build cmake --build "$dir" -j "$OSPORT_JOBS"
 }
 
+# imported_symbols NM DIR ERE -- the undefined symbols matching ERE (whole
+# names) of osport's libraries under DIR (libosport_*.a, not the tests'), one
+# "library: symbol..." line per library that has any. A cell that forbids
+# some imports fails when this prints anything; no library at all is an error.
+imported_symbols() {
+  local nm="$1" dir="$2" ere="$3" lib syms found=0
+  while IFS= read -r lib; do
+    found=1
+    syms=$("$nm" -u --format=posix "$lib" | awk '{print $1}' | sort -u | grep -Ex "$ere" || true)
+    [ -z "$syms" ] || echo "$(basename "$lib"): $(tr '\n' ' ' <<<"$syms")"
+  done < <(find "$dir" -name 'libosport_*.a' -not -path '*/tests/*')
+  [ "$found" = 1 ] || die "no libosport_*.a under $dir"
+}
+
 # configure_build_test DIR [cmake args...] -- the common tail of a cell:
 # configure_build, then ctest. Extra ctest arguments can be given in the
 # OSPORT_CTEST_ARGS array.

@@ -41,21 +41,6 @@ else
   i686_args=(-DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/qemu-i386)
 fi
 
-# check_large_file_abi DIR NM -- with _FILE_OFFSET_BITS=64 glibc routes every
-# offset-taking call to its *64 symbol; a plain one in the os library means an
-# object was compiled without it (32-bit off_t, EOVERFLOW past 2 GiB).
-check_large_file_abi() {
-  local lib narrow found=0
-  while IFS= read -r lib; do
-    found=1
-    narrow=$("$2" -u "$lib" | awk '{print $NF}' | grep -Ex \
-      '(open|openat|creat|lseek|pread|pwrite|ftruncate|truncate|fstat|stat|lstat|fstatat|mmap|posix_fallocate|fallocate|fcntl)' || true)
-    [ -z "$narrow" ] || die "32-bit off_t entry points in $lib: $(echo "$narrow" | tr '\n' ' ')"
-    log "large-file ABI ok: no 32-bit off_t calls in $(basename "$lib")"
-  done < <(find "$1" -name 'libosport_*.a' -not -path '*/tests/*')
-  [ "$found" = 1 ] || die "no libosport_*.a under $1"
-}
-
 # A 64-bit peer: the native region_test, which the 32-bit suite's cross-width
 # tests start as a helper (OSPORT_PEER_TEST_BINARY) to share regions with.
 build_peer() {
@@ -73,4 +58,10 @@ export OSPORT_PEER_TEST_BINARY="$peer/tests/region_test"
 dir="$(cell_build_dir)"
 configure_build_test "$dir" \
   -DCMAKE_TOOLCHAIN_FILE="$OSPORT_ROOT/cmake/toolchains/linux-i686.cmake" "${i686_args[@]}"
-check_large_file_abi "$dir" i686-linux-gnu-nm
+# With _FILE_OFFSET_BITS=64 glibc routes every offset-taking call to its *64
+# symbol; a plain one means an object was compiled without it (32-bit off_t,
+# EOVERFLOW past 2 GiB).
+narrow=$(imported_symbols i686-linux-gnu-nm "$dir" \
+  '(open|openat|creat|lseek|pread|pwrite|ftruncate|truncate|fstat|stat|lstat|fstatat|mmap|posix_fallocate|fallocate|fcntl)')
+[ -z "$narrow" ] || die "32-bit off_t entry points: $narrow"
+log "large-file ABI ok: no 32-bit off_t calls in osport's libraries"
