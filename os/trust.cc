@@ -132,15 +132,20 @@ absl::Status CheckTrustedAncestor(const FileInfo& info, const std::string& calle
 absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& policy) {
   absl::StatusOr<std::string> caller = CurrentUser();
   if (!caller.ok()) return caller.status();
+  return OpenTrustedHome(path, policy, *caller);
+}
+
+absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& policy,
+                                    const std::string& caller) {
   absl::StatusOr<Dir> dir = OpenDir(path);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<FileInfo> info = StatDir(*dir);
   if (!info.ok()) return info.status();
-  if (absl::Status s = CheckTrustedHome(*info, *caller, policy, path); !s.ok()) return s;
+  if (absl::Status s = CheckTrustedHome(*info, caller, policy, path); !s.ok()) return s;
   absl::StatusOr<std::vector<DirAncestor>> above = StatAncestors(*dir, *info);
   if (!above.ok()) return above.status();
   for (const DirAncestor& a : *above) {
-    if (absl::Status s = CheckTrustedAncestor(a.info, *caller, policy, path, a.path); !s.ok()) return s;
+    if (absl::Status s = CheckTrustedAncestor(a.info, caller, policy, path, a.path); !s.ok()) return s;
   }
   return dir;
 }

@@ -70,8 +70,13 @@ struct TrustPolicy {
                                                 absl::string_view what);
 
 // OpenDir, then CheckTrustedHome, then CheckTrustedAncestor on each of
-// StatAncestors (os/dir.h).
+// StatAncestors (os/dir.h), for CurrentUser().
 [[nodiscard]] absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& policy);
+// The same for `caller`, CurrentUser() as the caller read it just before:
+// an operation that goes on to check files in the home asks once (a system
+// call on POSIX, a token query on Win32).
+[[nodiscard]] absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& policy,
+                                                  const std::string& caller);
 
 // Opens the existing `name` in `dir` without blocking (a FIFO never hangs)
 // and checks it with fstat before anything reads it: CheckTrustedFile with

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "os/config.h"
+#include "os/dir.h"
 #include "os/error.h"
 #include "os/process.h"
 #include "os/thread.h"
@@ -45,7 +46,10 @@ absl::StatusOr<Region> Attacher::Run() {
   absl::StatusOr<std::uint64_t> ns = os::CurrentPidNamespace();
   if (!ns.ok()) return Named(ns.status());
   pid_namespace_ = *ns;
-  absl::StatusOr<os::Dir> home = OpenRegionHome(o_);
+  absl::StatusOr<std::string> caller = os::CurrentUser();
+  if (!caller.ok()) return Named(caller.status());
+  caller_ = std::move(*caller);
+  absl::StatusOr<os::Dir> home = OpenRegionHome(o_, caller_);
   if (!home.ok()) return home.status();
   home_ = std::move(*home);
   std::string why;
@@ -93,7 +97,7 @@ absl::Status Attacher::OpenFile(Region& r, bool* created, bool* retry, std::stri
     // Joins outnumber creates: open the region that is most likely there
     // (one open(2), not a failing exclusive create and then an open). Only
     // a missing file goes on to the creator election below, unchanged.
-    absl::StatusOr<os::File> f = OpenRegionFile(home_, o_, /*read_only=*/false, o_.mode);
+    absl::StatusOr<os::File> f = OpenRegionFile(home_, o_, caller_, /*read_only=*/false, o_.mode);
     if (f.ok()) {
       r.file_ = std::move(*f);
       return absl::OkStatus();
@@ -116,7 +120,7 @@ absl::Status Attacher::OpenFile(Region& r, bool* created, bool* retry, std::stri
                                                o_.name, path_));
     }
   }
-  absl::StatusOr<os::File> f = OpenRegionFile(home_, o_, /*read_only=*/false, o_.mode);
+  absl::StatusOr<os::File> f = OpenRegionFile(home_, o_, caller_, /*read_only=*/false, o_.mode);
   if (f.ok()) {
     r.file_ = std::move(*f);
     return absl::OkStatus();

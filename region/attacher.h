@@ -133,6 +133,9 @@ class Attacher {
   std::uint64_t pid_namespace_ = 0;
   // The namespace the region's header recorded when last looked at.
   std::uint64_t other_namespace_ = 0;
+  // The user this process acts as (os::CurrentUser), read once per attach
+  // for every trust check of it (region/trust_checks.h).
+  std::string caller_;
   // The home, opened once per attach without links and checked
   // (region/trust_checks.h); moved into the Region that attaches.
   os::Dir home_;

@@ -25,7 +25,9 @@ namespace {
 // memory, remove that, then the file. A corrupt stub still loses its file:
 // force exists for regions nothing else can remove.
 absl::Status ForceRemove(const RegionOptions& o) {
-  absl::StatusOr<os::Dir> home = OpenRegionHome(o);
+  absl::StatusOr<std::string> caller = os::CurrentUser();
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<os::Dir> home = OpenRegionHome(o, *caller);
   if (!home.ok()) return home.status();
   // Any mode: removing is about whose file it is. Another user's file, a
   // symbolic link or a FIFO is refused, never removed. A file with other
@@ -34,9 +36,9 @@ absl::Status ForceRemove(const RegionOptions& o) {
   // only if it is osport's (below).
   // Read-write where the owner still may (the remover byte's exclusive
   // lock needs it), else read-only (region/liveness.h, "Remove (force)").
-  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, /*read_only=*/false, 0777, OtherLinks::kAllow);
+  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, *caller, /*read_only=*/false, 0777, OtherLinks::kAllow);
   const bool writable = file.ok() || !os::HasErrno(file.status(), EACCES) || os::IsUntrusted(file.status());
-  if (!writable) file = OpenRegionFile(*home, o, /*read_only=*/true, 0777, OtherLinks::kAllow);
+  if (!writable) file = OpenRegionFile(*home, o, *caller, /*read_only=*/true, 0777, OtherLinks::kAllow);
   if (!file.ok()) {
     if (os::HasErrno(file.status(), ENOENT) && !os::IsUntrusted(file.status())) return absl::OkStatus();
     return os::Annotate(file.status(), "remove");
@@ -187,8 +189,10 @@ absl::StatusOr<RemoveOutcome> Remove(const RegionOptions& options, bool force) {
     return RemoveOutcome::kRemoved;
   }
   bool existed = false;
-  if (absl::StatusOr<os::Dir> home = OpenRegionHome(o); home.ok()) {
-    existed = os::StatAt(*home, o.name).ok();
+  if (absl::StatusOr<std::string> caller = os::CurrentUser(); caller.ok()) {
+    if (absl::StatusOr<os::Dir> home = OpenRegionHome(o, *caller); home.ok()) {
+      existed = os::StatAt(*home, o.name).ok();
+    }
   }
   // Attach takes the region lock within o.attach_timeout or fails with
   // kTimedOut before anything is marked.

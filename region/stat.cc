@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "os/config.h"
+#include "os/dir.h"
 #include "os/error.h"
 #include "os/file.h"
 #include "os/process.h"
@@ -23,11 +24,13 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   o.create = false;
   absl::StatusOr<std::string> path = RegionPathUnchecked(o);
   if (!path.ok()) return path.status();
-  absl::StatusOr<os::Dir> home = OpenRegionHome(o);
+  absl::StatusOr<std::string> caller = os::CurrentUser();
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<os::Dir> home = OpenRegionHome(o, *caller);
   if (!home.ok()) return home.status();
   // Opened without blocking and checked before it is read (a FIFO, a link,
   // another user's file or one with other links is untrusted).
-  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, /*read_only=*/true, o.mode);
+  absl::StatusOr<os::File> file = OpenRegionFile(*home, o, *caller, /*read_only=*/true, o.mode);
   if (!file.ok()) return file.status();
   absl::StatusOr<os::IoInfo> info = os::GetIoInfo(*file);
   if (!info.ok()) return info.status();

@@ -9,8 +9,8 @@
 
 namespace osport::region {
 
-absl::StatusOr<os::Dir> OpenRegionHome(const RegionOptions& o) {
-  absl::StatusOr<os::Dir> home = os::OpenTrustedHome(o.home, o.trust);
+absl::StatusOr<os::Dir> OpenRegionHome(const RegionOptions& o, const std::string& caller) {
+  absl::StatusOr<os::Dir> home = os::OpenTrustedHome(o.home, o.trust, caller);
   if (home.ok()) return home;
   const absl::Status& s = home.status();
   if (!os::IsUntrusted(s) && (os::HasErrno(s, ENOENT) || os::HasErrno(s, ENOTDIR))) {
@@ -19,17 +19,8 @@ absl::StatusOr<os::Dir> OpenRegionHome(const RegionOptions& o) {
   return os::Annotate(s, "region " + o.name);
 }
 
-absl::Status CheckRegionFile(os::File& file, const RegionOptions& o, std::uint32_t mode,
-                             const std::string& what) {
-  absl::StatusOr<std::string> caller = os::CurrentUser();
-  if (!caller.ok()) return caller.status();
-  absl::StatusOr<os::FileInfo> info = os::StatOpenFile(file);
-  if (!info.ok()) return info.status();
-  return os::Annotate(os::CheckTrustedFile(*info, *caller, mode, o.trust, what), "region " + o.name);
-}
-
-absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, bool read_only,
-                                        std::uint32_t mode, OtherLinks links) {
+absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, const std::string& caller,
+                                        bool read_only, std::uint32_t mode, OtherLinks links) {
   // os::OpenTrusted's steps, with one difference: a file that lost its last
   // name between our open and our fstat (0 links: a destroyer removed it) is
   // gone, not untrusted -- NotFound, so an attacher retries.
@@ -38,8 +29,6 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, b
     return os::PortableError(absl::StatusCode::kNotFound, ENOENT,
                              absl::StrFormat("region %s does not exist (%s%s)", o.name, what, how));
   };
-  absl::StatusOr<std::string> caller = os::CurrentUser();
-  if (!caller.ok()) return caller.status();
   // Every user of a region file takes byte-range locks on it (liveness,
   // remover): a child forked by another thread must not keep them
   // (region/liveness.h, "Fork").
@@ -57,7 +46,7 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, b
   if (!info.ok()) return info.status();
   if (info->type == os::FileType::kRegular && info->links == 0) return not_found(": removed meanwhile");
   if (links == OtherLinks::kAllow && info->links > 1) info->links = 1;  // only our name is removed
-  if (absl::Status s = os::CheckTrustedFile(*info, *caller, mode, o.trust, what); !s.ok()) {
+  if (absl::Status s = os::CheckTrustedFile(*info, caller, mode, o.trust, what); !s.ok()) {
     return os::Annotate(s, "region " + o.name);
   }
   return f;

@@ -18,21 +18,21 @@
 
 namespace osport::region {
 
+// `caller` below is os::CurrentUser(), read once per operation (attach,
+// stat, remove) by its caller and passed to every check of that operation.
+
 // Opens options.home by os::OpenTrustedHome with options.trust: a symbolic
 // link in any component, or a home another user owns or can write (unless
 // sticky and allowed) is the untrusted error; a missing home is NotFound
 // ("region home ... does not exist"), one that is not a directory
 // FailedPrecondition + ENOTDIR (HomeError, region/options.h).
-[[nodiscard]] absl::StatusOr<os::Dir> OpenRegionHome(const RegionOptions& options);
-
-// Checks a region file or stub just opened (by its name in the home): a
-// regular file, owned by the caller or a trusted owner, one link, no write
-// bit beyond `mode`. Untrusted otherwise; the file is not read before this.
-[[nodiscard]] absl::Status CheckRegionFile(os::File& file, const RegionOptions& options,
-                                           std::uint32_t mode, const std::string& what);
+[[nodiscard]] absl::StatusOr<os::Dir> OpenRegionHome(const RegionOptions& options,
+                                                     const std::string& caller);
 
 // Opens the existing region file `options.name` in `home` (read-only or
-// read-write) without blocking and checks it as CheckRegionFile does.
+// read-write) without blocking and checks it before it is read: a regular
+// file, owned by `caller` or a trusted owner, one link, no write bit beyond
+// `mode` (os::CheckTrustedFile); untrusted otherwise.
 // NotFound if it does not exist, or lost its last name between the open and
 // the check (a destroyer removed it meanwhile: not untrusted, gone).
 // OtherLinks::kAllow (a forced removal only) accepts a file that also has
@@ -43,7 +43,8 @@ namespace osport::region {
 // checked; the removal takes no memory through such a name (remove.cc).
 enum class OtherLinks : bool { kRefuse, kAllow };
 [[nodiscard]] absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& options,
-                                                      bool read_only, std::uint32_t mode,
+                                                      const std::string& caller, bool read_only,
+                                                      std::uint32_t mode,
                                                       OtherLinks links = OtherLinks::kRefuse);
 
 // SysV segments and POSIX objects: os::CheckTrustedSystemMemory with the

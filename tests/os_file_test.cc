@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "os/dir.h"
 #include "os/error.h"
 #include "os/fault_injection.h"
 #include "tests/support/helper.h"
@@ -89,6 +90,36 @@ TEST_F(FileTest, NewFileGetsExactlyTheRequestedMode) {
     EXPECT_EQ(static_cast<std::uint32_t>(perms) & 0777u, mode) << std::oct << mode;
 #endif
   }
+}
+
+// StatOpenFile (an open file; on Linux a statx that asks for no timestamps,
+// os/posix/sys.h FstatIdentity) and StatAt (the name) describe one file
+// alike: the trust checks compare owners and modes, and SameFileAt the
+// device and inode one got from each.
+TEST_F(FileTest, StatOfTheOpenFileAndOfItsNameAgree) {
+  WriteFile("s", std::string(5000, 'x'));
+  std::error_code ec;
+  fs::create_hard_link(Path("s"), Path("s2"), ec);
+  const std::uint64_t links = ec ? 1 : 2;
+  absl::StatusOr<Dir> d = OpenDir(dir());
+  ASSERT_TRUE(d.ok()) << d.status();
+  File f = MustOpen("s", kOpenReadOnly);
+  absl::StatusOr<FileInfo> open = StatOpenFile(f);
+  absl::StatusOr<FileInfo> named = StatAt(*d, "s");
+  ASSERT_TRUE(open.ok()) << open.status();
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(open->type, FileType::kRegular);
+  EXPECT_EQ(open->type, named->type);
+  EXPECT_EQ(open->size, 5000u);
+  EXPECT_EQ(open->size, named->size);
+  EXPECT_EQ(open->links, links);
+  EXPECT_EQ(open->links, named->links);
+  EXPECT_EQ(open->mode, named->mode);
+  EXPECT_EQ(open->owner, named->owner);
+  EXPECT_EQ(open->owner_is_admin, named->owner_is_admin);
+  EXPECT_EQ(open->device, named->device);
+  EXPECT_EQ(open->inode, named->inode);
+  EXPECT_NE(open->inode, 0u);
 }
 
 TEST_F(FileTest, NoFollowRefusesAFinalSymlink) {

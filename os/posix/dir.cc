@@ -250,7 +250,7 @@ absl::StatusOr<FileInfo> StatAt(Dir& dir, const std::string& name) {
 
 absl::StatusOr<FileInfo> StatOpenFile(File& file) {
   struct stat st;
-  if (sys::Fstat(static_cast<int>(file.native()), &st) != 0) {
+  if (sys::FstatIdentity(static_cast<int>(file.native()), &st) != 0) {
     return ErrnoStatus("fstat", file.path(), errno);
   }
   return FromStat(st);

@@ -444,7 +444,7 @@ absl::StatusOr<Mapping> AttachPosixShm(std::uint64_t id, std::uint64_t size, boo
   }
   struct stat st;
   absl::StatusOr<void*> addr =
-      sys::Fstat(fd, &st) != 0 ? absl::StatusOr<void*>(ErrnoStatus("fstat", name, errno))
+      sys::FstatIdentity(fd, &st) != 0 ? absl::StatusOr<void*>(ErrnoStatus("fstat", name, errno))
       : !S_ISREG(st.st_mode)   ? NotARegularShmObject(name, static_cast<unsigned>(st.st_mode))
       : static_cast<std::uint64_t>(st.st_size) < size
           ? Gone(absl::StrCat("POSIX shm ", name, " (too small)"))

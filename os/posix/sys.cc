@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "os/config.h"
+#if OSPORT_HAVE_STATX
+#include <sys/sysmacros.h>  // makedev, for FstatIdentity's statx
+#endif
 
 namespace osport::os::posix::sys {
 
@@ -83,6 +86,32 @@ int FstatSize(int fd, std::uint64_t* size, std::uint32_t* blksize) {
   *size = static_cast<std::uint64_t>(st.st_size);
   *blksize = st.st_blksize > 0 ? static_cast<std::uint32_t>(st.st_blksize) : 0;
   return 0;
+}
+
+int FstatIdentity(int fd, struct stat* st) {
+  if (Enter(Op::kStat).fail) return -1;
+#if OSPORT_HAVE_STATX
+  constexpr unsigned kWanted =
+      STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID | STATX_INO | STATX_SIZE;
+  struct statx sx;
+  if (::statx(fd, "", AT_EMPTY_PATH, kWanted, &sx) == 0) {
+    if ((sx.stx_mask & kWanted) == kWanted) {
+      *st = {};
+      st->st_mode = sx.stx_mode;
+      st->st_nlink = sx.stx_nlink;
+      st->st_uid = sx.stx_uid;
+      st->st_gid = sx.stx_gid;
+      st->st_ino = sx.stx_ino;
+      st->st_size = static_cast<off_t>(sx.stx_size);
+      st->st_blksize = static_cast<blksize_t>(sx.stx_blksize);
+      st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+      return 0;
+    }
+  } else if (errno != ENOSYS && errno != EINVAL && errno != EPERM) {
+    return -1;  // as FstatSize: only a missing statx falls back
+  }
+#endif
+  return ::fstat(fd, st);
 }
 
 int Stat(const char* path, struct stat* st) {

@@ -59,6 +59,16 @@ int Fstat(int fd, struct stat* st);
 // (~2 us on every region join; bench/region/README.md). fstat elsewhere and
 // where statx is missing. Op::kStat.
 int FstatSize(int fd, std::uint64_t* size, std::uint32_t* blksize);
+// fstat without the timestamps (st_atim/st_mtim/st_ctim left zero): type,
+// mode, links, owner, group, size, device and inode, all a trust check needs.
+// On Linux statx asking for exactly those, for FstatSize's reason: asking for
+// the ctime (any fstat does) makes the next write through a mapping of the
+// file take a fine-grained, journaled mtime update on kernels with multigrain
+// timestamps (6.13+); a region join stats its file and then writes its header
+// (~1-1.5 us per join on ext4, bench/region/join_calls_bench.cc). fstat
+// elsewhere, where statx is missing, and where the file system leaves a field
+// out. Op::kStat.
+int FstatIdentity(int fd, struct stat* st);
 int Stat(const char* path, struct stat* st);
 int Lstat(const char* path, struct stat* st);
 int Fchmod(int fd, mode_t mode);

@@ -44,7 +44,7 @@ absl::StatusOr<SystemMemoryInfo> StatPosixShm(std::uint64_t id) {
   const int fd = sys::ShmOpen(name.c_str(), O_RDONLY, 0);
   if (fd < 0) return posix::ShmOpenError(name, errno);
   struct stat st;
-  const int rc = sys::Fstat(fd, &st);
+  const int rc = sys::FstatIdentity(fd, &st);
   const int err = errno;
   (void)sys::Close(fd);
   if (rc != 0) return ErrnoStatus("fstat", name, err);
