@@ -3,6 +3,7 @@
 #include "os/trust.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
@@ -129,6 +130,24 @@ absl::Status CheckTrustedAncestor(const FileInfo& info, const std::string& calle
   return absl::OkStatus();
 }
 
+namespace {
+
+// The untrusted error for a home another user owns that we could not open,
+// else OK (its parent could not be opened either, or the owner is trusted).
+absl::Status ExplainClosedHome(const std::string& path, const std::string& caller, const TrustPolicy& policy) {
+  const std::filesystem::path p(path);
+  const std::string leaf = p.filename().string();
+  if (leaf.empty() || leaf == "." || leaf == "..") return absl::OkStatus();
+  const std::string parent = p.has_parent_path() ? p.parent_path().string() : std::string(".");
+  absl::StatusOr<Dir> up = OpenDir(parent);
+  if (!up.ok()) return absl::OkStatus();
+  absl::StatusOr<FileInfo> info = StatAt(*up, leaf);
+  if (!info.ok()) return absl::OkStatus();
+  return CheckTrustedHome(*info, caller, policy, path);
+}
+
+}  // namespace
+
 absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& policy) {
   absl::StatusOr<std::string> caller = CurrentUser();
   if (!caller.ok()) return caller.status();
@@ -138,7 +157,16 @@ absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& 
 absl::StatusOr<Dir> OpenTrustedHome(const std::string& path, const TrustPolicy& policy,
                                     const std::string& caller) {
   absl::StatusOr<Dir> dir = OpenDir(path);
-  if (!dir.ok()) return dir.status();
+  if (!dir.ok()) {
+    // A home closed to us (EACCES) is looked at by its name in its parent,
+    // which needs no access to it: another user's is untrusted and says
+    // whose, as it would if we could open it (attacker review of
+    // 2026-12-02, finding 2). Otherwise the open's own error stands.
+    if (HasErrno(dir.status(), EACCES)) {
+      if (absl::Status s = ExplainClosedHome(path, caller, policy); IsUntrusted(s)) return s;
+    }
+    return dir.status();
+  }
   absl::StatusOr<FileInfo> info = StatDir(*dir);
   if (!info.ok()) return info.status();
   if (absl::Status s = CheckTrustedHome(*info, caller, policy, path); !s.ok()) return s;

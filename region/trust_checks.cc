@@ -40,6 +40,18 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, c
       return os::Annotate(os::UntrustedError(ELOOP, what, "is a symbolic link, not a regular file"),
                           "region " + o.name);
     }
+    // What could not be opened (EACCES: closed to us; EISDIR: a directory)
+    // is looked at by its name, which needs no access to it: another user's
+    // file or a directory at the name is untrusted and says whose or what it
+    // is, not a bare "permission denied" (attacker review of 2026-12-02,
+    // finding 2; newcomer review, a directory at the name).
+    if (os::HasErrno(f.status(), EACCES) || os::HasErrno(f.status(), EISDIR)) {
+      if (absl::StatusOr<os::FileInfo> at = os::StatAt(home, o.name); at.ok()) {
+        if (absl::Status s = os::CheckTrustedFile(*at, caller, mode, o.trust, what); os::IsUntrusted(s)) {
+          return os::Annotate(s, "region " + o.name);
+        }
+      }
+    }
     return os::Annotate(f.status(), "region " + o.name);
   }
   absl::StatusOr<os::FileInfo> info = os::StatOpenFile(*f);

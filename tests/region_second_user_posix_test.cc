@@ -16,9 +16,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "os/error.h"
 #include "os/posix/shm_name.h"
@@ -180,6 +182,92 @@ OSPORT_TEST_HELPER(RemakeBesideAClosedSegment) {
   End(0);
 }
 
+// As uid 65534: creates POSIX region `app` in a private home of its own,
+// tells "made ID HOME", and at "go" (root has meanwhile replaced its memory
+// with an object of root's, closed to others, under the same name: what a
+// neighbour can plant once a reboot has emptied /dev/shm) stats, attaches
+// and force-removes `app`. All three must call the memory untrusted, closed
+// to this user (not a bare "permission denied"), and the forced removal must
+// remove the caller's own stub and name the memory it left (attacker review
+// of 2026-12-02, finding 1). Tells "ok", "skip WHY" or "err WHAT".
+OSPORT_TEST_HELPER(ClosedMemoryAtTheRecordedName) {
+  BecomeOtherUser();
+  std::string home = "/tmp/osport-closed-name-XXXXXX";
+  if (::mkdtemp(home.data()) == nullptr) {
+    testing::TellParent(absl::StrCat("err mkdtemp errno ", errno));
+    End(1);
+  }
+  const RegionOptions o = HelperOptions(home, "posix", 0600);
+  std::string err;
+  {
+    absl::StatusOr<Region> r = Region::Attach(o);
+    if (!r.ok() || !r->Unlock().ok()) {
+      err = r.ok() ? "unlock" : r.status().ToString();
+    } else {
+      testing::TellParent(absl::StrCat("made ", r->header().system_id, " ", home));
+      (void)r->Detach();
+    }
+  }
+  auto closed = [&err](absl::string_view what, const absl::Status& s) {
+    if (!err.empty()) return;
+    if (!os::IsUntrusted(s) || !absl::StrContains(s.message(), "is closed to this user")) {
+      err = absl::StrCat(what, ": ", s.ToString());
+    }
+  };
+  if (err.empty()) {
+    (void)testing::ReadParentLine();
+    closed("stat", Stat(o).status());
+    closed("attach", Region::Attach(o).status());
+    const absl::Status removed = Remove(o, /*force=*/true).status();
+    closed("remove --force", removed);
+    if (err.empty() && !absl::StrContains(removed.message(), "left POSIX shm /osport-")) {
+      err = absl::StrCat("remove --force does not name the memory it left: ", removed.ToString());
+    }
+    if (err.empty() && ::access((home + "/app").c_str(), F_OK) == 0) err = "remove --force kept the stub";
+  }
+  (void)::unlink((home + "/app").c_str());
+  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
+  End(0);
+}
+
+// As uid 65534, in root's sticky directory args[0]: `app` there is a file
+// of uid 65533 closed to others, `theirs` a home of uid 65533 closed to
+// others. Neither can be opened (EACCES); both must be called untrusted,
+// naming their owner, not "permission denied" (attacker review of
+// 2026-12-02, finding 2), and nothing removed. Tells "ok", "skip WHY" or
+// "err WHAT".
+OSPORT_TEST_HELPER(ClosedFileAndHomeOfAThirdUser) {
+  BecomeOtherUser();
+  RegionOptions o = HelperOptions(args[0], "file", 0600);
+  o.trust.allow_sticky_shared_home = true;
+  std::string err;
+  auto theirs = [&err](absl::string_view what, const absl::Status& s) {
+    if (!err.empty()) return;
+    if (!os::IsUntrusted(s) || !absl::StrContains(s.message(), "uid 65533")) {
+      err = absl::StrCat(what, ": ", s.ToString());
+    }
+  };
+  theirs("attach", Region::Attach(o).status());
+  theirs("stat", Stat(o).status());
+  theirs("remove --force", Remove(o, /*force=*/true).status());
+  theirs("remove", Remove(o, /*force=*/false).status());
+  o.home = args[0] + "/theirs";
+  theirs("attach in their home", Region::Attach(o).status());
+  theirs("stat in their home", Stat(o).status());
+  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
+  End(0);
+}
+
+// As uid 65534: os::StatSystemMemory of SysV segment args[0], which root
+// made closed to others. Tells "ok", "skip WHY" or "err STATUS".
+OSPORT_TEST_HELPER(StatAClosedSegment) {
+  BecomeOtherUser();
+  const absl::Status s = os::StatSystemMemory(os::Backend::kSysV, std::stoull(args[0])).status();
+  const bool closed = os::IsUntrusted(s) && absl::StrContains(s.message(), "is closed to this user");
+  testing::TellParent(closed ? std::string("ok") : absl::StrCat("err ", s.ToString()));
+  End(0);
+}
+
 // The key of SysV segment `id` from /proc/sysvipc/shm (struct ipc_perm
 // spells its key field differently on every libc), or -1.
 long long SysVKeyOf(std::uint64_t id) {
@@ -310,6 +398,81 @@ TEST_F(SecondUserTest, StatAndForceRemoveNeedNoWriteAccessToTheMemory) {
     }
     EXPECT_EQ(said, "ok");
   }
+}
+
+// A file and a home of a third user, closed to the caller: untrusted and
+// named, like the same objects left open to it (finding 2 of the attacker
+// review of 2026-12-02).
+TEST_F(SecondUserTest, AFileOrHomeClosedToTheCallerIsUntrustedAndNamesItsOwner) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to run a child as uid 65534 (the second user); CI runs it as root";
+  }
+  std::string base = "/tmp/osport-closed-file-XXXXXX";
+  ASSERT_NE(::mkdtemp(base.data()), nullptr) << errno;
+  ASSERT_EQ(::chmod(base.c_str(), 01777), 0);
+  const std::string app = base + "/app", theirs = base + "/theirs";
+  const int fd = ::open(app.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
+  ASSERT_GE(fd, 0) << errno;
+  ::close(fd);
+  ASSERT_EQ(::mkdir(theirs.c_str(), 0700), 0);
+  ASSERT_EQ(::chown(app.c_str(), kOtherUid - 1, kOtherUid - 1), 0) << errno;
+  ASSERT_EQ(::chown(theirs.c_str(), kOtherUid - 1, kOtherUid - 1), 0) << errno;
+  absl::StatusOr<os::Child> c = testing::StartHelper("ClosedFileAndHomeOfAThirdUser", {base});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string said = c->ReadLine().value_or("");
+  (void)c->Wait();
+  const bool kept = fs::exists(app);
+  fs::remove_all(base);
+  if (absl::StartsWith(said, "skip ")) GTEST_SKIP() << "no second user here: " << said.substr(5);
+  EXPECT_EQ(said, "ok");
+  EXPECT_TRUE(kept) << "the third user's file was removed";
+}
+
+// Memory closed to the caller where its stub says its memory is (finding 1
+// of the attacker review of 2026-12-02): untrusted, named, and no obstacle
+// to removing the caller's own stub with --force.
+TEST_F(SecondUserTest, MemoryClosedToTheCallerIsUntrustedAndForceRemoveStillFreesItsStub) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to run a child as uid 65534 (the second user); CI runs it as root";
+  }
+  bool has_posix = false, has_sysv = false;
+  for (os::Backend b : testing::SharedBackends()) {
+    has_posix |= b == os::Backend::kPosixShm;
+    has_sysv |= b == os::Backend::kSysV;
+  }
+  if (has_sysv) {
+    const int id = ::shmget(IPC_PRIVATE, kSize, IPC_CREAT | 0600);
+    ASSERT_GE(id, 0) << errno;
+    absl::StatusOr<os::Child> c = testing::StartHelper("StatAClosedSegment", {absl::StrCat(id)});
+    std::string said = c.ok() ? c->ReadLine().value_or("") : c.status().ToString();
+    if (c.ok()) (void)c->Wait();
+    ::shmctl(id, IPC_RMID, nullptr);
+    if (absl::StartsWith(said, "skip ")) GTEST_SKIP() << "no second user here: " << said.substr(5);
+    EXPECT_EQ(said, "ok");
+  }
+  if (!has_posix) return;
+  absl::StatusOr<os::Child> c = testing::StartHelper("ClosedMemoryAtTheRecordedName", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string said = c->ReadLine().value_or("");
+  if (absl::StartsWith(said, "skip ")) {
+    (void)c->Wait();
+    GTEST_SKIP() << "no second user here: " << said.substr(5);
+  }
+  ASSERT_TRUE(absl::StartsWith(said, "made ")) << said;
+  const std::vector<std::string> made = absl::StrSplit(said.substr(5), ' ');
+  ASSERT_EQ(made.size(), 2u) << said;
+  const std::string name = os::posix::ShmName(std::stoull(made[0]));
+  ASSERT_EQ(::shm_unlink(name.c_str()), 0) << errno;
+  const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  ASSERT_GE(fd, 0) << errno;
+  EXPECT_EQ(::ftruncate(fd, static_cast<off_t>(kSize)), 0);
+  ::close(fd);
+  ASSERT_TRUE(c->Send("go").ok());
+  const std::string end = c->ReadLine().value_or("");
+  (void)c->Wait();
+  ::shm_unlink(name.c_str());
+  fs::remove_all(made[1]);
+  EXPECT_EQ(end, "ok");
 }
 
 }  // namespace

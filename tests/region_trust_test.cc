@@ -9,6 +9,7 @@
 //    beyond the pid range and counts that would wrap are corrupt, named.
 #include <cstddef>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -23,6 +24,7 @@
 #include "os/fault_injection.h"
 #include "os/file.h"
 #include "os/map.h"
+#include "os/trust.h"
 #include "region/errors.h"
 #include "region/header.h"
 #include "region/region.h"
@@ -313,6 +315,26 @@ TEST_F(TokenTest, AFileThatIsNotARegionIsNeverMappedOrWritten) {
   EXPECT_EQ(now, junk);  // not a byte written, not a byte added
   ASSERT_TRUE(f->Close().ok());
   ASSERT_TRUE(os::Unlink(Path("notes")).ok());
+}
+
+// A directory at the region's name: every call says so, as untrusted (a
+// regular file is the only thing a region can be), never the open's bare
+// error (EISDIR on POSIX; access denied on Win32), and leaves it alone.
+TEST_F(TokenTest, ADirectoryAtTheNameIsUntrustedForEveryCallAndLeftAlone) {
+  std::filesystem::create_directory(Path("d"));
+  RegionOptions o = Options("d", kSize);
+  auto expect = [](absl::string_view call, const absl::Status& s) {
+    EXPECT_TRUE(os::IsUntrusted(s)) << call << ": " << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "is a directory")) << call << ": " << s;
+  };
+  expect("attach", Region::Attach(o).status());
+  o.create = false;
+  expect("join", Region::Attach(o).status());
+  expect("stat", Stat(o).status());
+  expect("remove --force", Remove(o, /*force=*/true).status());
+  expect("remove", Remove(o, /*force=*/false).status());
+  EXPECT_TRUE(std::filesystem::is_directory(Path("d")));
+  std::filesystem::remove(Path("d"));
 }
 
 // A region file whose header is poked at `offset` with `value` (`width` bytes).

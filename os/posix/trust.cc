@@ -7,8 +7,10 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "os/internal/map_platform.h"
 #include "os/posix/error.h"
 #include "os/posix/shm_name.h"
@@ -23,12 +25,26 @@ using posix::ErrnoStatus;
 
 namespace {
 
+// Memory this user may not even look at (EACCES) cannot be told apart from
+// memory another user planted at the name or id a stub records -- ours is
+// always made owner-readable -- so it is untrusted, not a bare "permission
+// denied": every command then names it, and `remove --force` removes the
+// caller's own stub and names the memory it left (review of 2026-12-02,
+// attacker finding 1; ClearAbandoned* in os/posix/map.cc say the same).
+absl::Status ClosedToThisUser(const std::string& what, absl::string_view call) {
+  return UntrustedError(EACCES, what,
+                        absl::StrCat("is closed to this user (", call,
+                                     ": permission denied): another user's memory, or a group this "
+                                     "user is not in; never used or removed"));
+}
+
 absl::StatusOr<SystemMemoryInfo> StatSysV(std::uint64_t id) {
   const std::string what = absl::StrCat("SysV segment ", id);
   if (id > static_cast<std::uint64_t>(INT32_MAX)) return internal::MemoryGone(what, "no such id");
   struct shmid_ds ds;
   if (sys::ShmStat(static_cast<int>(id), &ds) != 0) {
     if (errno == EINVAL || errno == EIDRM) return internal::MemoryGone(what, "no such id");
+    if (errno == EACCES) return ClosedToThisUser(what, "shmctl(IPC_STAT)");
     return ErrnoStatus("shmctl(IPC_STAT)", what, errno);
   }
   SystemMemoryInfo info;
@@ -42,7 +58,10 @@ absl::StatusOr<SystemMemoryInfo> StatSysV(std::uint64_t id) {
 absl::StatusOr<SystemMemoryInfo> StatPosixShm(std::uint64_t id) {
   const std::string name = posix::ShmName(id);
   const int fd = sys::ShmOpen(name.c_str(), O_RDONLY, 0);
-  if (fd < 0) return posix::ShmOpenError(name, errno);
+  if (fd < 0) {
+    if (errno == EACCES) return ClosedToThisUser(absl::StrCat("POSIX shm ", name), "shm_open");
+    return posix::ShmOpenError(name, errno);
+  }
   struct stat st;
   const int rc = sys::FstatIdentity(fd, &st);
   const int err = errno;
