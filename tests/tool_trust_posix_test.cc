@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -120,6 +121,24 @@ TEST_F(ToolTest, ABadTrustOwnerIsAUsageError) {
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_EQ(r.json()["error"], "usage") << r.out;
   }
+}
+
+// The demo's home (attacker review of 2026-12-02, findings 3 and 4): under
+// umask 002 the demo made it group-writable and its own workers refused it,
+// and its pid-based name could be taken in advance by a neighbour. It is now
+// owner-only whatever the umask, and named by random bits, not the pid.
+TEST_F(ToolTest, TheDemoHomeIsOwnerOnlyUnderAnyUmaskAndNotNamedByThePid) {
+  ToolRun demo = Run({"/bin/sh", "-c", "umask 002; exec \"$0\" \"$@\"", OSPORT_TOOL_PATH, "demo", "--workers=2",
+                      "--rounds=100", "--backend=file", "--keep", "--json"});
+  EXPECT_EQ(demo.code, 0) << demo.out;
+  const std::string home = demo.json().value("home", "");
+  ASSERT_FALSE(home.empty()) << demo.out;
+  struct stat st;
+  ASSERT_EQ(::stat(home.c_str(), &st), 0) << home;
+  EXPECT_EQ(st.st_mode & 07777, 0700u) << home;
+  const std::string leaf = std::filesystem::path(home).filename().string();
+  EXPECT_TRUE(std::regex_match(leaf, std::regex("osport-demo-[0-9a-f]{16}"))) << home;
+  std::filesystem::remove_all(home);
 }
 
 }  // namespace

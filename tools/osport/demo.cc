@@ -2,13 +2,17 @@
 // lock while one grows it and one is killed holding the lock; the parent
 // narrates and checks that everything adds up and nothing is left behind.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <random>
+#include <string>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -357,7 +361,8 @@ bool DemoRun::Check() {
   }
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(home_, ec)) left_.push_back(entry.path().filename().string());
-  const bool gone = region::Stat(o).status().code() == absl::StatusCode::kNotFound;
+  const absl::Status still = region::Stat(o).status();
+  const bool gone = still.code() == absl::StatusCode::kNotFound;
   counter_ok_ = final_counter_ == expected_ && final_sum_ == expected_;
   nothing_left_ = left_.empty() && gone;
   clean_ = (keep_ && !failed_) || (nothing_left_ && !cleaned_up_ && removed_by_last_);
@@ -384,7 +389,10 @@ bool DemoRun::Check() {
     if (cleaned_up_ && gone && left_.empty()) {
       what = "nothing (the demo removed the region and its memory itself after the failure)";
     } else if (!gone || !left_.empty()) {
-      what = absl::StrCat("NOT CLEAN: ", left_.empty() ? "region still present" : absl::StrJoin(left_, " "));
+      what = absl::StrCat("NOT CLEAN: ", !left_.empty() ? absl::StrJoin(left_, " ")
+                                         : still.ok()   ? std::string("region still present")
+                                                        : absl::StrCat("cannot tell whether the region is gone: ",
+                                                                       still.ToString()));
     }
     Say(absl::StrFormat("  %-22s %s", "left behind", what));
     fs::remove_all(home_, ec);
@@ -426,6 +434,37 @@ Json DemoRun::Summary() const {
   return j;
 }
 
+// A private home for the demo in the temporary directory: a name nobody can
+// guess (64 random bits; a neighbour who takes the pid-based names first
+// cannot stop the demo: attacker review of 2026-12-02, finding 3), made
+// owner-only whatever the umask (under umask 002 the workers refused a
+// group-writable home: finding 4). Names what went wrong otherwise.
+absl::StatusOr<std::string> MakeDemoHome() {
+  std::error_code ec;
+  const fs::path tmp = fs::temp_directory_path(ec);
+  if (ec) {
+    return os::PortableError(absl::StatusCode::kFailedPrecondition, ENOENT,
+                             absl::StrCat("no temporary directory for the demo's home: ", ec.message()));
+  }
+  std::random_device rd;
+  std::string last;
+  for (int i = 0; i < 16; ++i) {
+    const std::uint64_t r = (std::uint64_t{rd()} << 32) ^ rd();
+    const fs::path home = tmp / absl::StrFormat("osport-demo-%016x", r);
+    if (fs::create_directory(home, ec)) {
+      fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace, ec);
+      if (!ec) return home.string();
+      last = absl::StrCat(home.string(), ": cannot make it owner-only: ", ec.message());
+      fs::remove(home, ec);
+      break;
+    }
+    last = absl::StrCat(home.string(), ": ", ec ? ec.message() : "already exists");
+  }
+  return os::PortableError(absl::StatusCode::kUnavailable, EEXIST,
+                           absl::StrCat("cannot make a temporary home for the demo in ", tmp.string(), " (",
+                                        last, ")"));
+}
+
 }  // namespace
 
 int Demo(const std::string& self) {
@@ -439,17 +478,9 @@ int Demo(const std::string& self) {
   CatchStopSignals();
   std::vector<std::string> log;
   if (WantJson()) g_log = &log;
-  std::error_code ec;
-  fs::path home;
-  for (int i = 0; i < 100; ++i) {
-    home = fs::temp_directory_path(ec) / absl::StrFormat("osport-demo-%u-%d", os::CurrentProcess().pid, i);
-    if (fs::create_directory(home, ec)) break;
-    home.clear();
-  }
-  if (home.empty()) {
-    return Fail("demo", kRegionName, os::PortableError(absl::StatusCode::kInternal, EIO, "cannot make a temporary home"));
-  }
-  DemoRun run(self, home.string(), n, static_cast<std::uint64_t>(rounds), *backend, absl::GetFlag(FLAGS_keep),
+  absl::StatusOr<std::string> home = MakeDemoHome();
+  if (!home.ok()) return Fail("demo", kRegionName, home.status());
+  DemoRun run(self, *home, n, static_cast<std::uint64_t>(rounds), *backend, absl::GetFlag(FLAGS_keep),
               absl::GetFlag(FLAGS_timeout));
   const bool ok = run.Run();
   if (WantJson()) {
