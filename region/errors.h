@@ -14,7 +14,8 @@ namespace osport::region {
 enum class RegionErrc : std::uint8_t {
   kNone = 0,
   kCorrupt,       // an osport region with impossible field values (DataLoss)
-  kIncompatible,  // another layout version, mutex kind or byte order (FailedPrecondition)
+  kIncompatible,  // another layout version, mutex kind or byte order (FailedPrecondition); or
+                  // another backend than RegionOptions::backend asked for
   kTruncated,     // the header claims more bytes than the file has (DataLoss)
   kRunRecovery,   // the region is panicked (FailedPrecondition): the seed's DB_RUNRECOVERY
   kOwnerDied,     // a process died holding the region lock and YOU NOW HOLD IT (Aborted,

@@ -30,6 +30,18 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
     *why = std::move(reason);
     return absl::OkStatus();
   };
+  // A backend the caller named is a requirement, as a size is unless
+  // size_is_default: a region that lives in other memory is refused before
+  // its header is written, not joined silently (newcomer review of
+  // 2026-12-02; Berkeley DB refuses an environment opened with DB_SYSTEM_MEM
+  // that was not created in system memory). Unset: any backend is joined.
+  auto refuse_other_backend = [&](os::Backend actual) {
+    if (!o_.backend.has_value() || *o_.backend == actual) return absl::OkStatus();
+    return RegionError(RegionErrc::kIncompatible,
+                       absl::StrFormat("region %s is a %s region, not %s as asked (leave "
+                                       "RegionOptions::backend unset to join a region whatever its backend)",
+                                       o_.name, os::BackendName(actual), os::BackendName(*o_.backend)));
+  };
   absl::StatusOr<os::IoInfo> info = os::GetIoInfo(r.file_);
   if (!info.ok()) return info.status();
   const std::uint64_t fsize = info->size();
@@ -46,6 +58,7 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
     if (!pre->ready) {
       return abandoned(Found::kAbandoned, "its header was never completed and no creator is alive");
     }
+    if (absl::Status s = refuse_other_backend(os::Backend::kFile); !s.ok()) return s;
   }
   bool named = false;
   std::uint64_t map_size = fsize;
@@ -82,6 +95,9 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
     }
     r.map_ = std::move(*m);
     named = true;
+    // Checked once the memory is proven the stub's: a damaged backend field
+    // is corrupt (above), not another backend.
+    if (absl::Status s = refuse_other_backend(stub_backend); !s.ok()) return s;
   } else {
     absl::StatusOr<os::Mapping> m = os::MapFile(r.file_, fsize, fsize);  // sized just above
     if (!m.ok()) return m.status();

@@ -47,7 +47,9 @@ struct RegionOptions {
   // A region only this process uses (the seed's REGION_PRIVATE).
   bool private_region = false;
   // Which memory; unset = kFile for shared regions, kHeap for private ones
-  // (kFile where spinlocks are off or mutexes need shared memory).
+  // (kFile where spinlocks are off or mutexes need shared memory). Set, it
+  // is also what a join requires: an existing region in other memory is
+  // kIncompatible (Region::backend() says which a join got when unset).
   std::optional<os::Backend> backend;
   // The seed's REGION_SIZEDEF: `size` is only a default, so joining a smaller
   // existing region is fine. Otherwise a smaller region is kTooSmall.

@@ -181,7 +181,12 @@ absl::Status ForceRemove(const RegionOptions& o) {
 
 absl::StatusOr<RemoveOutcome> Remove(const RegionOptions& options, bool force) {
   RegionOptions o = options;
+  // What only a create or a join asks (the options a caller made the region
+  // with, reused here): a removal takes the region under the name whatever
+  // it is made of.
   o.create = false;
+  o.exclusive = false;
+  o.backend.reset();
   o.size_is_default = true;
   if (absl::Status s = ValidateOptions(o); !s.ok()) return s;
   if (force) {

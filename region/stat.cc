@@ -22,6 +22,7 @@ namespace osport::region {
 absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   RegionOptions o = options;
   o.create = false;
+  o.exclusive = false;  // create only: a stat of the options a region was made with is fine
   absl::StatusOr<std::string> path = RegionPathUnchecked(o);
   if (!path.ok()) return path.status();
   absl::StatusOr<std::string> caller = os::CurrentUser();

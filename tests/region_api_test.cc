@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -376,6 +377,50 @@ TEST_F(RegionApiTest, AnExclusiveCreateOfAnExistingRegionFailsAtOnceWhoeverHolds
   RegionOptions recovering = o;
   recovering.recover = true;
   EXPECT_EQ(Region::Attach(recovering).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A backend the caller names is a join's requirement (newcomer review of
+// 2026-12-02: a sysv region joined with backend = file said "joined, sysv"
+// with OK); unset, any backend is joined. Stat and remove take the options
+// a region was made with -- exclusive, another backend -- as they are
+// (remove refused exclusive as "needs create").
+TEST_F(RegionApiTest, ANamedBackendIsAJoinsRequirementAndStatAndRemoveTakeCreateOptions) {
+  const std::vector<os::Backend> shared = testing::SharedBackends();
+  for (os::Backend made : shared) {
+    SCOPED_TRACE(os::BackendName(made));
+    RegionOptions o = Options("b", kSize, made);
+    o.exclusive = true;
+    ASSERT_NO_FATAL_FAILURE(MakeDetached(o));
+    for (os::Backend asked : shared) {
+      if (asked == made) continue;
+      RegionOptions join = Options("b", kSize, asked);
+      join.create = false;
+      const absl::Status s = Region::Attach(join).status();
+      EXPECT_EQ(RegionErrcOf(s), RegionErrc::kIncompatible) << s;
+      EXPECT_TRUE(absl::StrContains(s.message(), absl::StrCat("is a ", os::BackendName(made), " region, not ",
+                                                              os::BackendName(asked))))
+          << s;
+      // create-or-join: the same (the region exists).
+      EXPECT_EQ(RegionErrcOf(Region::Attach(Options("b", kSize, asked)).status()), RegionErrc::kIncompatible);
+    }
+    RegionOptions any = Options("b", kSize);
+    any.backend.reset();
+    absl::StatusOr<Region> r = Region::Attach(any);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->created());
+    EXPECT_EQ(r->backend(), made);
+    ASSERT_TRUE(r->Unlock().ok());
+    ASSERT_TRUE(r->Detach().ok());
+    absl::StatusOr<RegionStat> st = Stat(o);  // exclusive, as made
+    ASSERT_TRUE(st.ok()) << st.status();
+    EXPECT_EQ(st->backend, made);
+    RegionOptions other = o;
+    other.backend = shared.front() == made ? shared.back() : shared.front();
+    absl::StatusOr<RemoveOutcome> removed = Remove(other, /*force=*/false);
+    ASSERT_TRUE(removed.ok()) << removed.status();
+    EXPECT_EQ(*removed, RemoveOutcome::kRemoved);
+    EXPECT_FALSE(os::Exists(Path("b")).value());
+  }
 }
 
 // A process that cannot read its own start stamp just now (EMFILE on

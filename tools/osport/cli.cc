@@ -176,7 +176,8 @@ region::RegionOptions OptionsFor(const std::string& name) {
   o.create = false;
   // ValidateFlags checked every value before any command runs.
   if (const std::string size = absl::GetFlag(FLAGS_size); !size.empty()) o.size = ParseSize(size).value_or(0);
-  o.backend = os::ParseBackend(absl::GetFlag(FLAGS_backend)).value_or(os::Backend::kFile);
+  // --backend is for create (and the demo): every other command takes the
+  // region whatever its backend (a set backend is a join's requirement).
   o.mode = ParseMode(absl::GetFlag(FLAGS_mode)).value_or(0600);
   o.prefault = absl::GetFlag(FLAGS_prefault);
   o.retry.attempts = 3;

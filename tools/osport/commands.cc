@@ -199,6 +199,7 @@ int Create(const std::string& name) {
   if (int code = RefuseNonRegion("create", o, /*ask_stat=*/false); code >= 0) return code;
   o.create = true;
   o.exclusive = true;  // an existing region is already_exists at once, whoever holds its lock
+  o.backend = os::ParseBackend(absl::GetFlag(FLAGS_backend)).value_or(os::Backend::kFile);
   absl::StatusOr<region::Region> r = region::Region::Attach(o);
   if (!r.ok()) return Fail("create", name, r.status());
   const std::uint64_t size = r->size();
