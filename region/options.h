@@ -55,7 +55,9 @@ struct RegionOptions {
   // existing region is fine. Otherwise a smaller region is kTooSmall.
   bool size_is_default = false;
   // The seed's db_region_init: fault every page in when creating and growing
-  // (no page faults later while holding locks) and guarantee disk blocks.
+  // (no page faults later while holding locks). A file region's disk blocks
+  // are reserved with or without it (posix_fallocate, or zeros written where
+  // mapinit says so).
   bool prefault = false;
   RetryPolicy retry;
   // The longest Attach waits for another process that holds the region's

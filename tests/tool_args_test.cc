@@ -135,6 +135,19 @@ TEST_F(ToolTest, ImpossibleNamesModesOwnersAndSizesAreUsageErrors) {
                                 "--size needs a value"));
   EXPECT_TRUE(absl::StrContains(Osport({"lock", "a", "--timeout=0s", "--json"}).json().value("message", ""),
                                 "bad --timeout '0s'"));
+  // Decimal units are refused by name, with the binary spelling to use
+  // (newcomer review of 2026-12-02: "64KB" was a bare "bad --size"); K is
+  // KiB, as the help says.
+  for (const char* decimal : {"64KB", "64kb", "16MB", "1GB"}) {
+    ToolRun r = Osport({"create", "a", absl::StrCat("--size=", decimal), "--json"});
+    EXPECT_EQ(r.code, 2) << decimal << ": " << r.out;
+    EXPECT_TRUE(absl::StrContains(r.json().value("message", ""), "decimal units")) << decimal << ": " << r.out;
+    EXPECT_TRUE(absl::StrContains(r.json().value("message", ""), "KiB")) << decimal << ": " << r.out;
+  }
+  EXPECT_FALSE(std::filesystem::exists(Path("a")));
+  ASSERT_EQ(Osport({"create", "k", "--size=64K"}).code, 0);
+  EXPECT_EQ(Osport({"stat", "k", "--json"}).json().value("size", 0), 64 * 1024);
+  EXPECT_EQ(Osport({"remove", "k"}).code, 0);
   // The same modes and sizes are fine where they are possible.
   ASSERT_EQ(Osport({"create", "ok", "--size=64KiB", "--mode=0777"}).code, 0);
   EXPECT_EQ(Osport({"remove", "ok", "--mode=0777"}).code, 0);

@@ -111,14 +111,17 @@ constexpr Help kHelp[] = {
                      [--timeout=15s] [--home=DIR] [--json] [--trust-owner=OWNER,...] [--allow-sticky-home]
 
 Creates region NAME in --home. SIZE is bytes or 64KiB, 16MiB, 1GiB, 1TiB
+(powers of 1024; K, M, G, T mean the same; decimal KB, MB, GB are refused)
 (1 byte to this build's largest region, 64 TiB on 64-bit builds unless
 OSPORT_REGIONSIZE_MAX says otherwise; rounded up to whole pages, at least two). --backend: file (a mapped file),
 sysv (a System V segment plus a stub file) or posix (a POSIX shared memory
 object plus a stub file); one this platform cannot share is a usage error.
 --mode is octal, 0600 to 0777 (the owner reads and writes), and applied
 exactly whatever the umask; later commands on the region need the same
---mode (see 'osport help'). --prefault faults every page in (and reserves
-disk blocks). --timeout: how long to wait while another process removes a
+--mode (see 'osport help'). A file region's disk blocks are always reserved
+(posix_fallocate: a full disk fails the create, never a later write), so a
+1GiB region takes 1 GiB of disk at once; --prefault also faults every page
+in. --timeout: how long to wait while another process removes a
 region of that name. Fails with already_exists at once if NAME exists, even
 while another process holds its lock.
 )"},

@@ -28,7 +28,7 @@ ABSL_FLAG(std::string, backend, "file", "memory for create and demo: file, sysv 
 ABSL_FLAG(std::string, mode, "0600",
           "create: the new region's permissions (octal, applied exactly); every other command: the "
           "widest mode you accept on an existing region -- read or write bits beyond it are untrusted");
-ABSL_FLAG(bool, prefault, false, "create: fault every page in and guarantee disk blocks");
+ABSL_FLAG(bool, prefault, false, "create, grow: fault every page in (file regions' disk blocks are always reserved)");
 ABSL_FLAG(bool, force, false, "remove: never attach; works on dead, locked or corrupt regions");
 ABSL_FLAG(absl::Duration, hold, absl::Seconds(10), "lock: how long to hold the region lock");
 ABSL_FLAG(int, workers, 4, "demo: worker processes (2-16)");
@@ -50,6 +50,16 @@ std::uint64_t MaxSizeArg() { return os::config::kRegionSizeMax; }
 
 absl::StatusOr<std::uint64_t> ParseSize(absl::string_view text) {
   std::string t = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  // Decimal units are a different size (64KB is 64,000 bytes to some, 65,536
+  // to others): refused by name, not as a bare bad value.
+  for (const char* decimal : {"kb", "mb", "gb", "tb", "pb"}) {
+    if (absl::EndsWith(t, decimal)) {
+      return os::PortableError(
+          absl::StatusCode::kInvalidArgument, EINVAL,
+          absl::StrCat("bad --size '", text, "': decimal units (KB, MB, GB, TB) are not accepted; sizes are ",
+                       "powers of 1024: write KiB, MiB, GiB, TiB (or K, M, G, T), e.g. 64KiB = 65536 bytes"));
+    }
+  }
   std::uint64_t unit = 1;
   for (auto [suffix, mult] : {std::pair<const char*, std::uint64_t>{"kib", 1ull << 10}, {"mib", 1ull << 20},
                               {"gib", 1ull << 30}, {"tib", 1ull << 40}, {"pib", 1ull << 50},
