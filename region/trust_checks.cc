@@ -6,6 +6,8 @@
 #include "absl/strings/str_format.h"
 #include "os/error.h"
 #include "os/trust.h"
+#include "region/errors.h"
+#include "region/preflight.h"
 
 namespace osport::region {
 
@@ -59,6 +61,20 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, c
   if (info->type == os::FileType::kRegular && info->links == 0) return not_found(": removed meanwhile");
   if (links == OtherLinks::kAllow && info->links > 1) info->links = 1;  // only our name is removed
   if (absl::Status s = os::CheckTrustedFile(*info, caller, mode, o.trust, what); !s.ok()) {
+    // Too open only to readers (a user's notes, 0644 under the usual umask):
+    // a file nobody else can write is safe to read, so what it is comes
+    // first -- one that cannot be osport's is not_a_region, as it is with
+    // mode 0600, not "untrusted: read bits beyond 0600" (newcomer review of
+    // 2026-12-02). A region or remnant with those bits stays untrusted.
+    if (os::CheckTrustedFile(*info, caller, mode | 0444, o.trust, what).ok()) {
+      absl::StatusOr<bool> ours = IsOsportFile(*f, info->size);
+      if (ours.ok() && !*ours) {
+        return RegionError(RegionErrc::kNotARegion,
+                           absl::StrFormat("region %s: %s is not an osport region (%u bytes, no osport "
+                                           "header)",
+                                           o.name, what, info->size));
+      }
+    }
     return os::Annotate(s, "region " + o.name);
   }
   return f;

@@ -164,15 +164,23 @@ TEST_F(ToolTest, EveryCommandCallsAForeignFileNotARegion) {
       {"stat", "notes"},  {"lock", "notes", "--hold=0s"},    {"panic", "notes"},
       {"recover", "notes"}, {"grow", "notes", "--size=1MiB"}, {"create", "notes", "--size=64KiB"},
       {"remove", "notes"}, {"remove", "notes", "--force"}};
-  for (std::vector<std::string> args : commands) {
-    const std::string what = absl::StrJoin(args, " ");
-    args.push_back("--json");
-    ToolRun r = Osport(args);
-    EXPECT_EQ(r.code, 1) << what << ": " << r.out;
-    EXPECT_EQ(r.json().value("error", ""), "not_a_region") << what << ": " << r.out;
-    args.pop_back();
-    ToolRun text = Osport(args);
-    EXPECT_EQ(text.code, 1) << what;
+  // Also readable by others (0644, what `echo > notes` makes under the
+  // usual umask): still not_a_region, not "untrusted: read bits beyond
+  // 0600" (newcomer review of 2026-12-02).
+  namespace fs = std::filesystem;
+  for (const fs::perms readable : {fs::perms::none, fs::perms::group_read | fs::perms::others_read}) {
+    fs::permissions(Path("notes"), fs::perms::owner_read | fs::perms::owner_write | readable,
+                    fs::perm_options::replace);
+    for (std::vector<std::string> args : commands) {
+      const std::string what = absl::StrCat(absl::StrJoin(args, " "), readable == fs::perms::none ? "" : " (0644)");
+      args.push_back("--json");
+      ToolRun r = Osport(args);
+      EXPECT_EQ(r.code, 1) << what << ": " << r.out;
+      EXPECT_EQ(r.json().value("error", ""), "not_a_region") << what << ": " << r.out;
+      args.pop_back();
+      ToolRun text = Osport(args);
+      EXPECT_EQ(text.code, 1) << what;
+    }
   }
   EXPECT_EQ(ReadAll(Path("notes")), notes) << "a file that is not a region is never written";
   std::filesystem::remove(Path("notes"));
