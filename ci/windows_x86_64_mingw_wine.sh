@@ -68,6 +68,13 @@ add_header_only_deps "$DEPS"
 # before the build, because gtest_discover_tests runs each test binary.
 WINE_TMP="$(mktemp -d)"
 cleanup_wine() {
+  # wineserver keeps its socket in /tmp/wine-XXXXXX/server-DEV-INODE (or
+  # /tmp/.wine-UID/...), named from the prefix's device and inode, and
+  # leaves the directory behind: one per run, seen by the newcomer review
+  # of 2026-12-02. Its name is taken before the prefix goes.
+  local server=""
+  [ ! -d "$WINE_TMP/prefix" ] ||
+    server=$(printf 'server-%x-%x' "$(stat -c %d "$WINE_TMP/prefix")" "$(stat -c %i "$WINE_TMP/prefix")")
   WINEPREFIX="$WINE_TMP/prefix" "$WINESERVER" -k 2>/dev/null || true
   # wineserver -k has been seen to leave system processes behind; end those
   # of this prefix (and only those), by pid.
@@ -79,6 +86,14 @@ cleanup_wine() {
     fi
   done
   rm -rf "$WINE_TMP"
+  if [ -n "$server" ]; then
+    local d
+    for d in /tmp/wine-*/"$server" "/tmp/.wine-$(id -u)/$server"; do
+      if [ ! -d "$d" ] || [ ! -O "$d" ]; then continue; fi
+      rm -rf "$d"
+      rmdir "$(dirname "$d")" 2>/dev/null || true  # only if nothing else is in it
+    done
+  fi
 }
 trap cleanup_wine EXIT
 unset DISPLAY WAYLAND_DISPLAY
