@@ -85,7 +85,6 @@ cleanup_wine() {
       kill -9 "$pid" 2>/dev/null || true
     fi
   done
-  rm -rf "$WINE_TMP"
   if [ -n "$server" ]; then
     local d
     for d in /tmp/wine-*/"$server" "/tmp/.wine-$(id -u)/$server"; do
@@ -94,6 +93,7 @@ cleanup_wine() {
       rmdir "$(dirname "$d")" 2>/dev/null || true  # only if nothing else is in it
     done
   fi
+  rm -rf "$WINE_TMP"  # after: a freed prefix inode could name another run's live server directory
 }
 trap cleanup_wine EXIT
 unset DISPLAY WAYLAND_DISPLAY

@@ -3,12 +3,14 @@
 #include "os/trust.h"
 
 #include <algorithm>
-#include <filesystem>
+#include <cstddef>
+#include <string>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "os/config.h"
 #include "os/error.h"
 
 namespace osport::os {
@@ -135,10 +137,16 @@ namespace {
 // The untrusted error for a home another user owns that we could not open,
 // else OK (its parent could not be opened either, or the owner is trusted).
 absl::Status ExplainClosedHome(const std::string& path, const std::string& caller, const TrustPolicy& policy) {
-  const std::filesystem::path p(path);
-  const std::string leaf = p.filename().string();
+  // Split by hand: std::filesystem converts through the locale on Win32 and
+  // throws where this layer returns statuses.
+  const std::size_t cut = path.find_last_of(config::kWin32 ? "/\\" : "/");
+  const std::string leaf = cut == std::string::npos ? path : path.substr(cut + 1);
   if (leaf.empty() || leaf == "." || leaf == "..") return absl::OkStatus();
-  const std::string parent = p.has_parent_path() ? p.parent_path().string() : std::string(".");
+  // The root ("/x": "/"; Win32 "C:\\x": "C:\\") keeps its separator.
+  const bool root = cut == 0 || (config::kWin32 && cut == 2 && path[1] == ':');
+  const std::string parent = cut == std::string::npos ? std::string(".")
+                             : root                   ? path.substr(0, cut + 1)
+                                                      : path.substr(0, cut);
   absl::StatusOr<Dir> up = OpenDir(parent);
   if (!up.ok()) return absl::OkStatus();
   absl::StatusOr<FileInfo> info = StatAt(*up, leaf);

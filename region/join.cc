@@ -35,8 +35,10 @@ absl::Status Attacher::Join(Region& r, Found* found, bool* retry, std::string* w
   // its header is written, not joined silently (newcomer review of
   // 2026-12-02; Berkeley DB refuses an environment opened with DB_SYSTEM_MEM
   // that was not created in system memory). Unset: any backend is joined.
+  // A create-only attach says already_exists of any complete region, in
+  // whatever memory (below).
   auto refuse_other_backend = [&](os::Backend actual) {
-    if (!o_.backend.has_value() || *o_.backend == actual) return absl::OkStatus();
+    if (o_.exclusive || !o_.backend.has_value() || *o_.backend == actual) return absl::OkStatus();
     return RegionError(RegionErrc::kIncompatible,
                        absl::StrFormat("region %s is a %s region, not %s as asked (leave "
                                        "RegionOptions::backend unset to join a region whatever its backend)",

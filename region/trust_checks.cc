@@ -49,6 +49,7 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, c
     // finding 2; newcomer review, a directory at the name).
     if (os::HasErrno(f.status(), EACCES) || os::HasErrno(f.status(), EISDIR)) {
       if (absl::StatusOr<os::FileInfo> at = os::StatAt(home, o.name); at.ok()) {
+        if (links == OtherLinks::kAllow && at->links > 1) at->links = 1;  // as below
         if (absl::Status s = os::CheckTrustedFile(*at, caller, mode, o.trust, what); os::IsUntrusted(s)) {
           return os::Annotate(s, "region " + o.name);
         }

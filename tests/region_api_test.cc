@@ -402,6 +402,12 @@ TEST_F(RegionApiTest, ANamedBackendIsAJoinsRequirementAndStatAndRemoveTakeCreate
           << s;
       // create-or-join: the same (the region exists).
       EXPECT_EQ(RegionErrcOf(Region::Attach(Options("b", kSize, asked)).status()), RegionErrc::kIncompatible);
+      // Create only: already_exists, whatever memory the region is in (the
+      // review of this change: it said incompatible, and the tool's create
+      // then suggested remove --force).
+      RegionOptions create_only = Options("b", kSize, asked);
+      create_only.exclusive = true;
+      EXPECT_EQ(Region::Attach(create_only).status().code(), absl::StatusCode::kAlreadyExists);
     }
     RegionOptions any = Options("b", kSize);
     any.backend.reset();

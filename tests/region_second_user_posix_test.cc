@@ -258,6 +258,36 @@ OSPORT_TEST_HELPER(ClosedFileAndHomeOfAThirdUser) {
   End(0);
 }
 
+// As uid 65534 (no power over others' files): in a home of its own, `app` is
+// an empty file (a dead creator's remnant) that it made read-only (0400),
+// with a second name `other`. remove --force must remove the name `app`
+// (the read-only retry and OtherLinks::kAllow), not call it untrusted for
+// its two links (review of 69f6113). Tells "ok", "skip WHY" or "err WHAT".
+OSPORT_TEST_HELPER(ForceRemoveAReadOnlyFileWithTwoNames) {
+  BecomeOtherUser();
+  std::string home = "/tmp/osport-two-names-XXXXXX";
+  if (::mkdtemp(home.data()) == nullptr) {
+    testing::TellParent(absl::StrCat("err mkdtemp errno ", errno));
+    End(1);
+  }
+  const std::string app = home + "/app", other = home + "/other";
+  std::string err;
+  const int fd = ::open(app.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0400);
+  if (fd < 0 || ::link(app.c_str(), other.c_str()) != 0) err = absl::StrCat("setup errno ", errno);
+  if (fd >= 0) ::close(fd);
+  if (err.empty()) {
+    const absl::Status s = Remove(HelperOptions(home, "file", 0600), /*force=*/true).status();
+    if (!s.ok()) err = absl::StrCat("remove --force: ", s.ToString());
+  }
+  if (err.empty() && ::access(app.c_str(), F_OK) == 0) err = "the name app is still there";
+  if (err.empty() && ::access(other.c_str(), F_OK) != 0) err = "the other name was removed";
+  (void)::unlink(app.c_str());
+  (void)::unlink(other.c_str());
+  (void)::rmdir(home.c_str());
+  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
+  End(0);
+}
+
 // As uid 65534: os::StatSystemMemory of SysV segment args[0], which root
 // made closed to others. Tells "ok", "skip WHY" or "err STATUS".
 OSPORT_TEST_HELPER(StatAClosedSegment) {
@@ -426,6 +456,18 @@ TEST_F(SecondUserTest, AFileOrHomeClosedToTheCallerIsUntrustedAndNamesItsOwner) 
   if (absl::StartsWith(said, "skip ")) GTEST_SKIP() << "no second user here: " << said.substr(5);
   EXPECT_EQ(said, "ok");
   EXPECT_TRUE(kept) << "the third user's file was removed";
+}
+
+// A user's own read-only file with a second name: remove --force removes
+// this name (the EACCES explanation added for closed files must not call
+// its links untrusted when the removal allows them).
+TEST_F(SecondUserTest, ForceRemoveOfAnOwnReadOnlyFileWithTwoNamesRemovesThisName) {
+  absl::StatusOr<os::Child> c = testing::StartHelper("ForceRemoveAReadOnlyFileWithTwoNames", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string said = c->ReadLine().value_or("");
+  (void)c->Wait();
+  if (absl::StartsWith(said, "skip ")) GTEST_SKIP() << "no second user here: " << said.substr(5);
+  EXPECT_EQ(said, "ok");
 }
 
 // Memory closed to the caller where its stub says its memory is (finding 1

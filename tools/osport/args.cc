@@ -119,9 +119,10 @@ object plus a stub file); one this platform cannot share is a usage error.
 --mode is octal, 0600 to 0777 (the owner reads and writes), and applied
 exactly whatever the umask; later commands on the region need the same
 --mode (see 'osport help'). A file region's disk blocks are always reserved
-(posix_fallocate: a full disk fails the create, never a later write), so a
-1GiB region takes 1 GiB of disk at once; --prefault also faults every page
-in. --timeout: how long to wait while another process removes a
+at create (fallocate, or zeros written where the file system cannot: a full
+disk fails the create rather than a later write, except on copy-on-write
+file systems), so a 1GiB region takes 1 GiB of disk at once; --prefault
+also faults every page in. --timeout: how long to wait while another process removes a
 region of that name. Fails with already_exists at once if NAME exists, even
 while another process holds its lock.
 )"},

@@ -452,10 +452,19 @@ absl::StatusOr<std::string> MakeDemoHome() {
     const std::uint64_t r = (std::uint64_t{rd()} << 32) ^ rd();
     const fs::path home = tmp / absl::StrFormat("osport-demo-%016x", r);
     if (fs::create_directory(home, ec)) {
+      // Made with the umask's mode, then narrowed: anything put into it in
+      // between (a neighbour watching the directory) is found here, and the
+      // home is not used.
       fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace, ec);
-      if (!ec) return home.string();
-      last = absl::StrCat(home.string(), ": cannot make it owner-only: ", ec.message());
-      fs::remove(home, ec);
+      if (ec) {
+        last = absl::StrCat(home.string(), ": cannot make it owner-only: ", ec.message());
+      } else if (!fs::is_empty(home, ec) || ec) {
+        last = absl::StrCat(home.string(), ": something else was put into it as it was made");
+      } else {
+        return home.string();
+      }
+      std::error_code ignored;
+      fs::remove(home, ignored);  // only if empty: another user's entry is left for them
       break;
     }
     last = absl::StrCat(home.string(), ": ", ec ? ec.message() : "already exists");
