@@ -303,7 +303,10 @@ int Fail(absl::string_view op, absl::string_view region, const absl::Status& sta
   const bool unusable = e == region::RegionErrc::kCorrupt || e == region::RegionErrc::kTruncated ||
                         e == region::RegionErrc::kIncompatible;
   if (unusable && !region.empty() && op != "remove" && !absl::StrContains(message, "remove --force")) {
-    absl::StrAppend(&message, "; to discard it and its data: osport remove ", region, " --force");
+    // "and its data" would overpromise for a copied stub, whose memory is
+    // another stub's and stays (remove.cc: only memory proven its own goes).
+    absl::StrAppend(&message, "; to discard it: osport remove ", region,
+                    " --force (removes its file, and the memory it names if proven its own)");
   }
   return FailWith(op, region, CauseOf(status), message);
 }
