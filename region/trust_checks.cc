@@ -48,9 +48,13 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, c
     // is, not a bare "permission denied" (attacker review of 2026-12-02,
     // finding 2; newcomer review, a directory at the name).
     if (os::HasErrno(f.status(), EACCES) || os::HasErrno(f.status(), EISDIR)) {
+      // Only what it is and whose: the caller's own file made read-only
+      // (0400, or with a second name) stays "permission denied", which is
+      // what stops a writer there, and a forced removal's read-only retry
+      // still runs (review of 69f6113).
       if (absl::StatusOr<os::FileInfo> at = os::StatAt(home, o.name); at.ok()) {
-        if (links == OtherLinks::kAllow && at->links > 1) at->links = 1;  // as below
-        if (absl::Status s = os::CheckTrustedFile(*at, caller, mode, o.trust, what); os::IsUntrusted(s)) {
+        at->links = 1;
+        if (absl::Status s = os::CheckTrustedFile(*at, caller, 0777, o.trust, what); os::IsUntrusted(s)) {
           return os::Annotate(s, "region " + o.name);
         }
       }
