@@ -59,6 +59,23 @@ void BecomeOtherUser() {
   }
 }
 
+// As uid 65534 (BecomeOtherUser): a private home of its own made from
+// `pattern` (mkdtemp's XXXXXX), or tells the parent "err ..." and ends.
+std::string OtherUsersHome(std::string pattern) {
+  BecomeOtherUser();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    testing::TellParent(absl::StrCat("err mkdtemp errno ", errno));
+    End(1);
+  }
+  return pattern;
+}
+
+// Ends a helper telling "ok", or "err WHAT" when `err` says what went wrong.
+[[noreturn]] void Report(const std::string& err) {
+  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
+  End(0);
+}
+
 RegionOptions HelperOptions(const std::string& home, const std::string& backend, std::uint32_t mode) {
   RegionOptions o;
   o.home = home;
@@ -97,12 +114,7 @@ OSPORT_TEST_HELPER(RegionCreateAsOtherUser) {
 // access (region/token.h attaches read-only). Tells "ok", "skip WHY" or
 // "err WHAT".
 OSPORT_TEST_HELPER(StatAndRemoveReadOnlyMemory) {
-  BecomeOtherUser();
-  std::string home = "/tmp/osport-read-only-XXXXXX";
-  if (::mkdtemp(home.data()) == nullptr) {
-    testing::TellParent(absl::StrCat("err mkdtemp errno ", errno));
-    End(1);
-  }
+  const std::string home = OtherUsersHome("/tmp/osport-read-only-XXXXXX");
   std::string err;
   const RegionOptions o = HelperOptions(home, args[0], 0600);
   absl::StatusOr<Region> r = Region::Attach(o);
@@ -138,8 +150,7 @@ OSPORT_TEST_HELPER(StatAndRemoveReadOnlyMemory) {
   if (id != 0) (void)os::RemoveSystemMemory(*o.backend, id);
   (void)::unlink((home + "/app").c_str());
   (void)::rmdir(home.c_str());
-  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
-  End(0);
+  Report(err);
 }
 
 // As uid 65534: creates SysV region `app` in a private home of its own,
@@ -149,12 +160,7 @@ OSPORT_TEST_HELPER(StatAndRemoveReadOnlyMemory) {
 // segment holds must be skipped, not an error. Tells "ok", "skip WHY" or
 // "err WHAT"; removes what it made.
 OSPORT_TEST_HELPER(RemakeBesideAClosedSegment) {
-  BecomeOtherUser();
-  std::string home = "/tmp/osport-closed-key-XXXXXX";
-  if (::mkdtemp(home.data()) == nullptr) {
-    testing::TellParent(absl::StrCat("err mkdtemp errno ", errno));
-    End(1);
-  }
+  const std::string home = OtherUsersHome("/tmp/osport-closed-key-XXXXXX");
   const RegionOptions o = HelperOptions(home, "sysv", 0600);
   std::string err;
   {
@@ -178,8 +184,7 @@ OSPORT_TEST_HELPER(RemakeBesideAClosedSegment) {
   }
   (void)Remove(o, /*force=*/true);
   (void)::rmdir(home.c_str());
-  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
-  End(0);
+  Report(err);
 }
 
 // As uid 65534: creates POSIX region `app` in a private home of its own,
@@ -191,12 +196,7 @@ OSPORT_TEST_HELPER(RemakeBesideAClosedSegment) {
 // remove the caller's own stub and name the memory it left (attacker review
 // of 2026-12-02, finding 1). Tells "ok", "skip WHY" or "err WHAT".
 OSPORT_TEST_HELPER(ClosedMemoryAtTheRecordedName) {
-  BecomeOtherUser();
-  std::string home = "/tmp/osport-closed-name-XXXXXX";
-  if (::mkdtemp(home.data()) == nullptr) {
-    testing::TellParent(absl::StrCat("err mkdtemp errno ", errno));
-    End(1);
-  }
+  const std::string home = OtherUsersHome("/tmp/osport-closed-name-XXXXXX");
   const RegionOptions o = HelperOptions(home, "posix", 0600);
   std::string err;
   {
@@ -226,8 +226,7 @@ OSPORT_TEST_HELPER(ClosedMemoryAtTheRecordedName) {
     if (err.empty() && ::access((home + "/app").c_str(), F_OK) == 0) err = "remove --force kept the stub";
   }
   (void)::unlink((home + "/app").c_str());
-  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
-  End(0);
+  Report(err);
 }
 
 // As uid 65534, in root's sticky directory args[0]: `app` there is a file
@@ -254,8 +253,7 @@ OSPORT_TEST_HELPER(ClosedFileAndHomeOfAThirdUser) {
   o.home = args[0] + "/theirs";
   theirs("attach in their home", Region::Attach(o).status());
   theirs("stat in their home", Stat(o).status());
-  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
-  End(0);
+  Report(err);
 }
 
 // As uid 65534 (no power over others' files): in a home of its own, `app` is
@@ -265,12 +263,7 @@ OSPORT_TEST_HELPER(ClosedFileAndHomeOfAThirdUser) {
 // its two links (review of 69f6113), and an attach is denied (EACCES), not
 // told the caller's own file is untrusted. Tells "ok", "skip WHY" or "err WHAT".
 OSPORT_TEST_HELPER(ForceRemoveAReadOnlyFileWithTwoNames) {
-  BecomeOtherUser();
-  std::string home = "/tmp/osport-two-names-XXXXXX";
-  if (::mkdtemp(home.data()) == nullptr) {
-    testing::TellParent(absl::StrCat("err mkdtemp errno ", errno));
-    End(1);
-  }
+  const std::string home = OtherUsersHome("/tmp/osport-two-names-XXXXXX");
   const std::string app = home + "/app", other = home + "/other";
   std::string err;
   const int fd = ::open(app.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0400);
@@ -290,8 +283,7 @@ OSPORT_TEST_HELPER(ForceRemoveAReadOnlyFileWithTwoNames) {
   (void)::unlink(app.c_str());
   (void)::unlink(other.c_str());
   (void)::rmdir(home.c_str());
-  testing::TellParent(err.empty() ? std::string("ok") : absl::StrCat("err ", err));
-  End(0);
+  Report(err);
 }
 
 // As uid 65534: os::StatSystemMemory of SysV segment args[0], which root
