@@ -390,7 +390,13 @@ TEST_F(RegionApiTest, ANamedBackendIsAJoinsRequirementAndStatAndRemoveTakeCreate
     SCOPED_TRACE(os::BackendName(made));
     RegionOptions o = Options("b", kSize, made);
     o.exclusive = true;
-    ASSERT_NO_FATAL_FAILURE(MakeDetached(o));
+    // Kept attached until the remove: under OSPORT_ZERO_ON_LAST_CLOSE named
+    // memory dies with its last user, and a create-only attach would then
+    // rightly make a new region (that cell found this test assuming otherwise).
+    absl::StatusOr<Region> keeper = Region::Attach(o);
+    ASSERT_TRUE(keeper.ok()) << keeper.status();
+    Track(*keeper);
+    ASSERT_TRUE(keeper->Unlock().ok());
     for (os::Backend asked : shared) {
       if (asked == made) continue;
       RegionOptions join = Options("b", kSize, asked);
@@ -420,6 +426,7 @@ TEST_F(RegionApiTest, ANamedBackendIsAJoinsRequirementAndStatAndRemoveTakeCreate
     absl::StatusOr<RegionStat> st = Stat(o);  // exclusive, as made
     ASSERT_TRUE(st.ok()) << st.status();
     EXPECT_EQ(st->backend, made);
+    ASSERT_TRUE(keeper->Detach().ok());
     RegionOptions other = o;
     other.backend = shared.front() == made ? shared.back() : shared.front();
     absl::StatusOr<RemoveOutcome> removed = Remove(other, /*force=*/false);
