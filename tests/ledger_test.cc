@@ -12,6 +12,7 @@
 #include "os/map.h"
 #include "tests/support/helper.h"
 #include "tests/support/ledger.h"
+#include "tests/support/region_fixture.h"
 #include "tests/support/region_worker.h"
 #include "tests/support/resources.h"
 
@@ -50,6 +51,23 @@ OSPORT_TEST_HELPER(LedgerLeaker) {
   absl::StatusOr<os::Mapping> m = Make(args.at(0), backend.value());
   if (!m.ok()) return 3;
   testing::TellParent(absl::StrCat(m->system_id()));
+  return 0;
+}
+
+// Another osport user whose new stub got the inode of one of ours: memory
+// made for the stub at `stub` (which exists), so under the name ours had.
+OSPORT_TEST_HELPER(LedgerNeighbourAt) {
+  os::InstallObserver(nullptr, nullptr);
+  absl::StatusOr<os::Backend> backend = os::ParseBackend(args.at(1));
+  absl::StatusOr<os::File> f = os::Open(args.at(0), os::kOpenNoFollow);
+  if (!backend.ok() || !f.ok()) return 3;
+  absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(*backend, *f, kSize, 0600);
+  if (!m.ok()) return 3;
+  testing::TellParent(absl::StrCat(m->system_id()));
+  if (testing::ReadParentLine() != "remove") return 4;
+  const std::uint64_t id = m->system_id();
+  if (!m->Unmap().ok() || !os::RemoveSystemMemory(*backend, id).ok()) return 5;
+  testing::TellParent("ok");
   return 0;
 }
 
@@ -103,6 +121,38 @@ TEST_P(LedgerTest, CountsWhatTheTestMadeAndNothingElse) {
   EXPECT_EQ(testing::Ask(*neighbour, "remove"), "ok");
   EXPECT_EQ(neighbour->Wait().value_or(-1), 0);
   for (const char* f : {"neighbour", "own", "leaker"}) EXPECT_TRUE(os::Unlink(Path(f)).ok());
+}
+
+// What a test made is judged by its own identity, not by its name: a POSIX
+// name derives from its stub's inode, which another user's stub gets once
+// ours is gone (a TokenTest under tsan beside three other suites reported
+// "remove --force left the stub's memory" of memory that was not its own).
+TEST_P(LedgerTest, JudgesWhatTheTestMadeByIdentityNotByAReusedName) {
+  const os::Backend backend = GetParam();
+  const std::string name(os::BackendName(backend));
+  testing::StartLedger(dir() + ".ledger");
+  std::uint64_t id = 0;
+  {
+    absl::StatusOr<os::Mapping> own = Make(Path("own"), backend);
+    ASSERT_TRUE(own.ok()) << own.status();
+    id = own->system_id();
+    EXPECT_TRUE(testing::SystemMemoryExists(backend, id));
+    ASSERT_TRUE(own->Unmap().ok());
+    ASSERT_TRUE(os::RemoveSystemMemory(backend, id).ok());
+  }
+  EXPECT_FALSE(testing::SystemMemoryExists(backend, id));
+  absl::StatusOr<os::Child> neighbour = testing::StartHelper("LedgerNeighbourAt", {Path("own"), name});
+  ASSERT_TRUE(neighbour.ok()) << neighbour.status();
+  absl::StatusOr<std::string> theirs = neighbour->ReadLine();
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  if (backend == os::Backend::kPosixShm) {
+    EXPECT_EQ(*theirs, absl::StrCat(id)) << "the same stub should derive the same name";
+  }
+  EXPECT_FALSE(testing::SystemMemoryExists(backend, id)) << "the neighbour's memory was taken for this test's";
+  EXPECT_EQ(testing::FinishLedger(), std::vector<std::string>{});
+  EXPECT_EQ(testing::Ask(*neighbour, "remove"), "ok");
+  EXPECT_EQ(neighbour->Wait().value_or(-1), 0);
+  EXPECT_TRUE(os::Unlink(Path("own")).ok());
 }
 
 std::vector<os::Backend> NamedBackends() {

@@ -12,6 +12,7 @@
 #ifndef OSPORT_TESTS_SUPPORT_LEDGER_H_
 #define OSPORT_TESTS_SUPPORT_LEDGER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ void JoinInheritedLedger();
 
 // Whether the ledger names `object` (for tests of the ledger itself).
 bool LedgerNames(const std::string& object);
+
+// Whether `object` ("sysv:<id>", "posix:<name>") as this test made it still
+// exists: nullopt when the ledger does not name it (made by hand, or no
+// ledger), else whether one of its recorded instances is still there -- not
+// a later one the kernel gave that id or another osport user's region
+// derived that name for.
+std::optional<bool> LedgerObjectExists(const std::string& object);
 
 }  // namespace osport::testing
 

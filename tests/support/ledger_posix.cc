@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -127,6 +128,15 @@ bool LedgerNames(const std::string& object) {
     if (e.object == object) return true;
   }
   return false;
+}
+
+std::optional<bool> LedgerObjectExists(const std::string& object) {
+  std::optional<bool> exists;
+  for (const Entry& e : ReadLedger()) {
+    if (e.object != object) continue;
+    exists = exists.value_or(false) || StillExists(e);
+  }
+  return exists;
 }
 
 }  // namespace osport::testing

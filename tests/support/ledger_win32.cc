@@ -10,5 +10,6 @@ std::vector<std::string> FinishLedger() { return {}; }
 std::vector<std::string> LedgerLeftovers() { return {}; }
 void JoinInheritedLedger() {}
 bool LedgerNames(const std::string&) { return false; }
+std::optional<bool> LedgerObjectExists(const std::string&) { return std::nullopt; }
 
 }  // namespace osport::testing

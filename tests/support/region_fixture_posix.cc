@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <sstream>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "tests/support/ledger.h"
 #include "tests/support/region_fixture.h"
 
 namespace osport::testing {
@@ -28,6 +30,13 @@ int CountRegionMappings(const std::string& dir) {
 }
 
 bool SystemMemoryExists(os::Backend backend, std::uint64_t id) {
+  // What this test made is judged by the ledger, by creator or inode: a
+  // POSIX name derives from the stub's inode, which another osport user's
+  // new stub may get the moment ours is removed (a TokenTest under tsan,
+  // beside three other suites, saw "memory left" that was not its own).
+  const std::string object = backend == os::Backend::kSysV ? absl::StrFormat("sysv:%d", id)
+                                                           : absl::StrFormat("posix:/osport-%016x", id);
+  if (std::optional<bool> made = LedgerObjectExists(object)) return *made;
   switch (backend) {
     case os::Backend::kSysV: {
       struct shmid_ds ds;
