@@ -44,7 +44,7 @@ absl::string_view FileTypeName(FileType type) {
     case FileType::kRegular: return "regular file";
     case FileType::kDirectory: return "directory";
     case FileType::kSymlink: return "symbolic link";
-    case FileType::kFifo: return "fifo";
+    case FileType::kFifo: return "FIFO";
     case FileType::kSocket: return "socket";
     case FileType::kDevice: return "device";
     case FileType::kOther: break;

@@ -51,7 +51,7 @@ class Dir {
 };
 
 enum class FileType : std::uint8_t { kRegular, kDirectory, kSymlink, kFifo, kSocket, kDevice, kOther };
-// "regular file", "directory", "symbolic link", "fifo"...
+// "regular file", "directory", "symbolic link", "FIFO"...
 [[nodiscard]] absl::string_view FileTypeName(FileType type);
 
 // What the trust checks need to know about a file, from one fstat/fstatat

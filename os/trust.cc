@@ -58,6 +58,12 @@ std::string UntrustedReason(const absl::Status& status) {
 absl::Status CheckTrustedFile(const FileInfo& info, const std::string& caller, std::uint32_t mode,
                               const TrustPolicy& policy, absl::string_view what) {
   if (info.type != FileType::kRegular) {
+    // Another user's FIFO, directory or socket says whose it is: someone
+    // else put it at the name (a symbolic link's owner says nothing).
+    if (info.type != FileType::kSymlink && !Trusted(info.owner, caller, policy)) {
+      return ForeignOwner(what, absl::StrCat("is a ", FileTypeName(info.type), " owned by"), info.owner,
+                          caller);
+    }
     return UntrustedError(info.type == FileType::kSymlink ? ELOOP : EACCES, what,
                           absl::StrCat("is a ", FileTypeName(info.type), ", not a regular file"));
   }

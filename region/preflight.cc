@@ -8,6 +8,8 @@
 #include "gsl/span"
 #include "os/config.h"
 #include "os/dir.h"
+#include "os/error.h"
+#include "os/trust.h"
 #include "region/errors.h"
 #include "region/header.h"
 
@@ -136,6 +138,25 @@ absl::StatusOr<bool> IsOsportFile(os::File& file, std::uint64_t file_size) {
   if (magic != kRegionMagic && magic != ByteSwap(kRegionMagic)) return false;
   if (magic == kRegionMagic) return PlausibleFormatWord(h->format);
   return PlausibleFormatWord(h->format) || PlausibleFormatWord(ByteSwap(h->format));
+}
+
+absl::Status RefuseSpecialFile(const os::FileInfo& info, const std::string& caller, const RegionOptions& o,
+                               const std::string& path) {
+  if (info.type == os::FileType::kRegular || info.type == os::FileType::kSymlink) {
+    return absl::InvalidArgumentError(absl::StrFormat("RefuseSpecialFile: %s is a %s", path,
+                                                      os::FileTypeName(info.type)));
+  }
+  // Only the owner is in question (links and mode mean nothing here).
+  os::FileInfo as_file = info;
+  as_file.type = os::FileType::kRegular;
+  as_file.links = 1;
+  as_file.mode = 0;
+  if (absl::Status foreign = os::CheckTrustedFile(as_file, caller, 0, o.trust, path); !foreign.ok()) {
+    return os::Annotate(os::CheckTrustedFile(info, caller, 0, o.trust, path), "region " + o.name);
+  }
+  return RegionError(RegionErrc::kNotARegion,
+                     absl::StrFormat("region %s: %s is a %s, not an osport region or stub; osport leaves it alone", o.name,
+                                     path, os::FileTypeName(info.type)));
 }
 
 }  // namespace osport::region

@@ -8,11 +8,14 @@
 #define OSPORT_REGION_PREFLIGHT_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "os/dir.h"
 #include "os/file.h"
 #include "os/map.h"
+#include "region/options.h"
 
 namespace osport::region {
 
@@ -55,6 +58,17 @@ struct Preflight {
 // region or stub, perhaps damaged or made by another build; never a file
 // that is not_a_region to everything else. Reads the first page.
 [[nodiscard]] absl::StatusOr<bool> IsOsportFile(os::File& file, std::uint64_t file_size);
+
+// The verdict on what stands at a region's name when `info` (lstat of
+// `path`) is neither a regular file nor a symbolic link -- a directory,
+// FIFO, socket or device, which no osport call makes: the caller's own (or
+// a TrustPolicy owner's) is kNotARegion ("PATH is a FIFO, not an osport
+// region or stub; osport leaves it alone"); another user's is untrusted, naming the
+// owner (os::CheckTrustedFile). Every call -- attach, stat, remove with or
+// without force -- and the tool answer the same and leave it in place.
+// InvalidArgument for a regular file or a symbolic link.
+[[nodiscard]] absl::Status RefuseSpecialFile(const os::FileInfo& info, const std::string& caller,
+                                             const RegionOptions& o, const std::string& path);
 
 }  // namespace osport::region
 

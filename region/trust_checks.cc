@@ -47,12 +47,17 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, c
     // file or a directory at the name is untrusted and says whose or what it
     // is, not a bare "permission denied" (attacker review of 2026-12-02,
     // finding 2; newcomer review, a directory at the name).
-    if (os::HasErrno(f.status(), EACCES) || os::HasErrno(f.status(), EISDIR)) {
+    // ENXIO: a socket, which open(2) refuses.
+    if (os::HasErrno(f.status(), EACCES) || os::HasErrno(f.status(), EISDIR) ||
+        os::HasErrno(f.status(), ENXIO)) {
       // Only what it is and whose: the caller's own file made read-only
       // (0400, or with a second name) stays "permission denied", which is
       // what stops a writer there, and a forced removal's read-only retry
       // still runs (review of 69f6113).
       if (absl::StatusOr<os::FileInfo> at = os::StatAt(home, o.name); at.ok()) {
+        if (at->type != os::FileType::kRegular && at->type != os::FileType::kSymlink) {
+          return RefuseSpecialFile(*at, caller, o, what);
+        }
         at->links = 1;
         if (absl::Status s = os::CheckTrustedFile(*at, caller, 0777, o.trust, what); os::IsUntrusted(s)) {
           return os::Annotate(s, "region " + o.name);
@@ -64,6 +69,10 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, c
   absl::StatusOr<os::FileInfo> info = os::StatOpenFile(*f);
   if (!info.ok()) return info.status();
   if (info->type == os::FileType::kRegular && info->links == 0) return not_found(": removed meanwhile");
+  // A directory (opened read-only), FIFO or device: never osport's.
+  if (info->type != os::FileType::kRegular && info->type != os::FileType::kSymlink) {
+    return RefuseSpecialFile(*info, caller, o, what);
+  }
   if (links == OtherLinks::kAllow && info->links > 1) info->links = 1;  // only our name is removed
   if (absl::Status s = os::CheckTrustedFile(*info, caller, mode, o.trust, what); !s.ok()) {
     // Too open only to readers (a user's notes, 0644 under the usual umask):

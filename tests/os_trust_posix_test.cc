@@ -172,8 +172,8 @@ TEST_F(TrustPosixTest, FifoIsRefusedWithoutBlocking) {
   ASSERT_EQ(::mkfifo(Path("r").c_str(), 0600), 0);
   Dir d = OpenHome();
   // A blocking open of a FIFO with no writer would never return.
-  ExpectUntrusted(OpenTrusted(d, "r", kOpenReadOnly, 0600, {}).status(), "is a fifo");
-  ExpectUntrusted(OpenTrusted(d, "r", 0, 0600, {}).status(), "is a fifo");
+  ExpectUntrusted(OpenTrusted(d, "r", kOpenReadOnly, 0600, {}).status(), "is a FIFO");
+  ExpectUntrusted(OpenTrusted(d, "r", 0, 0600, {}).status(), "is a FIFO");
   ::unlink(Path("r").c_str());
 }
 

@@ -84,7 +84,9 @@ TEST(TrustRulesTest, ReadBitsBeyondTheAskedModeAreRefused) {
 TEST(TrustRulesTest, NonRegularFilesAreRefused) {
   FileInfo fifo = Regular("1000", 0600);
   fifo.type = FileType::kFifo;
-  ExpectUntrusted(CheckTrustedFile(fifo, "1000", 0600, {}, "f"), "is a fifo");
+  ExpectUntrusted(CheckTrustedFile(fifo, "1000", 0600, {}, "f"), "is a FIFO, not a regular file");
+  // Another user's says whose: someone else put it there.
+  ExpectUntrusted(CheckTrustedFile(fifo, "1001", 0600, {}, "f"), "is a FIFO owned by uid 1000");
   FileInfo link = Regular("1000", 0777);
   link.type = FileType::kSymlink;
   ExpectUntrusted(CheckTrustedFile(link, "1000", 0600, {}, "f"), "symbolic link", ELOOP);

@@ -8,15 +8,19 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -241,11 +245,55 @@ TEST_F(RegionTrustTest, ALinkAtTheRegionNameIsRefused) {
 
 // --- F4: a FIFO never hangs -------------------------------------------------------
 
-TEST_F(RegionTrustTest, AFifoAtTheRegionPathIsRefusedAtOnce) {
-  ASSERT_EQ(::mkfifo(Path("r").c_str(), 0600), 0);
-  ExpectAllRefused(Options("r", kSize), "fifo");
-  EXPECT_TRUE(fs::is_fifo(Path("r")));  // never removed either
-  fs::remove(Path("r"));
+// A FIFO, socket or directory at the name is never a region: the caller's
+// own is not_a_region for every call (as the tool always said: the API said
+// untrusted), another user's is untrusted naming the owner; each is left in
+// place, and a FIFO never hangs an open.
+TEST_F(RegionTrustTest, AFifoSocketOrDirectoryAtTheNameIsNotARegionOrAnotherUsersAndLeftAlone) {
+  struct Special {
+    const char* type;
+    std::function<int(const std::string&)> make;
+  };
+  const std::vector<Special> specials = {
+      {"FIFO", [](const std::string& p) { return ::mkfifo(p.c_str(), 0600); }},
+      {"directory", [](const std::string& p) { return ::mkdir(p.c_str(), 0700); }},
+      {"socket", [](const std::string& p) {
+         const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+         sockaddr_un a{};
+         a.sun_family = AF_UNIX;
+         std::snprintf(a.sun_path, sizeof a.sun_path, "%s", p.c_str());
+         const int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+         ::close(fd);
+         return rc;
+       }}};
+  for (const Special& sp : specials) {
+    SCOPED_TRACE(sp.type);
+    const std::string path = Path("r");
+    ASSERT_LT(path.size(), sizeof(sockaddr_un::sun_path));
+    ASSERT_EQ(sp.make(path), 0) << std::strerror(errno);
+    for (bool join : {false, true}) {
+      RegionOptions o = Options("r", kSize);
+      o.create = !join;
+      const std::string want = absl::StrCat(path, " is a ", sp.type, ", not an osport region or stub");
+      auto expect = [&](absl::string_view call, const absl::Status& s) {
+        EXPECT_EQ(RegionErrcOf(s), RegionErrc::kNotARegion) << call << ": " << s;
+        EXPECT_FALSE(os::IsUntrusted(s)) << call << ": " << s;
+        EXPECT_TRUE(absl::StrContains(s.message(), want)) << call << ": " << s;
+      };
+      expect("attach", Region::Attach(o).status());
+      expect("stat", Stat(o).status());
+      expect("remove", Remove(o, /*force=*/false).status());
+      expect("remove --force", Remove(o, /*force=*/true).status());
+    }
+    // Another user's, in a home the caller may use: untrusted, whose.
+    if (::geteuid() == 0 && ::lchown(path.c_str(), kOtherUid, kOtherUid) == 0) {
+      ExpectAllRefused(Options("r", kSize), absl::StrCat("is a ", sp.type, " owned by uid 65534"));
+    }
+    struct stat st;
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0) << "the " << sp.type << " was removed";
+    EXPECT_EQ(fs::is_directory(path) || fs::is_fifo(path) || fs::is_socket(path), true);
+    fs::remove(path);
+  }
 }
 
 // --- F5: a hard link to someone's file is never mapped or written --------------

@@ -83,9 +83,46 @@ TEST_F(ToolTest, AnUntrustedHomeIsRefusedByListAndBeforeWhatIsInIt) {
   ASSERT_EQ(::chmod(open.c_str(), 0700), 0);
   ToolRun fifo = Osport({"stat", "f", "--json", "--home=" + open}, false);
   EXPECT_EQ(fifo.json()["error"], "not_a_region") << fifo.out;
-  EXPECT_TRUE(absl::StrContains(fifo.json().value("message", ""), open + "/f is a FIFO")) << fifo.out;
+  EXPECT_TRUE(absl::StrContains(fifo.json().value("message", ""), open + "/f is a FIFO, not an osport region")) << fifo.out;
   fs::remove(link);
   fs::remove_all(open);
+}
+
+// Another user's FIFO or directory at a name: untrusted, naming the owner,
+// from every command (list included) as from the API; the caller's own is
+// not_a_region. Neither is opened or removed.
+TEST_F(ToolTest, AnotherUsersFifoOrDirectoryIsUntrustedAndTheCallersOwnNotARegion) {
+  ASSERT_EQ(::mkfifo(Path("f").c_str(), 0600), 0);
+  ASSERT_EQ(::mkdir(Path("d").c_str(), 0700), 0);
+  if (::geteuid() != 0 || ::lchown(Path("f").c_str(), 65534, 65534) != 0 ||
+      ::lchown(Path("d").c_str(), 65534, 65534) != 0) {
+    fs::remove(Path("f"));
+    fs::remove(Path("d"));
+    GTEST_SKIP() << "needs root that can give a file to uid 65534 (plays the other user); CI runs it as root";
+  }
+  for (const char* n : {"f", "d"}) {
+    SCOPED_TRACE(n);
+    for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+             {"stat", n}, {"lock", n, "--hold=0s"}, {"remove", n}, {"remove", n, "--force"},
+             {"create", n, "--size=64KiB"}}) {
+      args.push_back("--json");
+      ToolRun r = Osport(args);
+      EXPECT_EQ(r.code, 1) << args[0] << ": " << r.out;
+      EXPECT_EQ(r.json().value("error", ""), "untrusted") << args[0] << ": " << r.out;
+      EXPECT_TRUE(absl::StrContains(r.json().value("message", ""), "owned by uid 65534")) << r.out;
+    }
+  }
+  ToolRun list = Osport({"list", "--json"});
+  ASSERT_EQ(list.code, 0) << list.out;
+  ASSERT_EQ(list.json()["regions"].size(), 2u) << list.out;
+  for (const auto& entry : list.json()["regions"]) EXPECT_EQ(entry.value("error", ""), "untrusted") << list.out;
+  ASSERT_EQ(::lchown(Path("f").c_str(), 0, 0), 0);
+  ToolRun own = Osport({"stat", "f", "--json"});
+  EXPECT_EQ(own.json().value("error", ""), "not_a_region") << own.out;
+  EXPECT_TRUE(fs::is_fifo(Path("f")));
+  EXPECT_TRUE(fs::is_directory(Path("d")));
+  fs::remove(Path("f"));
+  fs::remove(Path("d"));
 }
 
 // A region file another user owns is untrusted, naming the owner; with that

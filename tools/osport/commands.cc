@@ -174,7 +174,7 @@ void PrintStat(const region::RegionStat& st) {
 int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o, bool ask_stat) {
   absl::StatusOr<Probe> t = ProbeType(o);
   if (!t.ok()) return Fail(op, o.name, t.status());
-  if (RefusedBeforeRegion(*t)) return FailWith(op, o.name, kNotARegion, NotARegion(o.name, *t));
+  if (!t->special.ok()) return Fail(op, o.name, t->special);
   if (!ask_stat || !t->regular) return -1;
   // Any other error (another user's file, a damaged header...) is left to
   // the command's own call, which names it.
@@ -233,7 +233,7 @@ int StatCommand(const std::string& name) {
   const region::RegionOptions o = OptionsFor(name);
   absl::StatusOr<Probe> t = ProbeType(o);
   if (!t.ok()) return Fail("stat", name, t.status());
-  if (RefusedBeforeRegion(*t)) return FailWith("stat", name, kNotARegion, NotARegion(name, *t));
+  if (!t->special.ok()) return Fail("stat", name, t->special);
   absl::StatusOr<region::RegionStat> st = region::Stat(o);
   if (!st.ok()) return Fail("stat", name, st.status());
   if (WantJson()) {
@@ -276,24 +276,22 @@ int List() {
   if (!WantJson()) std::printf("%-24s %-10s %-10s %9s %5s %s\n", "NAME", "SIZE", "BACKEND", "REFCOUNT", "LIVE", "STATE");
   for (const std::string& n : names) {
     const region::RegionOptions o = OptionsFor(n);
-    // Not a regular file (never opened), or not osport's by the library's
-    // answer: the same verdict stat, lock and remove give.
+    // Not a regular file (never opened: the library's verdict on it), or
+    // not osport's by the library's answer: the same verdict stat, lock and
+    // remove give -- and another user's FIFO is untrusted here as there.
     absl::StatusOr<Probe> probe = ProbeType(o);
-    absl::StatusOr<region::RegionStat> st =
-        probe.ok() && !RefusedBeforeRegion(*probe) ? region::Stat(o) : absl::StatusOr<region::RegionStat>();
-    if (!probe.ok() || RefusedBeforeRegion(*probe) || IsNotARegion(st.status())) {
-      const std::string why = !probe.ok()                    ? std::string(probe.status().message())
-                              : RefusedBeforeRegion(*probe) ? probe->why
-                                                             : Reason(ToolMessage(st.status().message(), n), "list", n, kNotARegion);
+    absl::StatusOr<region::RegionStat> st = !probe.ok()             ? probe.status()
+                                            : !probe->special.ok() ? probe->special
+                                                                   : region::Stat(o);
+    if (IsNotARegion(st.status())) {
+      const std::string why = Reason(ToolMessage(st.status().message(), n), "list", n, kNotARegion);
       if (WantJson()) {
         Json j = {{"name", n}, {"reason", why}};
         if (!IsUtf8(n)) j["name_hex"] = Hex(n);
         others.push_back(j);
       } else {
-        // The library's reason says "... is not an osport region" itself.
-        std::printf("%-24s %s%s\n", EscapeText(n).c_str(),
-                    probe.ok() && !RefusedBeforeRegion(*probe) ? "" : "not an osport region: ",
-                    EscapeText(why).c_str());
+        // The library's reason says "... not an osport region" itself.
+        std::printf("%-24s %s\n", EscapeText(n).c_str(), EscapeText(why).c_str());
       }
       continue;
     }
