@@ -28,8 +28,9 @@ enum class RegionErrc : std::uint8_t {
   kTimedOut,      // the region lock was not free in time: TryLock (Unavailable, EBUSY),
                   // LockFor, Attach's region-lock wait and a bounded remove
                   // (DeadlineExceeded, ETIMEDOUT); NOT held
-  kNotARegion,    // the file's magic is not osport's in either byte order: not a region
-                  // or stub at all, never mapped or written (FailedPrecondition, EINVAL)
+  kNotARegion,    // the file's magic is not osport's in either byte order, or the name is
+                  // the caller's own directory, FIFO, socket or device: not a region or
+                  // stub at all, never mapped, written or removed (FailedPrecondition, EINVAL)
 };
 
 // "corrupt", "incompatible"... for messages and the tool's JSON.

@@ -64,7 +64,8 @@ class Region {
   // Creates or joins the region described by `options` and returns it
   // LOCKED, with created() saying whether this call created it. Errors:
   // InvalidArgument (options), NotFound (no region and !create), and the
-  // RegionErrc kinds: kNotARegion (a file whose magic is not osport's: never
+  // RegionErrc kinds: kNotARegion (a file whose magic is not osport's, or a
+  // directory, FIFO, socket or device of the caller's at the name: never
   // mapped), kCorrupt / kIncompatible / kTruncated (a header that
   // cannot be trusted: never mapped past the file's end), kRunRecovery
   // (panicked, the lock NOT held -- also when this Attach found a process

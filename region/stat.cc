@@ -29,8 +29,9 @@ absl::StatusOr<RegionStat> Stat(const RegionOptions& options) {
   if (!caller.ok()) return caller.status();
   absl::StatusOr<os::Dir> home = OpenRegionHome(o, *caller);
   if (!home.ok()) return home.status();
-  // Opened without blocking and checked before it is read (a FIFO, a link,
-  // another user's file or one with other links is untrusted).
+  // Opened without blocking and checked before it is read (a link, another
+  // user's file or one with other links is untrusted; a FIFO or directory
+  // is not_a_region, or untrusted when another user's).
   absl::StatusOr<os::File> file = OpenRegionFile(*home, o, *caller, /*read_only=*/true, o.mode);
   if (!file.ok()) return file.status();
   absl::StatusOr<os::IoInfo> info = os::GetIoInfo(*file);

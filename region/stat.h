@@ -62,8 +62,9 @@ struct RegionStat {
 };
 
 // Reads the region named by options (home + name; size and create are
-// ignored). Errors: NotFound, a symbolic link (InvalidArgument), kNotARegion
-// for a file whose magic is not osport's, and kCorrupt / kIncompatible /
+// ignored). Errors: NotFound, a symbolic link (untrusted, ELOOP), kNotARegion
+// for a file whose magic is not osport's or the caller's own directory,
+// FIFO, socket or device (RefuseSpecialFile), and kCorrupt / kIncompatible /
 // kTruncated for a header that cannot be trusted.
 // A header that is not initialised yet (magic 0) is reported, not an error.
 [[nodiscard]] absl::StatusOr<RegionStat> Stat(const RegionOptions& options);

@@ -42,22 +42,22 @@ absl::StatusOr<os::File> OpenRegionFile(os::Dir& home, const RegionOptions& o, c
       return os::Annotate(os::UntrustedError(ELOOP, what, "is a symbolic link, not a regular file"),
                           "region " + o.name);
     }
-    // What could not be opened (EACCES: closed to us; EISDIR: a directory)
-    // is looked at by its name, which needs no access to it: another user's
-    // file or a directory at the name is untrusted and says whose or what it
-    // is, not a bare "permission denied" (attacker review of 2026-12-02,
-    // finding 2; newcomer review, a directory at the name).
-    // ENXIO: a socket, which open(2) refuses.
-    if (os::HasErrno(f.status(), EACCES) || os::HasErrno(f.status(), EISDIR) ||
-        os::HasErrno(f.status(), ENXIO)) {
+    // What could not be opened is looked at by its name, which needs no
+    // access to it. Not a regular file -- a directory (EISDIR), a socket
+    // (ENXIO; EOPNOTSUPP on the BSDs), a device that refused (ENODEV,
+    // EBUSY...) -- gets the one verdict every call and the tool give
+    // (RefuseSpecialFile). Another user's file closed to us (EACCES) is
+    // untrusted and says whose, not a bare "permission denied" (attacker
+    // review of 2026-12-02, finding 2).
+    if (absl::StatusOr<os::FileInfo> at = os::StatAt(home, o.name); at.ok()) {
+      if (at->type != os::FileType::kRegular && at->type != os::FileType::kSymlink) {
+        return RefuseSpecialFile(*at, caller, o, what);
+      }
       // Only what it is and whose: the caller's own file made read-only
       // (0400, or with a second name) stays "permission denied", which is
       // what stops a writer there, and a forced removal's read-only retry
       // still runs (review of 69f6113).
-      if (absl::StatusOr<os::FileInfo> at = os::StatAt(home, o.name); at.ok()) {
-        if (at->type != os::FileType::kRegular && at->type != os::FileType::kSymlink) {
-          return RefuseSpecialFile(*at, caller, o, what);
-        }
+      if (os::HasErrno(f.status(), EACCES)) {
         at->links = 1;
         if (absl::Status s = os::CheckTrustedFile(*at, caller, 0777, o.trust, what); os::IsUntrusted(s)) {
           return os::Annotate(s, "region " + o.name);

@@ -32,7 +32,10 @@ namespace osport::region {
 // Opens the existing region file `options.name` in `home` (read-only or
 // read-write) without blocking and checks it before it is read: a regular
 // file, owned by `caller` or a trusted owner, one link, no write bit beyond
-// `mode` (os::CheckTrustedFile); untrusted otherwise.
+// `mode` (os::CheckTrustedFile); untrusted otherwise -- except a directory,
+// FIFO, socket or device, whether opened or refused by open(2), which gets
+// RefuseSpecialFile's verdict (region/preflight.h: not_a_region, or
+// untrusted when another user's).
 // NotFound if it does not exist, or lost its last name between the open and
 // the check (a destroyer removed it meanwhile: not untrusted, gone).
 // OtherLinks::kAllow (a forced removal only) accepts a file that also has

@@ -250,6 +250,19 @@ OSPORT_TEST_HELPER(ClosedFileAndHomeOfAThirdUser) {
   theirs("stat", Stat(o).status());
   theirs("remove --force", Remove(o, /*force=*/true).status());
   theirs("remove", Remove(o, /*force=*/false).status());
+  // A FIFO of theirs closed to the caller (open: EACCES): what and whose,
+  // the verdict a FIFO open to the caller gets (RefuseSpecialFile).
+  RegionOptions f = o;
+  f.name = "fifo";
+  auto their_fifo = [&](absl::string_view what, const absl::Status& s) {
+    if (err.empty() && !absl::StrContains(s.message(), "is a FIFO owned by uid 65533")) {
+      err = absl::StrCat(what, ": ", s.ToString());
+    }
+  };
+  theirs("attach of their FIFO", Region::Attach(f).status());
+  their_fifo("attach of their FIFO", Region::Attach(f).status());
+  their_fifo("stat of their FIFO", Stat(f).status());
+  their_fifo("remove --force of their FIFO", Remove(f, /*force=*/true).status());
   o.home = args[0] + "/theirs";
   theirs("attach in their home", Region::Attach(o).status());
   theirs("stat in their home", Stat(o).status());
@@ -428,9 +441,9 @@ TEST_F(SecondUserTest, StatAndForceRemoveNeedNoWriteAccessToTheMemory) {
   }
 }
 
-// A file and a home of a third user, closed to the caller: untrusted and
-// named, like the same objects left open to it (finding 2 of the attacker
-// review of 2026-12-02).
+// A file, a FIFO and a home of a third user, closed to the caller:
+// untrusted and named, like the same objects left open to it (finding 2 of
+// the attacker review of 2026-12-02; the FIFO: the review of 0c91c59).
 TEST_F(SecondUserTest, AFileOrHomeClosedToTheCallerIsUntrustedAndNamesItsOwner) {
   if (::geteuid() != 0) {
     GTEST_SKIP() << "needs root to run a child as uid 65534 (the second user); CI runs it as root";
@@ -443,17 +456,19 @@ TEST_F(SecondUserTest, AFileOrHomeClosedToTheCallerIsUntrustedAndNamesItsOwner) 
   ASSERT_GE(fd, 0) << errno;
   ::close(fd);
   ASSERT_EQ(::mkdir(theirs.c_str(), 0700), 0);
+  ASSERT_EQ(::mkfifo((base + "/fifo").c_str(), 0600), 0) << errno;
+  ASSERT_EQ(::chown((base + "/fifo").c_str(), kOtherUid - 1, kOtherUid - 1), 0) << errno;
   ASSERT_EQ(::chown(app.c_str(), kOtherUid - 1, kOtherUid - 1), 0) << errno;
   ASSERT_EQ(::chown(theirs.c_str(), kOtherUid - 1, kOtherUid - 1), 0) << errno;
   absl::StatusOr<os::Child> c = testing::StartHelper("ClosedFileAndHomeOfAThirdUser", {base});
   ASSERT_TRUE(c.ok()) << c.status();
   const std::string said = c->ReadLine().value_or("");
   (void)c->Wait();
-  const bool kept = fs::exists(app);
+  const bool kept = fs::exists(app) && fs::is_fifo(base + "/fifo");
   fs::remove_all(base);
   if (absl::StartsWith(said, "skip ")) GTEST_SKIP() << "no second user here: " << said.substr(5);
   EXPECT_EQ(said, "ok");
-  EXPECT_TRUE(kept) << "the third user's file was removed";
+  EXPECT_TRUE(kept) << "the third user's file or FIFO was removed";
 }
 
 // A user's own read-only file with a second name: remove --force removes

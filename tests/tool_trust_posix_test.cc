@@ -11,6 +11,8 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "region/errors.h"
+#include "region/stat.h"
 #include "tests/tool_fixture.h"
 
 namespace osport {
@@ -119,6 +121,13 @@ TEST_F(ToolTest, AnotherUsersFifoOrDirectoryIsUntrustedAndTheCallersOwnNotARegio
   ASSERT_EQ(::lchown(Path("f").c_str(), 0, 0), 0);
   ToolRun own = Osport({"stat", "f", "--json"});
   EXPECT_EQ(own.json().value("error", ""), "not_a_region") << own.out;
+  // In the API's very words (the tool drops only the "region f: " context).
+  region::RegionOptions o;
+  o.home = dir();
+  o.name = "f";
+  const absl::Status api = region::Stat(o).status();
+  EXPECT_EQ(region::RegionErrcOf(api), region::RegionErrc::kNotARegion) << api;
+  EXPECT_EQ("region f: " + own.json().value("message", ""), std::string(api.message())) << own.out;
   EXPECT_TRUE(fs::is_fifo(Path("f")));
   EXPECT_TRUE(fs::is_directory(Path("d")));
   fs::remove(Path("f"));

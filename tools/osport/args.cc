@@ -93,10 +93,12 @@ you, root or a trusted owner (never one another user owns). Both are
 deliberate choices: trust only owners you would let write your data. Every
 directory above --home must be owned by you, root or a trusted owner, and
 writable by no one else unless sticky.
-A file in the home that is not an osport region (not a regular file, or
-not osport's by the region library's reading of its header) is refused by
-every command alike with the cause `not_a_region` and never touched; an
-empty file is a dead creator's remnant, which lock and remove remove.
+A file in the home that is not an osport region (your own directory,
+FIFO, socket or device, or a file not osport's by the region library's
+reading of its header) is refused by every command alike with the cause
+`not_a_region` and never touched (another user's FIFO or directory:
+`untrusted`); an empty file is a dead creator's remnant, which lock and
+remove remove.
 NAME: 1 to 255 bytes, not "." or "..", without '/', '\' or NUL.
 Exit status: 0 success, 1 the operation failed (one line naming the command,
 the region and the cause), 2 a usage error: an unknown command or flag, a

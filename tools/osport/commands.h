@@ -11,12 +11,13 @@
 namespace osport::tool {
 
 // Refuses, before region/ opens it, a file that is not a regular file (a
-// FIFO would block open(2) for ever; a directory or device is never a
-// region); with `ask_stat` (for callers that never attach: remove --force)
-// also one region::Stat calls not an osport region (kNotARegion). Callers
-// that attach get the same kNotARegion from the attach itself. Either way
-// not_a_region, the same answer from every command. Returns the exit code
-// of the refusal, or -1 to go on.
+// device is never opened; a directory, FIFO or socket is never a region)
+// with the library's verdict on it, region::RefuseSpecialFile: not_a_region,
+// or untrusted when another user's; with `ask_stat` (for callers that
+// never attach: remove --force) also one region::Stat calls not an osport
+// region (kNotARegion). Callers that attach get the same kNotARegion from
+// the attach itself. Either way the same answer from every command and the
+// API. Returns the exit code of the refusal, or -1 to go on.
 int RefuseNonRegion(absl::string_view op, const region::RegionOptions& o, bool ask_stat);
 // A --home that does not exist: not_found, "region home ... does not exist".
 // Returns the exit code of the refusal, or -1 to go on.

@@ -13,10 +13,9 @@
 namespace osport::tool {
 
 absl::StatusOr<Probe> ProbeType(const region::RegionOptions& options) {
-  absl::StatusOr<std::string> path = region::RegionPath(options);
-  if (!path.ok()) return path.status();
+  // The name's own checks first (region/options.h), as every call makes them.
+  if (absl::StatusOr<std::string> path = region::RegionPath(options); !path.ok()) return path.status();
   Probe p;
-  p.path = *path;
   absl::StatusOr<std::string> caller = os::CurrentUser();
   if (!caller.ok()) return caller.status();
   absl::StatusOr<os::Dir> home = os::OpenTrustedHome(options.home, options.trust, *caller);
@@ -34,7 +33,8 @@ absl::StatusOr<Probe> ProbeType(const region::RegionOptions& options) {
   p.exists = true;
   p.regular = at->type == os::FileType::kRegular;
   if (!p.regular && at->type != os::FileType::kSymlink) {
-    p.special = region::RefuseSpecialFile(*at, *caller, options, *path);
+    // Named as region/ names it (the home's own path: on Win32 the full one).
+    p.special = region::RefuseSpecialFile(*at, *caller, options, os::JoinPath(*home, options.name));
   }
   return p;
 }

@@ -21,7 +21,6 @@ struct Probe {
   bool exists = false;
   bool regular = false;   // a regular file: region/ answers for it
   absl::Status special;   // not OK: a directory, FIFO, socket or device (never opened)
-  std::string path;       // the path looked at
 };
 
 // Looks at the name with lstat through os/ (no open, no read): a FIFO
