@@ -31,11 +31,15 @@ namespace {
 // denied": every command then names it, and `remove --force` removes the
 // caller's own stub and names the memory it left (review of 2026-12-02,
 // attacker finding 1; ClearAbandoned* in os/posix/map.cc say the same).
+// A security module (SELinux, AppArmor) denying the caller its own memory
+// looks the same from here: the message says so, since then the memory
+// named is the caller's to free once the policy allows it.
 absl::Status ClosedToThisUser(const std::string& what, absl::string_view call) {
   return UntrustedError(EACCES, what,
                         absl::StrCat("is closed to this user (", call,
-                                     ": permission denied): another user's memory, or a group this "
-                                     "user is not in; never used or removed"));
+                                     ": permission denied): another user's memory, a group this "
+                                     "user is not in, or a security module's (SELinux, AppArmor) "
+                                     "denial; never used or removed"));
 }
 
 absl::StatusOr<SystemMemoryInfo> StatSysV(std::uint64_t id) {
