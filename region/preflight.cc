@@ -155,8 +155,9 @@ absl::Status RefuseSpecialFile(const os::FileInfo& info, const std::string& call
     return os::Annotate(os::CheckTrustedFile(info, caller, 0, o.trust, path), "region " + o.name);
   }
   return RegionError(RegionErrc::kNotARegion,
-                     absl::StrFormat("region %s: %s is a %s, not an osport region or stub; osport leaves it alone", o.name,
-                                     path, os::FileTypeName(info.type)));
+                     absl::StrFormat("region %s: %s is a %s, not an osport region or stub; osport leaves it "
+                                     "alone",
+                                     o.name, path, os::FileTypeName(info.type)));
 }
 
 }  // namespace osport::region

@@ -63,9 +63,10 @@ struct Preflight {
 // `path`) is neither a regular file nor a symbolic link -- a directory,
 // FIFO, socket or device, which no osport call makes: the caller's own (or
 // a TrustPolicy owner's) is kNotARegion ("PATH is a FIFO, not an osport
-// region or stub; osport leaves it alone"); another user's is untrusted, naming the
-// owner (os::CheckTrustedFile). Every call -- attach, stat, remove with or
-// without force -- and the tool answer the same and leave it in place.
+// region or stub; osport leaves it alone"); another user's is untrusted,
+// naming the owner (os::CheckTrustedFile). Every call -- attach, stat,
+// remove with or without force -- and the tool answer the same and leave
+// it in place.
 // InvalidArgument for a regular file or a symbolic link.
 [[nodiscard]] absl::Status RefuseSpecialFile(const os::FileInfo& info, const std::string& caller,
                                              const RegionOptions& o, const std::string& path);

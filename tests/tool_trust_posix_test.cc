@@ -85,7 +85,8 @@ TEST_F(ToolTest, AnUntrustedHomeIsRefusedByListAndBeforeWhatIsInIt) {
   ASSERT_EQ(::chmod(open.c_str(), 0700), 0);
   ToolRun fifo = Osport({"stat", "f", "--json", "--home=" + open}, false);
   EXPECT_EQ(fifo.json()["error"], "not_a_region") << fifo.out;
-  EXPECT_TRUE(absl::StrContains(fifo.json().value("message", ""), open + "/f is a FIFO, not an osport region")) << fifo.out;
+  EXPECT_TRUE(absl::StrContains(fifo.json().value("message", ""), open + "/f is a FIFO, not an osport region"))
+      << fifo.out;
   fs::remove(link);
   fs::remove_all(open);
 }
@@ -117,7 +118,9 @@ TEST_F(ToolTest, AnotherUsersFifoOrDirectoryIsUntrustedAndTheCallersOwnNotARegio
   ToolRun list = Osport({"list", "--json"});
   ASSERT_EQ(list.code, 0) << list.out;
   ASSERT_EQ(list.json()["regions"].size(), 2u) << list.out;
-  for (const auto& entry : list.json()["regions"]) EXPECT_EQ(entry.value("error", ""), "untrusted") << list.out;
+  for (const auto& entry : list.json()["regions"]) {
+    EXPECT_EQ(entry.value("error", ""), "untrusted") << list.out;
+  }
   ASSERT_EQ(::lchown(Path("f").c_str(), 0, 0), 0);
   ToolRun own = Osport({"stat", "f", "--json"});
   EXPECT_EQ(own.json().value("error", ""), "not_a_region") << own.out;
