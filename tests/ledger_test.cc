@@ -30,11 +30,20 @@ absl::StatusOr<os::Mapping> Make(const std::string& stub, os::Backend backend) {
 }
 
 // Another osport user on the host: not part of any test's ledger. Makes
-// memory, says its id, removes it when told to.
+// memory, says its id, removes it when told to. With a third argument
+// "existing", the stub at args[0] exists already: another user whose new
+// stub got the inode of one of ours, so its memory gets the name ours had.
 OSPORT_TEST_HELPER(LedgerNeighbour) {
   os::InstallObserver(nullptr, nullptr);
   absl::StatusOr<os::Backend> backend = os::ParseBackend(args.at(1));
-  absl::StatusOr<os::Mapping> m = Make(args.at(0), backend.value());
+  if (!backend.ok()) return 3;
+  absl::StatusOr<os::Mapping> m = absl::UnknownError("not made");
+  if (args.size() > 2 && args[2] == "existing") {
+    absl::StatusOr<os::File> f = os::Open(args.at(0), os::kOpenNoFollow);
+    if (f.ok()) m = os::CreateSystemMemory(*backend, *f, kSize, 0600);
+  } else {
+    m = Make(args.at(0), *backend);
+  }
   if (!m.ok()) return 3;
   testing::TellParent(absl::StrCat(m->system_id()));
   if (testing::ReadParentLine() != "remove") return 4;
@@ -51,23 +60,6 @@ OSPORT_TEST_HELPER(LedgerLeaker) {
   absl::StatusOr<os::Mapping> m = Make(args.at(0), backend.value());
   if (!m.ok()) return 3;
   testing::TellParent(absl::StrCat(m->system_id()));
-  return 0;
-}
-
-// Another osport user whose new stub got the inode of one of ours: memory
-// made for the stub at `stub` (which exists), so under the name ours had.
-OSPORT_TEST_HELPER(LedgerNeighbourAt) {
-  os::InstallObserver(nullptr, nullptr);
-  absl::StatusOr<os::Backend> backend = os::ParseBackend(args.at(1));
-  absl::StatusOr<os::File> f = os::Open(args.at(0), os::kOpenNoFollow);
-  if (!backend.ok() || !f.ok()) return 3;
-  absl::StatusOr<os::Mapping> m = os::CreateSystemMemory(*backend, *f, kSize, 0600);
-  if (!m.ok()) return 3;
-  testing::TellParent(absl::StrCat(m->system_id()));
-  if (testing::ReadParentLine() != "remove") return 4;
-  const std::uint64_t id = m->system_id();
-  if (!m->Unmap().ok() || !os::RemoveSystemMemory(*backend, id).ok()) return 5;
-  testing::TellParent("ok");
   return 0;
 }
 
@@ -141,7 +133,7 @@ TEST_P(LedgerTest, JudgesWhatTheTestMadeByIdentityNotByAReusedName) {
     ASSERT_TRUE(os::RemoveSystemMemory(backend, id).ok());
   }
   EXPECT_FALSE(testing::SystemMemoryExists(backend, id));
-  absl::StatusOr<os::Child> neighbour = testing::StartHelper("LedgerNeighbourAt", {Path("own"), name});
+  absl::StatusOr<os::Child> neighbour = testing::StartHelper("LedgerNeighbour", {Path("own"), name, "existing"});
   ASSERT_TRUE(neighbour.ok()) << neighbour.status();
   absl::StatusOr<std::string> theirs = neighbour->ReadLine();
   ASSERT_TRUE(theirs.ok()) << theirs.status();
