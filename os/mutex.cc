@@ -1,6 +1,7 @@
-// The neutral half of os/mutex.h: its entry points (the uncontended spin
-// paths inline), Unlock, the owner and statistics. The protocol is written
-// down in os/internal/mutex_word.h; the lock attempts are in mutex_spin.cc and
+// The neutral half of os/mutex.h: its out-of-line entry points (the
+// uncontended spin paths are inline in os/mutex.h), Unlock's slow path, the
+// owner and statistics. The protocol is written down in
+// os/internal/mutex_word.h; the lock attempts are in mutex_spin.cc and
 // mutex_file_kind.cc, the liveness judge in mutex_judge.cc, the messages in
 // mutex_report.cc. Platform files supply only the waits and the byte-range
 // lock (os/internal/mutex_platform.h) and thread identity (os/thread.h).
@@ -11,8 +12,6 @@
 #include <chrono>
 #include <cstdint>
 
-#include "absl/base/attributes.h"
-#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "os/error.h"
 #include "os/internal/atomic_word.h"
@@ -82,40 +81,9 @@ absl::Status Mutex::Init(MutexKind kind, std::uint64_t offset) {
   return absl::OkStatus();
 }
 
-absl::Status Mutex::Lock(File* file) {
-  // The uncontended spin path: one CAS, three stores and a counter. The CAS
-  // expects the word an unlock of the last recorded acquisition left (its
-  // generation, no owner, no bits) instead of loading the lock word first: a
-  // plain load of the word right before the locked instruction on it costs
-  // about 3-5 ns per pair on x86 (bench/README.md), and a wrong guess only
-  // fails the CAS, which hands back the real word for a second try.
-  if (ABSL_PREDICT_TRUE(magic_ == MutexImpl::kMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin))) {
-    // The cached identity, if this thread has one yet; if not, the slow path
-    // fills it (or reports that it cannot).
-    const ThreadIdentity& self = internal::t_current_thread;
-    if (ABSL_PREDICT_FALSE(self.tid == 0)) return MutexImpl::LockSlow(*this, file);
-    // relaxed: only a guess at the CAS's expectation; the CAS itself acquires
-    // and compares the whole word, generation included.
-    std::uint64_t word = internal::AtomicLoad(&owner_tag_, internal::kRelaxed) & internal::kGenerationMask;
-    std::uint64_t next = internal::NextAcquisition(word, self.tid);
-    if (ABSL_PREDICT_TRUE(internal::AtomicCas(&lock_, &word, next, internal::kAcquire, internal::kRelaxed))) {
-      MutexImpl::Record(*this, next, self, false, false);
-      return absl::OkStatus();
-    }
-    if (internal::TidOf(word) == 0) {  // free, but not at the guessed generation
-      next = internal::NextAcquisition(word, self.tid);
-      if (internal::AtomicCas(&lock_, &word, next, internal::kAcquire, internal::kRelaxed)) {
-        MutexImpl::Record(*this, next, self, false, false);
-        return absl::OkStatus();
-      }
-    }
-  }
-  return MutexImpl::LockSlow(*this, file);
-}
-
-absl::Status MutexImpl::LockSlow(Mutex& m, File* file) {
-  Mutex::Wait wait;
-  return Acquire(m, wait, file);
+absl::Status Mutex::LockSlow(File* file) {
+  Wait wait;
+  return MutexImpl::Acquire(*this, wait, file);
 }
 
 absl::Status Mutex::TryLock(File* file) {
@@ -135,30 +103,7 @@ absl::Status Mutex::LockFor(absl::Duration timeout, File* file) {
   return MutexImpl::Acquire(*this, wait, file);
 }
 
-absl::Status Mutex::Unlock(File* file) {
-  // The uncontended spin path: the word is the caller's recorded acquisition
-  // (its id, no waiters bit; the record its own, so a dead thread's
-  // acquisition that carries a reused id is not released) and one CAS
-  // releases it. Anything else -- a waiter to wake, the file-lock kind, an
-  // error -- goes out of line.
-  if (ABSL_PREDICT_TRUE(magic_ == MutexImpl::kMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin))) {
-    const ThreadIdentity& self = internal::t_current_thread;  // tid 0 if not cached yet
-    // relaxed: if this is our acquisition we wrote the record ourselves; if
-    // not, the checks or the CAS fail. The CAS expects the recorded tag, so it
-    // succeeds only while the word is exactly that acquisition with no
-    // waiters bit (no plain load of the word before it: see Lock).
-    std::uint64_t word = internal::AtomicLoad(&owner_tag_, internal::kRelaxed);
-    if (ABSL_PREDICT_TRUE(self.tid != 0 && internal::TidOf(word) == self.tid &&
-                          internal::AtomicLoad(&owner_start_, internal::kRelaxed) == self.start)) {
-      // release: our critical section happens-before the next acquirer's CAS.
-      if (ABSL_PREDICT_TRUE(internal::AtomicCas(&lock_, &word, word & internal::kGenerationMask,
-                                                internal::kRelease, internal::kRelaxed))) {
-        return absl::OkStatus();
-      }
-    }
-  }
-  return MutexImpl::Release(*this, file);
-}
+absl::Status Mutex::UnlockSlow(File* file) { return MutexImpl::Release(*this, file); }
 
 absl::Status Mutex::Validate() const { return MutexImpl::Check(*this, nullptr, false); }
 

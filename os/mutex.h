@@ -7,10 +7,14 @@
 
 #include <cstdint>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "os/config.h"
 #include "os/file.h"
+#include "os/internal/mutex_layout.h"
+#include "os/thread.h"
 
 namespace osport::os {
 
@@ -88,6 +92,8 @@ class alignas(8) Mutex {
   // kFileLock, ignored for kSpin.
   //
   // Blocks until acquired. OK, or IsOwnerDead (acquired, data suspect).
+  // Inline: the uncontended spin acquisition is one CAS and the owner record
+  // (see below the class); everything else is out of line.
   [[nodiscard]] absl::Status Lock(File* file = nullptr);
   // Never waits for another owner: Unavailable + EBUSY while it is held by a
   // live owner (a dead owner is taken over: IsOwnerDead).
@@ -98,7 +104,7 @@ class alignas(8) Mutex {
   // Releases the mutex: FailedPrecondition + EPERM if the calling thread does
   // not hold it. When the kernel wake-up of a waiter fails, the mutex is still
   // released and the error says so; the waiter then notices within its
-  // liveness-check interval (at most 250 ms).
+  // liveness-check interval (at most 250 ms). Inline like Lock.
   [[nodiscard]] absl::Status Unlock(File* file = nullptr);
 
   // What every entry point checks first, for callers that validate storage
@@ -116,6 +122,13 @@ class alignas(8) Mutex {
   friend struct MutexImpl;    // the algorithms, in mutex.cc
   friend struct MutexAccess;  // tests: corrupt or forge fields on purpose
   struct Wait;                // one lock attempt's mode and back-off state
+
+  // The uncontended spin paths (inline, below): true when they did the whole
+  // job; false sends the call to the out-of-line path, which starts over.
+  bool TryLockFast();
+  bool TryUnlockFast();
+  ABSL_ATTRIBUTE_NOINLINE absl::Status LockSlow(File* file);
+  ABSL_ATTRIBUTE_NOINLINE absl::Status UnlockSlow(File* file);
 
   // Field order fixes the layout: every 64-bit field sits at a multiple of 8
   // so 32-bit x86 (4-byte-aligned uint64_t members) lays it out the same.
@@ -137,6 +150,79 @@ class alignas(8) Mutex {
 // the data it guards may be inconsistent (repair it, or mark the region
 // panicked), then Unlock as usual.
 [[nodiscard]] bool IsOwnerDead(const absl::Status& status);
+
+// --- The uncontended spin paths, inline ---
+// Inline so that a caller's uncontended pair costs the atomic operations and
+// the record, not two calls returning absl::Status through memory (about 3 ns
+// of a ~10 ns pair on a Zen 3, bench/README.md). They follow the protocol in
+// os/internal/mutex_word.h exactly as the out-of-line paths do; anything
+// unusual (not initialised, the file-lock kind, this thread's identity not
+// cached yet, a held word, a waiter to wake) goes out of line.
+
+inline bool Mutex::TryLockFast() {
+  if (ABSL_PREDICT_FALSE(magic_ != internal::kMutexMagic ||
+                         kind_ != static_cast<std::uint32_t>(MutexKind::kSpin))) {
+    return false;
+  }
+  // The cached identity, if this thread has one yet; if not, the slow path
+  // fills it (or reports that it cannot). Copied before the CAS: read after
+  // it, the loads would wait for the locked instruction to finish.
+  const ThreadIdentity self = internal::t_current_thread;
+  if (ABSL_PREDICT_FALSE(self.tid == 0)) return false;
+  // The CAS expects the word an unlock of the last recorded acquisition left
+  // (its generation, no owner, no bits) instead of loading the lock word
+  // first: a plain load of the word right before the locked instruction on it
+  // costs about 3-5 ns per pair on x86 (bench/README.md), and a wrong guess
+  // only fails the CAS, which hands back the real word for a second try.
+  // relaxed: only a guess at the CAS's expectation; the CAS itself acquires
+  // and compares the whole word, generation included.
+  std::uint64_t word = internal::AtomicLoad(&owner_tag_, internal::kRelaxed) & internal::kGenerationMask;
+  std::uint64_t next = internal::NextAcquisition(word, self.tid);
+  // acquire: the previous holder's unlock (release) happens-before our
+  // critical section.
+  if (ABSL_PREDICT_FALSE(!internal::AtomicCas(&lock_, &word, next, internal::kAcquire, internal::kRelaxed))) {
+    if (internal::TidOf(word) != 0) return false;  // held: out of line
+    // Free, but not at the guessed generation.
+    next = internal::NextAcquisition(word, self.tid);
+    if (!internal::AtomicCas(&lock_, &word, next, internal::kAcquire, internal::kRelaxed)) return false;
+  }
+  internal::Publish({&lock_, &owner_tag_, &owner_pid_, &owner_start_}, next, self);
+  internal::HolderIncrement(&nowait_);
+  return true;
+}
+
+inline bool Mutex::TryUnlockFast() {
+  if (ABSL_PREDICT_FALSE(magic_ != internal::kMutexMagic ||
+                         kind_ != static_cast<std::uint32_t>(MutexKind::kSpin))) {
+    return false;
+  }
+  // The word must be the caller's recorded acquisition (its id, no waiters
+  // bit; the record its own, so a dead thread's acquisition that carries a
+  // reused id is not released) for one CAS to release it.
+  const ThreadIdentity& self = internal::t_current_thread;  // tid 0 if not cached yet
+  // relaxed: if this is our acquisition we wrote the record ourselves; if
+  // not, the checks or the CAS fail. The CAS expects the recorded tag, so it
+  // succeeds only while the word is exactly that acquisition with no waiters
+  // bit (no plain load of the word before it: see TryLockFast).
+  std::uint64_t word = internal::AtomicLoad(&owner_tag_, internal::kRelaxed);
+  if (ABSL_PREDICT_FALSE(self.tid == 0 || internal::TidOf(word) != self.tid ||
+                         internal::AtomicLoad(&owner_start_, internal::kRelaxed) != self.start)) {
+    return false;
+  }
+  // release: our critical section happens-before the next acquirer's CAS.
+  return internal::AtomicCas(&lock_, &word, word & internal::kGenerationMask, internal::kRelease,
+                             internal::kRelaxed);
+}
+
+inline absl::Status Mutex::Lock(File* file) {
+  if (ABSL_PREDICT_TRUE(TryLockFast())) return absl::OkStatus();
+  return LockSlow(file);
+}
+
+inline absl::Status Mutex::Unlock(File* file) {
+  if (ABSL_PREDICT_TRUE(TryUnlockFast())) return absl::OkStatus();
+  return UnlockSlow(file);
+}
 
 }  // namespace osport::os
 

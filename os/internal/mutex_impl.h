@@ -10,7 +10,6 @@
 #include <string>
 #include <type_traits>
 
-#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -36,8 +35,7 @@ struct MutexImpl {
                     offsetof(Mutex, owner_deaths_) == 56 && offsetof(Mutex, magic_) == 60,
                 "Mutex layout must match on 32- and 64-bit targets");
 
-  // "osM2": Init ran (layout 2: 64-bit lock word).
-  static constexpr std::uint32_t kMagic = 0x324d736f;
+  static constexpr std::uint32_t kMagic = internal::kMutexMagic;
 
   // --- The fields, the record, the wake (here: the fast paths inline them) ---
 
@@ -114,12 +112,9 @@ struct MutexImpl {
   static absl::Status AcquireSpin(Mutex& m, Mutex::Wait& wait, bool* slept_out);
   static absl::Status AcquireFileLock(Mutex& m, Mutex::Wait& wait, File& file);
 
-  // --- Unlock's slow path (mutex.cc) ---
+  // --- Unlock's slow path (mutex.cc); Lock's is Mutex::LockSlow ---
 
-  ABSL_ATTRIBUTE_NOINLINE static absl::Status Release(Mutex& m, File* file);
-  // Lock's slow path, out of line so that the fast path sets up no frame and
-  // saves one register instead of three (bench/README.md, the Zen 5 section).
-  ABSL_ATTRIBUTE_NOINLINE static absl::Status LockSlow(Mutex& m, File* file);
+  static absl::Status Release(Mutex& m, File* file);
 };
 
 }  // namespace osport::os

@@ -2,6 +2,8 @@
 // takeover exact. Neutral; used by os/mutex.cc only. Not a public header.
 //
 // THE PROTOCOL (both kinds; checked by models/mutex.pml, see ci/model-check)
+// The word's layout and the record's write side (Publish) are in
+// mutex_layout.h, which os/mutex.h includes for its inline uncontended paths.
 //
 // lock_ is one 64-bit word: generation (bits 32-63) | waiters bit (31) |
 // reserved bit (30, never set) | owner thread id (0-29; 0 = free). Its low
@@ -46,17 +48,11 @@
 
 #include "os/config.h"
 #include "os/internal/atomic_word.h"
+#include "os/internal/mutex_layout.h"
 #include "os/mutex.h"
 #include "os/thread.h"
 
 namespace osport::os::internal {
-
-inline constexpr std::uint32_t kTidMask = kMaxThreadId;
-inline constexpr std::uint32_t kReservedBit = std::uint32_t{1} << 30;
-inline constexpr std::uint32_t kWaitersBit = std::uint32_t{1} << 31;
-static_assert((kTidMask & (kReservedBit | kWaitersBit)) == 0, "owner bits overlap flag bits");
-inline constexpr std::uint64_t kLowHalf = 0xFFFFFFFFu;
-inline constexpr std::uint64_t kGenerationMask = ~kLowHalf;
 
 // Corrupt: the reserved bit is set, or the owner id is beyond this platform's
 // thread ids (os::config::kThreadIdMax; a garbage word is not a dead owner to
@@ -70,33 +66,11 @@ static_assert(config::kThreadIdMax <= kTidMask, "thread ids must fit the lock wo
 // The futex half of the lock word is its low 32 bits, wherever they lie.
 inline constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 
-[[nodiscard]] constexpr std::uint32_t LowHalf(std::uint64_t word) { return static_cast<std::uint32_t>(word); }
-[[nodiscard]] constexpr std::uint32_t TidOf(std::uint64_t word) { return LowHalf(word) & kTidMask; }
-[[nodiscard]] constexpr std::uint32_t GenerationOf(std::uint64_t word) {
-  return static_cast<std::uint32_t>(word >> 32);
-}
-// Which acquisition a word is: generation and owner, without the waiters bit.
-[[nodiscard]] constexpr std::uint64_t TagOf(std::uint64_t word) {
-  return word & (kGenerationMask | kTidMask);
-}
-// The word of the acquisition that follows `observed`, with `low` = tid | bits.
-[[nodiscard]] constexpr std::uint64_t NextAcquisition(std::uint64_t observed, std::uint32_t low) {
-  return (std::uint64_t{GenerationOf(observed) + 1u} << 32) | low;
-}
-
 // One consistent view of the current acquisition and its owner record.
 struct MutexSnapshot {
   std::uint64_t word = 0;   // the lock word (its tag is stable over the read)
   bool recorded = false;    // owner.pid/start are this acquisition's
   ThreadIdentity owner;     // tid always; pid and start when recorded
-};
-
-// The mutex fields this protocol touches (friend access through MutexImpl).
-struct MutexFields {
-  std::uint64_t* lock;
-  std::uint64_t* tag;
-  std::uint32_t* pid;
-  std::uint64_t* start;
 };
 
 // Takes a snapshot (see the protocol above). False when acquisitions kept
@@ -130,18 +104,6 @@ struct MutexFields {
     return true;
   }
   return false;
-}
-
-// The new holder's record of its acquisition `word`.
-inline void Publish(const MutexFields& f, std::uint64_t word, const ThreadIdentity& self) {
-  // release fence: seqlock write side. A reader that reads any record value
-  // stored below must, after its acquire fence, see `word` (or a later one) in
-  // the lock word, so it never pairs an older word with this record.
-  std::atomic_thread_fence(std::memory_order_release);
-  AtomicStore(f.pid, self.pid, kRelaxed);      // relaxed: published by the tag
-  AtomicStore(f.start, self.start, kRelaxed);  // relaxed: published by the tag
-  // release: whoever reads this tag also reads the pid and start above.
-  AtomicStore(f.tag, TagOf(word), kRelease);
 }
 
 }  // namespace osport::os::internal

@@ -1,6 +1,7 @@
 // A consumer of osport, built as C++20 (osport needs C++17 or later and
 // must not force a standard on its users): attach a region, write, mark it
-// for removal, detach, and check that nothing is left.
+// for removal, detach, and check that nothing is left; and take an os::Mutex
+// twice, so its inline paths compile against the installed headers.
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -8,12 +9,26 @@
 #include <string>
 
 #include "os/error.h"
+#include "os/mutex.h"
 #include "os/process.h"
 #include "region/region.h"
 
 static_assert(__cplusplus >= 202002L, "the consumer tests build osport's users as C++20");
 
+static bool LockTwice() {
+  osport::os::Mutex m;
+  if (!m.Init(osport::os::MutexKind::kSpin, 0).ok()) return false;
+  for (int i = 0; i < 2; ++i) {  // the first fills this thread's identity
+    if (!m.Lock().ok() || !m.Unlock().ok()) return false;
+  }
+  return m.stats().nowait == 2;
+}
+
 int main() {
+  if (!LockTwice()) {
+    std::fprintf(stderr, "os::Mutex lock/unlock failed\n");
+    return 1;
+  }
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path home =
