@@ -1,5 +1,6 @@
-/* The region mutex protocol of os/mutex.cc (spin kind and file-lock kind),
- * as written down in os/internal/mutex_word.h, for SPIN (Debian: spin).
+/* The region mutex protocol of os/mutex*.cc and os/mutex.h's inline paths
+ * (spin kind and file-lock kind), as written down in os/internal/mutex_word.h,
+ * for SPIN (Debian: spin).
  * Run through ci/model-check; switches (spin -D...):
  *   OLD=1       the protocol at commit 7815ce1: 32-bit word without a
  *               generation, owner record read field by field, no waiters bit

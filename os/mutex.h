@@ -125,8 +125,14 @@ class alignas(8) Mutex {
 
   // The uncontended spin paths (inline, below): true when they did the whole
   // job; false sends the call to the out-of-line path, which starts over.
-  bool TryLockFast();
-  bool TryUnlockFast();
+  bool LockUncontended();
+  bool UnlockUncontended();
+  // The new holder's owner record and statistic for acquisition `word` (both
+  // paths): `counter` is nowait_ or wait_.
+  void RecordAcquisition(std::uint64_t word, const ThreadIdentity& self, std::uint64_t* counter) {
+    internal::Publish({&lock_, &owner_tag_, &owner_pid_, &owner_start_}, word, self);
+    internal::HolderIncrement(counter);
+  }
   ABSL_ATTRIBUTE_NOINLINE absl::Status LockSlow(File* file);
   ABSL_ATTRIBUTE_NOINLINE absl::Status UnlockSlow(File* file);
 
@@ -153,20 +159,21 @@ class alignas(8) Mutex {
 
 // --- The uncontended spin paths, inline ---
 // Inline so that a caller's uncontended pair costs the atomic operations and
-// the record, not two calls returning absl::Status through memory (about 3 ns
-// of a ~10 ns pair on a Zen 3, bench/README.md). They follow the protocol in
-// os/internal/mutex_word.h exactly as the out-of-line paths do; anything
-// unusual (not initialised, the file-lock kind, this thread's identity not
-// cached yet, a held word, a waiter to wake) goes out of line.
+// the record, not two calls returning absl::Status through memory (10.4 ->
+// 7.1 ns a pair on a Zen 3 guest, bench/README.md). They follow the protocol
+// in os/internal/mutex_word.h as the out-of-line paths do; anything unusual
+// (not initialised, the file-lock kind, this thread's identity not cached
+// yet, a held or corrupt word, a waiter to wake) goes out of line.
 
-inline bool Mutex::TryLockFast() {
+inline bool Mutex::LockUncontended() {
   if (ABSL_PREDICT_FALSE(magic_ != internal::kMutexMagic ||
                          kind_ != static_cast<std::uint32_t>(MutexKind::kSpin))) {
     return false;
   }
   // The cached identity, if this thread has one yet; if not, the slow path
-  // fills it (or reports that it cannot). Copied before the CAS: read after
-  // it, the loads would wait for the locked instruction to finish.
+  // fills it (or reports that it cannot). Copied before the CAS, so that its
+  // loads need not wait for the locked instruction (0.1-0.3 ns, at the noise
+  // of bench/README.md's Zen 3 runs; it costs nothing).
   const ThreadIdentity self = internal::t_current_thread;
   if (ABSL_PREDICT_FALSE(self.tid == 0)) return false;
   // The CAS expects the word an unlock of the last recorded acquisition left
@@ -181,17 +188,17 @@ inline bool Mutex::TryLockFast() {
   // acquire: the previous holder's unlock (release) happens-before our
   // critical section.
   if (ABSL_PREDICT_FALSE(!internal::AtomicCas(&lock_, &word, next, internal::kAcquire, internal::kRelaxed))) {
-    if (internal::TidOf(word) != 0) return false;  // held: out of line
+    // Held, or a reserved bit set (corrupt: refused out of line).
+    if ((internal::LowHalf(word) & ~internal::kWaitersBit) != 0) return false;
     // Free, but not at the guessed generation.
     next = internal::NextAcquisition(word, self.tid);
     if (!internal::AtomicCas(&lock_, &word, next, internal::kAcquire, internal::kRelaxed)) return false;
   }
-  internal::Publish({&lock_, &owner_tag_, &owner_pid_, &owner_start_}, next, self);
-  internal::HolderIncrement(&nowait_);
+  RecordAcquisition(next, self, &nowait_);
   return true;
 }
 
-inline bool Mutex::TryUnlockFast() {
+inline bool Mutex::UnlockUncontended() {
   if (ABSL_PREDICT_FALSE(magic_ != internal::kMutexMagic ||
                          kind_ != static_cast<std::uint32_t>(MutexKind::kSpin))) {
     return false;
@@ -203,7 +210,7 @@ inline bool Mutex::TryUnlockFast() {
   // relaxed: if this is our acquisition we wrote the record ourselves; if
   // not, the checks or the CAS fail. The CAS expects the recorded tag, so it
   // succeeds only while the word is exactly that acquisition with no waiters
-  // bit (no plain load of the word before it: see TryLockFast).
+  // bit (no plain load of the word before it: see LockUncontended).
   std::uint64_t word = internal::AtomicLoad(&owner_tag_, internal::kRelaxed);
   if (ABSL_PREDICT_FALSE(self.tid == 0 || internal::TidOf(word) != self.tid ||
                          internal::AtomicLoad(&owner_start_, internal::kRelaxed) != self.start)) {
@@ -215,12 +222,12 @@ inline bool Mutex::TryUnlockFast() {
 }
 
 inline absl::Status Mutex::Lock(File* file) {
-  if (ABSL_PREDICT_TRUE(TryLockFast())) return absl::OkStatus();
+  if (ABSL_PREDICT_TRUE(LockUncontended())) return absl::OkStatus();
   return LockSlow(file);
 }
 
 inline absl::Status Mutex::Unlock(File* file) {
-  if (ABSL_PREDICT_TRUE(TryUnlockFast())) return absl::OkStatus();
+  if (ABSL_PREDICT_TRUE(UnlockUncontended())) return absl::OkStatus();
   return UnlockSlow(file);
 }
 

@@ -3,6 +3,7 @@
 #include "os/mutex.h"
 
 #include <cstring>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -255,6 +256,28 @@ TEST_P(MutexSemanticsTest, ACorruptKindOrLockWordIsRefused) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_NE(s.message().find("corrupt lock word 0x40000123"), absl::string_view::npos) << s;
   EXPECT_EQ(mutex().Unlock(file()).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(MutexSemanticsTest, AFreeWordWithTheReservedBitIsRefusedByEveryEntryAndLeftAsFound) {
+  // Lock a first time so this thread's identity is cached: the spin kind's
+  // inline path then meets the word itself (not the slow path's checks
+  // first), at the generation it guesses and, after a real acquisition, at
+  // another one.
+  ASSERT_TRUE(mutex().Lock(file()).ok());
+  ASSERT_TRUE(mutex().Unlock(file()).ok());
+  for (const std::uint32_t word : {0x40000000u, 0x40000000u | MutexAccess::kWaitersBit}) {
+    MutexAccess::SetWord(mutex(), word);
+    for (absl::Status s : {mutex().Lock(file()), mutex().TryLock(file()),
+                           mutex().LockFor(absl::Seconds(5), file())}) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+      const std::string want = absl::StrCat("corrupt lock word 0x", absl::Hex(word));
+      EXPECT_NE(s.message().find(want), absl::string_view::npos) << s;
+    }
+    EXPECT_EQ(MutexAccess::Word(mutex()), word) << "a corrupt word is left as found";
+  }
+  MutexAccess::SetWord(mutex(), 0);
+  EXPECT_TRUE(mutex().Lock(file()).ok());
+  EXPECT_TRUE(mutex().Unlock(file()).ok());
 }
 
 TEST_P(MutexSemanticsTest, AGarbageOwnerIsADeadOwner) {

@@ -4,7 +4,9 @@
 #include "os/fault_injection.h"
 #include "os/file.h"
 #include "os/hooks.h"
+#include "os/mutex.h"
 #include "os/process.h"
+#include "os/thread.h"
 #include "os/time.h"
 
 #if defined(_WINDOWS_) || defined(_WINBASE_) || defined(WINAPI)

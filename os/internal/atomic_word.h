@@ -1,6 +1,7 @@
 // Atomic access to plain integers that live in shared memory (C++17 has no
 // std::atomic_ref, and std::atomic members would make the mutex storage not
-// trivially copyable). Not a public header.
+// trivially copyable). Not an interface, but installed: os/mutex.h's inline
+// uncontended paths use it.
 #ifndef OSPORT_OS_INTERNAL_ATOMIC_WORD_H_
 #define OSPORT_OS_INTERNAL_ATOMIC_WORD_H_
 

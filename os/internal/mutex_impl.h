@@ -37,7 +37,7 @@ struct MutexImpl {
 
   static constexpr std::uint32_t kMagic = internal::kMutexMagic;
 
-  // --- The fields, the record, the wake (here: the fast paths inline them) ---
+  // --- The fields, the record, the wake ---
 
   static internal::MutexFields Fields(const Mutex& m) {
     Mutex& w = const_cast<Mutex&>(m);  // ReadSnapshot only loads
@@ -58,8 +58,7 @@ struct MutexImpl {
   // Called by the new holder right after the CAS that made acquisition `word`.
   static void Record(Mutex& m, std::uint64_t word, const ThreadIdentity& self, bool waited,
                      bool owner_died) {
-    internal::Publish(Fields(m), word, self);
-    internal::HolderIncrement(waited ? &m.wait_ : &m.nowait_);
+    m.RecordAcquisition(word, self, waited ? &m.wait_ : &m.nowait_);
     if (ABSL_PREDICT_FALSE(owner_died)) internal::HolderIncrement(&m.owner_deaths_);
   }
 

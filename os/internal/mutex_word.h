@@ -1,5 +1,6 @@
 // The lock word and owner record of os/mutex.h, and the protocol that keeps a
-// takeover exact. Neutral; used by os/mutex.cc only. Not a public header.
+// takeover exact. Neutral; used by os/mutex*.cc, and through mutex_layout.h
+// by the inline uncontended paths of os/mutex.h. Not a public header.
 //
 // THE PROTOCOL (both kinds; checked by models/mutex.pml, see ci/model-check)
 // The word's layout and the record's write side (Publish) are in
