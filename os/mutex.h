@@ -171,9 +171,9 @@ inline bool Mutex::LockUncontended() {
     return false;
   }
   // The cached identity, if this thread has one yet; if not, the slow path
-  // fills it (or reports that it cannot). Copied before the CAS, so that its
-  // loads need not wait for the locked instruction (0.1-0.3 ns, at the noise
-  // of bench/README.md's Zen 3 runs; it costs nothing).
+  // fills it (or reports that it cannot). Copied before the CAS so that its
+  // loads need not wait for the locked instruction (a gain within the noise
+  // of bench/README.md's Zen 3 runs, at no cost).
   const ThreadIdentity self = internal::t_current_thread;
   if (ABSL_PREDICT_FALSE(self.tid == 0)) return false;
   // The CAS expects the word an unlock of the last recorded acquisition left
