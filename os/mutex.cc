@@ -77,7 +77,7 @@ absl::Status Mutex::Init(MutexKind kind, std::uint64_t offset) {
   *this = Mutex{};  // value-initialised: every field 0
   kind_ = static_cast<std::uint32_t>(kind);
   offset_ = offset;
-  magic_ = MutexImpl::kMagic;
+  magic_ = internal::kMutexMagic;
   return absl::OkStatus();
 }
 

@@ -127,10 +127,16 @@ class alignas(8) Mutex {
   // job; false sends the call to the out-of-line path, which starts over.
   bool LockUncontended();
   bool UnlockUncontended();
+  // Initialised, and of the spin kind: what both uncontended paths need.
+  bool IsInitialisedSpin() const {
+    return magic_ == internal::kMutexMagic && kind_ == static_cast<std::uint32_t>(MutexKind::kSpin);
+  }
+  // The fields the protocol touches (os/internal/mutex_word.h).
+  internal::MutexFields Fields() { return {&lock_, &owner_tag_, &owner_pid_, &owner_start_}; }
   // The new holder's owner record and statistic for acquisition `word` (both
   // paths): `counter` is nowait_ or wait_.
   void RecordAcquisition(std::uint64_t word, const ThreadIdentity& self, std::uint64_t* counter) {
-    internal::Publish({&lock_, &owner_tag_, &owner_pid_, &owner_start_}, word, self);
+    internal::Publish(Fields(), word, self);
     internal::HolderIncrement(counter);
   }
   ABSL_ATTRIBUTE_NOINLINE absl::Status LockSlow(File* file);
@@ -148,7 +154,7 @@ class alignas(8) Mutex {
   std::uint64_t nowait_;        // MutexStats, updated by the holder
   std::uint64_t wait_;
   std::uint32_t owner_deaths_;
-  std::uint32_t magic_;         // kMagic once Init ran: garbage is refused
+  std::uint32_t magic_;         // kMutexMagic once Init ran: garbage is refused
 };
 
 // Lock/TryLock/LockFor return this (code kAborted, errno EOWNERDEAD) when the
@@ -166,10 +172,7 @@ class alignas(8) Mutex {
 // yet, a held or corrupt word, a waiter to wake) goes out of line.
 
 inline bool Mutex::LockUncontended() {
-  if (ABSL_PREDICT_FALSE(magic_ != internal::kMutexMagic ||
-                         kind_ != static_cast<std::uint32_t>(MutexKind::kSpin))) {
-    return false;
-  }
+  if (ABSL_PREDICT_FALSE(!IsInitialisedSpin())) return false;
   // The cached identity, if this thread has one yet; if not, the slow path
   // fills it (or reports that it cannot). Copied before the CAS so that its
   // loads need not wait for the locked instruction (a gain within the noise
@@ -199,10 +202,7 @@ inline bool Mutex::LockUncontended() {
 }
 
 inline bool Mutex::UnlockUncontended() {
-  if (ABSL_PREDICT_FALSE(magic_ != internal::kMutexMagic ||
-                         kind_ != static_cast<std::uint32_t>(MutexKind::kSpin))) {
-    return false;
-  }
+  if (ABSL_PREDICT_FALSE(!IsInitialisedSpin())) return false;
   // The word must be the caller's recorded acquisition (its id, no waiters
   // bit; the record its own, so a dead thread's acquisition that carries a
   // reused id is not released) for one CAS to release it.

@@ -39,7 +39,7 @@ std::string MutexImpl::OwnerText(const Mutex& m, std::uint64_t word) {
 
 // The checks every entry point makes; cheap enough for the slow paths.
 absl::Status MutexImpl::Check(const Mutex& m, const File* file, bool need_file) {
-  if (m.magic_ != MutexImpl::kMagic) {
+  if (m.magic_ != internal::kMutexMagic) {
     return PortableError(absl::StatusCode::kInvalidArgument, EINVAL,
                          absl::StrFormat("mutex storage is not an initialised osport mutex "
                                          "(check word 0x%08x): corrupt, or Init was never called",

@@ -35,13 +35,10 @@ struct MutexImpl {
                     offsetof(Mutex, owner_deaths_) == 56 && offsetof(Mutex, magic_) == 60,
                 "Mutex layout must match on 32- and 64-bit targets");
 
-  static constexpr std::uint32_t kMagic = internal::kMutexMagic;
-
   // --- The fields, the record, the wake ---
 
   static internal::MutexFields Fields(const Mutex& m) {
-    Mutex& w = const_cast<Mutex&>(m);  // ReadSnapshot only loads
-    return {&w.lock_, &w.owner_tag_, &w.owner_pid_, &w.owner_start_};
+    return const_cast<Mutex&>(m).Fields();  // ReadSnapshot only loads
   }
 
   // The low half of the lock word: the futex word of the spin kind.
