@@ -131,7 +131,7 @@ absl::Status ForceRemove(const RegionOptions& o) {
       if (!unproven.empty() && memory.ok()) {
         memory = RegionError(RegionErrc::kCorrupt,
                              absl::StrFormat("left %s in place: it records this stub's identity and "
-                                             "creation time but another token",
+                                             "creation (time and creator) but another token",
                                              absl::StrJoin(unproven, " and ")));
       }
     }

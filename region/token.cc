@@ -169,16 +169,24 @@ std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& h, 
       const auto* memory = static_cast<const RegionHeader*>(m->data());
       const bool written = !AllZero(memory->token);
       const bool token = written && CheckBinding(h, *memory, stub, o.name, backend, id).ok();
-      // The stub's identity, and the same creation (an inode is reused by
-      // later stubs, whose memory may still be under the same names).
+      // The stub's identity, and the same creation: an inode is reused by
+      // later stubs, whose memory may still be under the same names, and the
+      // creation time is in seconds, so the creator (pid and start stamp)
+      // tells apart another process's creation at a reused inode within the
+      // same second (under ctest -j2 a neighbouring test's memory was taken
+      // for this stub's, and attach, stat and remove --force named it).
       const bool identity = written && memory->stub_device == self->device &&
-                            memory->stub_inode == self->inode && memory->create_time == h.create_time;
+                            memory->stub_inode == self->inode && memory->create_time == h.create_time &&
+                            memory->creator_pid == h.creator_pid && memory->creator_start == h.creator_start;
       if (token || (identity_only && identity)) {
         found.push_back(BoundMemory{backend, id, memory->size.load(std::memory_order_acquire), token});
       }
       (void)m->Unmap();
     }
   }
+  // Proven memory first: what callers name or act on first is the stub's
+  // own, never a look-alike found before it.
+  std::stable_partition(found.begin(), found.end(), [](const BoundMemory& m) { return m.token_matches; });
   return found;
 }
 

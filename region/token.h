@@ -90,9 +90,11 @@ struct BoundMemory {
 // with (issue 12: a stub mismatch is not "memory gone"). Memory another
 // user owns is not looked at. Best effort: errors looking count as none.
 // With `identity_only`, also written memory whose header records the
-// stub's identity (device, inode) under another token -- the stub's or the
+// stub's identity (device, inode) and its creation (time in seconds,
+// creator pid and start stamp) under another token -- the stub's or the
 // memory's token damaged: not provably the stub's, so never removed for it,
-// but never taken for "gone" either (token_matches false).
+// but never taken for "gone" either (token_matches false). Memory whose
+// token matches comes first.
 [[nodiscard]] std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& stub_header,
                                                        const RegionOptions& options,
                                                        bool identity_only = false);

@@ -111,18 +111,6 @@ bool Intact(os::Backend b, std::uint64_t id) {
 
 class ReusedIdTest : public testing::RegionTest {
  protected:
-  // Creates region "a" of backend `b` holding 'a'; returns its memory id.
-  std::uint64_t MakeRegion(const RegionOptions& o) {
-    absl::StatusOr<Region> r = Region::Attach(o);
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return 0;
-    Track(*r);
-    static_cast<char*>(r->data())[0] = 'a';
-    const std::uint64_t id = r->header().system_id;
-    EXPECT_TRUE(r->Unlock().ok());
-    EXPECT_TRUE(r->Detach().ok());
-    return id;
-  }
   // Writes `id` into the stub's system_id field, as a reboot's reuse (or an
   // edit) leaves it.
   void Record(const std::string& name, std::uint64_t id) {
@@ -150,7 +138,7 @@ TEST_F(ReusedIdTest, AReusedIdNamesMemoryThatIsNeverUsedOrRemoved) {
     if (!os::BackendNamed(b)) continue;
     SCOPED_TRACE(os::BackendName(b));
     const RegionOptions o = Options("a", kSize, b);
-    const std::uint64_t own = MakeRegion(o);
+    const std::uint64_t own = MakeHolding(o, 'a');
     ASSERT_TRUE(os::RemoveSystemMemory(b, own).ok());  // "the reboot"
     const std::uint64_t made = MakeUnrelated(b);
     ASSERT_NE(made, 0u) << "could not make the unrelated memory: errno " << errno;
@@ -189,7 +177,7 @@ TEST_F(ReusedIdTest, AReusedIdNamesMemoryThatIsNeverUsedOrRemoved) {
     // unrelated memory stays.
     for (bool force : {false, true}) {
       SCOPED_TRACE(force ? "remove --force" : "remove");
-      const std::uint64_t mine = MakeRegion(o);
+      const std::uint64_t mine = MakeHolding(o, 'a');
       ASSERT_TRUE(os::RemoveSystemMemory(b, mine).ok());
       ASSERT_NO_FATAL_FAILURE(Record("a", other));
       absl::Status removed = Remove(o, force).status();
@@ -211,7 +199,7 @@ TEST_F(ReusedIdTest, AnEditedIdIsCorruptAndForceRemovesOnlyTheStubsOwnMemory) {
     if (!os::BackendNamed(b)) continue;
     SCOPED_TRACE(os::BackendName(b));
     const RegionOptions o = Options("a", kSize, b);
-    const std::uint64_t own = MakeRegion(o);
+    const std::uint64_t own = MakeHolding(o, 'a');
     const std::uint64_t made = MakeUnrelated(b);
     ASSERT_NE(made, 0u) << "could not make the unrelated memory: errno " << errno;
     const std::uint64_t other = IdOf(b, made);

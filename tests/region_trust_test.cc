@@ -38,18 +38,6 @@ constexpr std::uint64_t kSize = 64 * 1024;
 
 class TokenTest : public testing::RegionTest {
  protected:
-  // Creates `name` with one byte of data, returns its memory id.
-  std::uint64_t Make(const RegionOptions& o, char data) {
-    absl::StatusOr<Region> r = Region::Attach(o);
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok()) return 0;
-    Track(*r);
-    static_cast<char*>(r->data())[0] = data;
-    const std::uint64_t id = r->header().system_id;
-    EXPECT_TRUE(r->Unlock().ok());
-    EXPECT_TRUE(r->Detach().ok());
-    return id;
-  }
   std::string ReadStub(const std::string& name) {
     absl::StatusOr<os::File> f = os::Open(Path(name), os::kOpenReadOnly);
     EXPECT_TRUE(f.ok()) << f.status();
@@ -74,7 +62,7 @@ class TokenTest : public testing::RegionTest {
   // Region "a" of backend `b` with one byte of data: its options and memory id.
   std::pair<RegionOptions, std::uint64_t> MakeStub(os::Backend b) {
     const RegionOptions o = Options("a", kSize, b);
-    return {o, Make(o, 'a')};
+    return {o, MakeHolding(o, 'a')};
   }
   // The region `o` still holds `data` (its memory was neither used nor removed).
   static void ExpectIntact(const RegionOptions& o, char data) {
@@ -116,8 +104,8 @@ TEST_F(TokenTest, AStubNamingAnotherRegionsMemoryIsNeverUsedOrRemoved) {
     if (!IdSelectsMemory(b)) continue;
     SCOPED_TRACE(os::BackendName(b));
     const RegionOptions a = Options("a", kSize, b), other = Options("b", kSize, b);
-    const std::uint64_t a_id = Make(a, 'a');
-    const std::uint64_t b_id = Make(other, 'b');
+    const std::uint64_t a_id = MakeHolding(a, 'a');
+    const std::uint64_t b_id = MakeHolding(other, 'b');
     ASSERT_NE(a_id, b_id);
     std::string stub = ReadStub("a");
     std::memcpy(&stub[offsetof(RegionHeader, system_id)], &b_id, sizeof b_id);
@@ -182,7 +170,7 @@ TEST_F(TokenTest, AStubWithADamagedIdSizeOrBackendIsCorruptAndForceRemovesItsMem
     for (const Damage& d : damages) {
       SCOPED_TRACE(absl::StrCat(os::BackendName(b), ": ", d.what));
       const RegionOptions a = Options("a", kSize, b);
-      const std::uint64_t id = Make(a, 'a');
+      const std::uint64_t id = MakeHolding(a, 'a');
       std::string stub = ReadStub("a");
       std::uint64_t value = d.value;
       if (d.offset == offsetof(RegionHeader, backend)) {
@@ -237,7 +225,7 @@ TEST_F(TokenTest, ACopiedStubIsNotTheRegion) {
     if (!IdSelectsMemory(b)) continue;
     SCOPED_TRACE(os::BackendName(b));
     const RegionOptions a = Options("a", kSize, b), copy = Options("copy", kSize, b);
-    Make(a, 'a');
+    (void)MakeHolding(a, 'a');
     WriteStub("copy", ReadStub("a"), /*create=*/true);
     ExpectCorrupt(Region::Attach(copy).status(), "stub identity");
     absl::Status forced = Remove(copy, true).status();
@@ -356,7 +344,7 @@ class FieldTest : public TokenTest, public ::testing::WithParamInterface<Poke> {
 TEST_P(FieldTest, AFieldOutOfRangeIsCorruptAndNamed) {
   const Poke& p = GetParam();
   const RegionOptions o = Options("r", kSize);
-  Make(o, 'r');
+  (void)MakeHolding(o, 'r');
   {
     absl::StatusOr<os::File> f = os::Open(Path("r"), 0);
     ASSERT_TRUE(f.ok()) << f.status();

@@ -58,6 +58,18 @@ void RegionTest::MakeDetached(const region::RegionOptions& o) {
   ASSERT_TRUE(r->Detach().ok());
 }
 
+std::uint64_t RegionTest::MakeHolding(const region::RegionOptions& o, char data) {
+  absl::StatusOr<region::Region> r = region::Region::Attach(o);
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (!r.ok()) return 0;
+  Track(*r);
+  static_cast<char*>(r->data())[0] = data;
+  const std::uint64_t id = r->header().system_id;
+  EXPECT_TRUE(r->Unlock().ok());
+  EXPECT_TRUE(r->Detach().ok());
+  return id;
+}
+
 void RegionTest::Track(const region::Region& r) {
   if (r.attached() && os::BackendNamed(r.backend())) {
     tracked_.emplace_back(r.backend(), r.header().system_id);

@@ -40,6 +40,10 @@ class RegionTest : public ResourceTest {
   // detaches: the region then exists with nobody attached. Fatal failures
   // on error (callers wrap it in ASSERT_NO_FATAL_FAILURE).
   void MakeDetached(const region::RegionOptions& o);
+  // As MakeDetached, with `data` written to the region's first byte; returns
+  // its system memory id (0 for a file region). On error: a test failure
+  // (not fatal) and 0.
+  std::uint64_t MakeHolding(const region::RegionOptions& o, char data);
   // Remembers a region's system memory so TearDown can check it is gone.
   void Track(const region::Region& r);
   void Track(os::Backend backend, std::uint64_t id) { tracked_.emplace_back(backend, id); }
