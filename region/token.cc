@@ -169,12 +169,11 @@ std::vector<BoundMemory> FindBoundMemory(os::File& stub, const RegionHeader& h, 
       const auto* memory = static_cast<const RegionHeader*>(m->data());
       const bool written = !AllZero(memory->token);
       const bool token = written && CheckBinding(h, *memory, stub, o.name, backend, id).ok();
-      // The stub's identity, and the same creation: an inode is reused by
-      // later stubs, whose memory may still be under the same names, and the
-      // creation time is in seconds, so the creator (pid and start stamp)
-      // tells apart another process's creation at a reused inode within the
-      // same second (under ctest -j2 a neighbouring test's memory was taken
-      // for this stub's, and attach, stat and remove --force named it).
+      // The stub's identity, and the same creation: an earlier stub's memory
+      // may still be under these names when this stub reused its inode, so
+      // the creation must match too -- its time, which is in seconds, and
+      // its creator (pid and start stamp), which tells another process's
+      // creation within the same second apart.
       const bool identity = written && memory->stub_device == self->device &&
                             memory->stub_inode == self->inode && memory->create_time == h.create_time &&
                             memory->creator_pid == h.creator_pid && memory->creator_start == h.creator_start;
@@ -208,7 +207,7 @@ absl::Status CheckMemoryGone(os::File& stub, const RegionHeader& h, const Region
                                      "it is: remove --force %s",
                                      o.name, wrong.empty() ? "what it found" : absl::StrJoin(wrong, ", "),
                                      os::BackendName(m.backend), m.id, m.size,
-                                     m.token_matches ? "its token" : "the stub's identity only",
+                                     m.token_matches ? "its token" : "the stub's identity and creation only",
                                      m.token_matches ? "removes both" : "removes the stub and names the memory it leaves"));
 }
 

@@ -81,7 +81,7 @@ struct BoundMemory {
   os::Backend backend = os::Backend::kFile;
   std::uint64_t id = 0;
   std::uint64_t size = 0;  // as its own header says
-  bool token_matches = true;  // false: found by the stub's identity alone
+  bool token_matches = true;  // false: found by the stub's identity and creation alone
 };
 
 // Every piece of memory of a supported named backend bound to `stub`,

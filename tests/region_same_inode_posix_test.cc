@@ -24,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gsl/span"
+#include "gsl/util"
 #include "gtest/gtest.h"
 #include "os/config.h"
 #include "os/file.h"
@@ -39,8 +40,31 @@ namespace {
 
 constexpr std::uint64_t kSize = 64 * 1024;
 
+// Who made the look-alike: this stub's creator (its token damaged, as far
+// as anyone can tell), or another process -- one whose start stamp differs
+// (a reused pid), or another pid.
+enum class Creator { kSame, kOtherStart, kOtherPid };
+
+const char* CreatorName(Creator c) {
+  switch (c) {
+    case Creator::kSame: return "same creator";
+    case Creator::kOtherStart: return "another start stamp";
+    case Creator::kOtherPid: return "another pid";
+  }
+  return "?";
+}
+
 class SameInodeTest : public testing::RegionTest {
  protected:
+  // Removes what a failed check may have left: the stub, and the two
+  // memories if they still exist (SystemMemoryExists knows them by what this
+  // test made, so a neighbour's object at a freed name is never removed).
+  void CleanUp(os::Backend b, std::uint64_t first, std::uint64_t second) {
+    if (os::Exists(Path("a")).value_or(false)) (void)Remove(Options("a", kSize, b), /*force=*/true);
+    for (std::uint64_t id : {first, second}) {
+      if (id != 0 && testing::SystemMemoryExists(b, id)) (void)os::RemoveSystemMemory(b, id);
+    }
+  }
   // The stub's fields that bind it to a creation.
   struct Creation {
     std::uint8_t token[16] = {};
@@ -63,9 +87,8 @@ class SameInodeTest : public testing::RegionTest {
   }
   // Makes region "a" of backend `b` twice in one stub file: the first
   // creation's memory (`*first`) is left under the stub's derived names
-  // looking like the second's (`*second`) but for its token and, unless
-  // `same_creator`, its creator's start stamp.
-  void MakeLookAlike(os::Backend b, bool same_creator, std::uint64_t* first, std::uint64_t* second) {
+  // looking like the second's (`*second`) but for its token and `creator`.
+  void MakeLookAlike(os::Backend b, Creator creator, std::uint64_t* first, std::uint64_t* second) {
     const RegionOptions o = Options("a", kSize, b);
     *first = MakeHolding(o, '1');
     ASSERT_NE(*first, 0u);
@@ -89,7 +112,9 @@ class SameInodeTest : public testing::RegionTest {
     ASSERT_EQ(h->creator_pid, stub.creator_pid);
     ASSERT_NE(std::memcmp(h->token, stub.token, sizeof h->token), 0);
     h->create_time = stub.create_time;
-    h->creator_start = stub.creator_start + (same_creator ? 0 : 1);
+    h->creator_start = stub.creator_start + (creator == Creator::kOtherStart ? 1 : 0);
+    // Another pid within the pid range, as another process's.
+    if (creator == Creator::kOtherPid) h->creator_pid = stub.creator_pid == 1 ? 2 : stub.creator_pid - 1;
     ASSERT_TRUE(m->Unmap().ok());
   }
   // Points the stub's record at memory that does not exist (an edited or
@@ -119,10 +144,12 @@ TEST_F(SameInodeTest, TheMemoryTheTokenProvesIsNamedNotALookAlike) {
   if (os::config::kZeroOnLastClose) GTEST_SKIP() << "named memory dies with its last user here";
   ASSERT_FALSE(DerivedNameBackends().empty());
   for (os::Backend b : DerivedNameBackends()) {
-    for (bool same_creator : {true, false}) {
-      SCOPED_TRACE(absl::StrCat(os::BackendName(b), same_creator ? ": same creator" : ": another creator"));
+    for (Creator creator : {Creator::kSame, Creator::kOtherStart, Creator::kOtherPid}) {
+      SCOPED_TRACE(absl::StrCat(os::BackendName(b), ": ", CreatorName(creator)));
+      const bool same_creator = creator == Creator::kSame;
       std::uint64_t first = 0, second = 0;
-      ASSERT_NO_FATAL_FAILURE(MakeLookAlike(b, same_creator, &first, &second));
+      const auto clean_up = gsl::finally([&] { CleanUp(b, first, second); });
+      ASSERT_NO_FATAL_FAILURE(MakeLookAlike(b, creator, &first, &second));
       ASSERT_NO_FATAL_FAILURE(RecordNothing());
       const RegionOptions o = Options("a", kSize, b);
       for (const absl::Status& s : {Region::Attach(o).status(), Stat(o).status()}) {
@@ -142,7 +169,6 @@ TEST_F(SameInodeTest, TheMemoryTheTokenProvesIsNamedNotALookAlike) {
       EXPECT_FALSE(os::Exists(Path("a")).value());
       EXPECT_FALSE(testing::SystemMemoryExists(b, second)) << "remove --force left the stub's memory";
       EXPECT_TRUE(testing::SystemMemoryExists(b, first)) << "remove --force removed the look-alike";
-      ASSERT_TRUE(os::RemoveSystemMemory(b, first).ok());
     }
   }
 }
@@ -153,27 +179,33 @@ TEST_F(SameInodeTest, AnotherCreatorsLookAlikeDoesNotMakeGoneMemoryCorrupt) {
   if (os::config::kZeroOnLastClose) GTEST_SKIP() << "named memory dies with its last user here";
   ASSERT_FALSE(DerivedNameBackends().empty());
   for (os::Backend b : DerivedNameBackends()) {
-    SCOPED_TRACE(os::BackendName(b));
-    std::uint64_t first = 0, second = 0;
-    ASSERT_NO_FATAL_FAILURE(MakeLookAlike(b, /*same_creator=*/false, &first, &second));
-    ASSERT_TRUE(os::RemoveSystemMemory(b, second).ok());  // "the reboot"
-    const RegionOptions o = Options("a", kSize, b);
-    absl::StatusOr<RegionStat> st = Stat(o);
-    EXPECT_NE(RegionErrcOf(st.status()), RegionErrc::kCorrupt) << st.status();
-    {
-      absl::StatusOr<Region> r = Region::Attach(o);
-      ASSERT_TRUE(r.ok()) << r.status();
-      Track(*r);
-      EXPECT_TRUE(r->created());
-      EXPECT_NE(r->header().system_id, first);
-      EXPECT_EQ(static_cast<char*>(r->data())[0], '\0');
-      ASSERT_TRUE(r->Unlock().ok());
-      ASSERT_TRUE(r->Detach().ok());
+    for (Creator creator : {Creator::kOtherStart, Creator::kOtherPid}) {
+      SCOPED_TRACE(absl::StrCat(os::BackendName(b), ": ", CreatorName(creator)));
+      std::uint64_t first = 0, second = 0, again = 0;
+      const auto clean_up = gsl::finally([&] {
+        CleanUp(b, first, second);
+        CleanUp(b, again, 0);
+      });
+      ASSERT_NO_FATAL_FAILURE(MakeLookAlike(b, creator, &first, &second));
+      ASSERT_TRUE(os::RemoveSystemMemory(b, second).ok());  // "the reboot"
+      const RegionOptions o = Options("a", kSize, b);
+      absl::StatusOr<RegionStat> st = Stat(o);
+      EXPECT_NE(RegionErrcOf(st.status()), RegionErrc::kCorrupt) << st.status();
+      {
+        absl::StatusOr<Region> r = Region::Attach(o);
+        ASSERT_TRUE(r.ok()) << r.status();
+        Track(*r);
+        again = r->header().system_id;
+        EXPECT_TRUE(r->created());
+        EXPECT_NE(r->header().system_id, first);
+        EXPECT_EQ(static_cast<char*>(r->data())[0], '\0');
+        ASSERT_TRUE(r->Unlock().ok());
+        ASSERT_TRUE(r->Detach().ok());
+      }
+      absl::Status removed = Remove(o, /*force=*/false).status();
+      EXPECT_TRUE(removed.ok()) << removed;
+      EXPECT_TRUE(testing::SystemMemoryExists(b, first)) << "the look-alike was removed";
     }
-    absl::Status removed = Remove(o, /*force=*/false).status();
-    EXPECT_TRUE(removed.ok()) << removed;
-    EXPECT_TRUE(testing::SystemMemoryExists(b, first)) << "the look-alike was removed";
-    ASSERT_TRUE(os::RemoveSystemMemory(b, first).ok());
   }
 }
 
