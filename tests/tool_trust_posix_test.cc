@@ -117,8 +117,11 @@ TEST_F(ToolTest, AnotherUsersFifoOrDirectoryIsUntrustedAndTheCallersOwnNotARegio
   }
   ToolRun list = Osport({"list", "--json"});
   ASSERT_EQ(list.code, 0) << list.out;
-  ASSERT_EQ(list.json()["regions"].size(), 2u) << list.out;
-  for (const auto& entry : list.json()["regions"]) {
+  // Parsed once and kept: a loop over a member of json()'s temporary ran on
+  // after the temporary was destroyed (ASan: heap-use-after-free).
+  const nlohmann::json listed = list.json();
+  ASSERT_EQ(listed.at("regions").size(), 2u) << list.out;
+  for (const auto& entry : listed.at("regions")) {
     EXPECT_EQ(entry.value("error", ""), "untrusted") << list.out;
   }
   ASSERT_EQ(::lchown(Path("f").c_str(), 0, 0), 0);
