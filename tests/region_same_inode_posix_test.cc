@@ -14,7 +14,7 @@
 // next attach makes the region again in the same file (same inode) and
 // its memory under the next derived name; the first creation's memory is
 // then given the new creation's time, and, for "another process", another
-// creator start stamp.
+// creator start stamp or pid.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
