@@ -147,15 +147,7 @@ TEST_P(LedgerTest, JudgesWhatTheTestMadeByIdentityNotByAReusedName) {
   EXPECT_TRUE(os::Unlink(Path("own")).ok());
 }
 
-std::vector<os::Backend> NamedBackends() {
-  std::vector<os::Backend> out;
-  for (os::Backend b : {os::Backend::kSysV, os::Backend::kPosixShm}) {
-    if (os::BackendSupported(b)) out.push_back(b);
-  }
-  return out;
-}
-
-INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest, ::testing::ValuesIn(NamedBackends()),
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerTest, ::testing::ValuesIn(testing::DerivedNameBackends()),
                          [](const auto& p) { return std::string(os::BackendName(p.param)); });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(LedgerTest);
 

@@ -21,14 +21,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "gsl/span"
 #include "gtest/gtest.h"
 #include "os/config.h"
 #include "os/error.h"
@@ -36,7 +34,6 @@
 #include "os/map.h"
 #include "os/posix/shm_name.h"
 #include "region/errors.h"
-#include "region/header.h"
 #include "region/region.h"
 #include "region/stat.h"
 #include "tests/support/region_fixture.h"
@@ -111,15 +108,6 @@ bool Intact(os::Backend b, std::uint64_t id) {
 
 class ReusedIdTest : public testing::RegionTest {
  protected:
-  // Writes `id` into the stub's system_id field, as a reboot's reuse (or an
-  // edit) leaves it.
-  void Record(const std::string& name, std::uint64_t id) {
-    absl::StatusOr<os::File> f = os::Open(Path(name), 0);
-    ASSERT_TRUE(f.ok()) << f.status();
-    ASSERT_TRUE(os::WriteAt(*f, offsetof(RegionHeader, system_id),
-                            gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&id), sizeof id))
-                    .ok());
-  }
   static void Forget(os::Backend b, std::uint64_t id) {
     if (b == os::Backend::kSysV) {
       ::shmctl(static_cast<int>(id), IPC_RMID, nullptr);
@@ -143,7 +131,7 @@ TEST_F(ReusedIdTest, AReusedIdNamesMemoryThatIsNeverUsedOrRemoved) {
     const std::uint64_t made = MakeUnrelated(b);
     ASSERT_NE(made, 0u) << "could not make the unrelated memory: errno " << errno;
     const std::uint64_t other = IdOf(b, made);
-    ASSERT_NO_FATAL_FAILURE(Record("a", other));
+    ASSERT_NO_FATAL_FAILURE(RecordSystemId("a", other));
 
     // stat: the stub's memory is gone; the unrelated memory is not its.
     absl::StatusOr<RegionStat> st = Stat(o);
@@ -179,7 +167,7 @@ TEST_F(ReusedIdTest, AReusedIdNamesMemoryThatIsNeverUsedOrRemoved) {
       SCOPED_TRACE(force ? "remove --force" : "remove");
       const std::uint64_t mine = MakeHolding(o, 'a');
       ASSERT_TRUE(os::RemoveSystemMemory(b, mine).ok());
-      ASSERT_NO_FATAL_FAILURE(Record("a", other));
+      ASSERT_NO_FATAL_FAILURE(RecordSystemId("a", other));
       absl::Status removed = Remove(o, force).status();
       EXPECT_TRUE(removed.ok()) << removed;
       EXPECT_FALSE(os::Exists(Path("a")).value());
@@ -203,7 +191,7 @@ TEST_F(ReusedIdTest, AnEditedIdIsCorruptAndForceRemovesOnlyTheStubsOwnMemory) {
     const std::uint64_t made = MakeUnrelated(b);
     ASSERT_NE(made, 0u) << "could not make the unrelated memory: errno " << errno;
     const std::uint64_t other = IdOf(b, made);
-    ASSERT_NO_FATAL_FAILURE(Record("a", other));
+    ASSERT_NO_FATAL_FAILURE(RecordSystemId("a", other));
     for (const absl::Status& s : {Region::Attach(o).status(), Stat(o).status()}) {
       EXPECT_EQ(RegionErrcOf(s), RegionErrc::kCorrupt) << s;
       EXPECT_TRUE(absl::StrContains(s.message(), absl::StrCat("memory ", own))) << s;

@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -65,26 +64,6 @@ class SameInodeTest : public testing::RegionTest {
       if (id != 0 && testing::SystemMemoryExists(b, id)) (void)os::RemoveSystemMemory(b, id);
     }
   }
-  // The stub's fields that bind it to a creation.
-  struct Creation {
-    std::uint8_t token[16] = {};
-    std::uint64_t stub_device = 0, stub_inode = 0, create_time = 0, creator_start = 0;
-    std::uint32_t creator_pid = 0;
-  };
-  static Creation ReadCreation(os::File& f) {
-    alignas(8) std::byte buf[kHeaderSize] = {};
-    absl::StatusOr<std::size_t> n = os::ReadAt(f, 0, gsl::span<std::byte>(buf, sizeof buf));
-    EXPECT_TRUE(n.ok() && *n == sizeof buf) << (n.ok() ? absl::StrCat(*n, " bytes") : n.status().ToString());
-    const auto* h = reinterpret_cast<const RegionHeader*>(buf);
-    Creation c;
-    std::memcpy(c.token, h->token, sizeof c.token);
-    c.stub_device = h->stub_device;
-    c.stub_inode = h->stub_inode;
-    c.create_time = h->create_time;
-    c.creator_start = h->creator_start;
-    c.creator_pid = h->creator_pid;
-    return c;
-  }
   // Makes region "a" of backend `b` twice in one stub file: the first
   // creation's memory (`*first`) is left under the stub's derived names
   // looking like the second's (`*second`) but for its token and `creator`.
@@ -102,7 +81,10 @@ class SameInodeTest : public testing::RegionTest {
     ASSERT_NE(*second, *first) << "the first creation's memory was reused or removed";
     absl::StatusOr<os::File> f = os::Open(Path("a"), os::kOpenReadOnly);
     ASSERT_TRUE(f.ok()) << f.status();
-    const Creation stub = ReadCreation(*f);
+    alignas(8) std::byte buf[kHeaderSize] = {};
+    absl::StatusOr<std::size_t> n = os::ReadAt(*f, 0, gsl::span<std::byte>(buf, sizeof buf));
+    ASSERT_TRUE(n.ok() && *n == sizeof buf) << (n.ok() ? absl::StrCat(*n, " bytes") : n.status().ToString());
+    const auto& stub = *reinterpret_cast<const RegionHeader*>(buf);
     absl::StatusOr<os::Mapping> m = os::AttachSystemMemory(b, *f, *first, kSize);
     ASSERT_TRUE(m.ok()) << m.status();
     auto* h = static_cast<RegionHeader*>(m->data());
@@ -117,40 +99,23 @@ class SameInodeTest : public testing::RegionTest {
     if (creator == Creator::kOtherPid) h->creator_pid = stub.creator_pid == 1 ? 2 : stub.creator_pid - 1;
     ASSERT_TRUE(m->Unmap().ok());
   }
-  // Points the stub's record at memory that does not exist (an edited or
-  // damaged id), so attach and stat look for its memory by its names.
-  void RecordNothing() {
-    absl::StatusOr<os::File> f = os::Open(Path("a"), 0);
-    ASSERT_TRUE(f.ok()) << f.status();
-    const std::uint64_t nothing = 0x7FFFFFF1u;
-    ASSERT_TRUE(os::WriteAt(*f, offsetof(RegionHeader, system_id),
-                            gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&nothing),
-                                                       sizeof nothing))
-                    .ok());
-  }
 };
-
-std::vector<os::Backend> DerivedNameBackends() {
-  std::vector<os::Backend> out;
-  for (os::Backend b : testing::SharedBackends()) {
-    if (b == os::Backend::kSysV || b == os::Backend::kPosixShm) out.push_back(b);
-  }
-  return out;
-}
 
 // Attach and stat of a stub whose record is wrong name the memory its token
 // proves, never the look-alike -- whoever made the look-alike.
 TEST_F(SameInodeTest, TheMemoryTheTokenProvesIsNamedNotALookAlike) {
   if (os::config::kZeroOnLastClose) GTEST_SKIP() << "named memory dies with its last user here";
-  ASSERT_FALSE(DerivedNameBackends().empty());
-  for (os::Backend b : DerivedNameBackends()) {
+  ASSERT_FALSE(testing::DerivedNameBackends().empty());
+  for (os::Backend b : testing::DerivedNameBackends()) {
     for (Creator creator : {Creator::kSame, Creator::kOtherStart, Creator::kOtherPid}) {
       SCOPED_TRACE(absl::StrCat(os::BackendName(b), ": ", CreatorName(creator)));
       const bool same_creator = creator == Creator::kSame;
       std::uint64_t first = 0, second = 0;
       const auto clean_up = gsl::finally([&] { CleanUp(b, first, second); });
       ASSERT_NO_FATAL_FAILURE(MakeLookAlike(b, creator, &first, &second));
-      ASSERT_NO_FATAL_FAILURE(RecordNothing());
+      // An id nothing has (an edited or damaged record): attach and stat
+      // look for the stub's memory under its names.
+      ASSERT_NO_FATAL_FAILURE(RecordSystemId("a", 0x7FFFFFF1u));
       const RegionOptions o = Options("a", kSize, b);
       for (const absl::Status& s : {Region::Attach(o).status(), Stat(o).status()}) {
         EXPECT_EQ(RegionErrcOf(s), RegionErrc::kCorrupt) << s;
@@ -177,8 +142,8 @@ TEST_F(SameInodeTest, TheMemoryTheTokenProvesIsNamedNotALookAlike) {
 // another process's look-alike is under its names; the look-alike is left.
 TEST_F(SameInodeTest, AnotherCreatorsLookAlikeDoesNotMakeGoneMemoryCorrupt) {
   if (os::config::kZeroOnLastClose) GTEST_SKIP() << "named memory dies with its last user here";
-  ASSERT_FALSE(DerivedNameBackends().empty());
-  for (os::Backend b : DerivedNameBackends()) {
+  ASSERT_FALSE(testing::DerivedNameBackends().empty());
+  for (os::Backend b : testing::DerivedNameBackends()) {
     for (Creator creator : {Creator::kOtherStart, Creator::kOtherPid}) {
       SCOPED_TRACE(absl::StrCat(os::BackendName(b), ": ", CreatorName(creator)));
       std::uint64_t first = 0, second = 0, again = 0;

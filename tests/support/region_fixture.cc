@@ -1,7 +1,12 @@
 // The neutral half of the region fixture.
 #include "tests/support/region_fixture.h"
 
+#include <cstddef>
+
+#include "gsl/span"
 #include "gtest/gtest.h"
+#include "os/file.h"
+#include "region/header.h"
 #include "tests/support/ledger.h"
 
 namespace osport::testing {
@@ -11,6 +16,14 @@ std::vector<os::Backend> SharedBackends() {
   for (os::Backend b : {os::Backend::kFile, os::Backend::kSysV, os::Backend::kPosixShm,
                         os::Backend::kPagingFile}) {
     if (os::BackendSupported(b)) out.push_back(b);
+  }
+  return out;
+}
+
+std::vector<os::Backend> DerivedNameBackends() {
+  std::vector<os::Backend> out;
+  for (os::Backend b : SharedBackends()) {
+    if (b == os::Backend::kSysV || b == os::Backend::kPosixShm) out.push_back(b);
   }
   return out;
 }
@@ -68,6 +81,14 @@ std::uint64_t RegionTest::MakeHolding(const region::RegionOptions& o, char data)
   EXPECT_TRUE(r->Unlock().ok());
   EXPECT_TRUE(r->Detach().ok());
   return id;
+}
+
+void RegionTest::RecordSystemId(const std::string& name, std::uint64_t id) {
+  absl::StatusOr<os::File> f = os::Open(Path(name), 0);
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE(os::WriteAt(*f, offsetof(region::RegionHeader, system_id),
+                          gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&id), sizeof id))
+                  .ok());
 }
 
 void RegionTest::Track(const region::Region& r) {

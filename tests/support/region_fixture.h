@@ -28,6 +28,10 @@ bool SystemMemoryExists(os::Backend backend, std::uint64_t id);
 // The shared backends this platform supports: every one is tested.
 std::vector<os::Backend> SharedBackends();
 
+// Those of them whose memory is named from its stub and chosen by the id the
+// stub records (SysV, POSIX shm): where a stub can name the wrong memory.
+std::vector<os::Backend> DerivedNameBackends();
+
 class RegionTest : public ResourceTest {
  protected:
   void SetUp() override;
@@ -44,6 +48,9 @@ class RegionTest : public ResourceTest {
   // its system memory id (0 for a file region). On error: a test failure
   // (not fatal) and 0.
   std::uint64_t MakeHolding(const region::RegionOptions& o, char data);
+  // Writes `id` into the system_id field of region `name`'s stub, as a
+  // reboot's reuse of an id, or an edit, leaves it. Fatal failures on error.
+  void RecordSystemId(const std::string& name, std::uint64_t id);
   // Remembers a region's system memory so TearDown can check it is gone.
   void Track(const region::Region& r);
   void Track(os::Backend backend, std::uint64_t id) { tracked_.emplace_back(backend, id); }
