@@ -24,6 +24,7 @@
 #include "gsl/util"
 #include "gtest/gtest.h"
 #include "os/error.h"
+#include "os/file.h"
 #include "os/posix/shm_name.h"
 #include "os/trust.h"
 #include "region/region.h"
@@ -145,6 +146,8 @@ OSPORT_TEST_HELPER(StatAndRemoveReadOnlyMemory) {
       err = "stat did not see the memory";
     }
   }
+  // Held until the clean-up by id below is done (RegionTest::KeepInode).
+  absl::StatusOr<os::File> stub = os::Open(home + "/app", os::kOpenReadOnly);
   absl::Status removed = Remove(o, /*force=*/true).status();
   if (err.empty() && !removed.ok()) err = absl::StrCat("remove --force: ", removed.ToString());
   if (err.empty() && testing::SystemMemoryExists(*o.backend, id)) err = "remove --force left the memory";
@@ -412,6 +415,7 @@ TEST_F(SecondUserTest, ARegionASecondUserMadeInAStickyHomeIsNeitherJoinedNorRemo
     // Trusting the other user deliberately is what lets root clean up.
     o.trust.trusted_owners = {absl::StrCat(kOtherUid)};
     EXPECT_TRUE(Stat(o).ok());
+    ASSERT_NO_FATAL_FAILURE(KeepInode(path));  // for the clean-up by id below
     EXPECT_TRUE(Remove(o, /*force=*/true).ok());
     if (os::BackendNamed(b)) {
       EXPECT_FALSE(testing::SystemMemoryExists(b, id));
@@ -521,6 +525,13 @@ TEST_F(SecondUserTest, MemoryClosedToTheCallerIsUntrustedAndForceRemoveStillFree
   ASSERT_TRUE(absl::StartsWith(said, "made ")) << said;
   const std::vector<std::string> made = absl::StrSplit(said.substr(5), ' ');
   ASSERT_EQ(made.size(), 2u) << said;
+  // The child's remove --force removes its stub; root's object below stays
+  // under the stub's derived name until the end. Held, the stub's inode is
+  // no other stub's meanwhile, so that name is nobody else's either: root's
+  // never-written object once looked like an abandoned creation to a
+  // neighbour whose new stub got the inode, which put its region's memory
+  // under the name -- and the shm_unlink below removed it.
+  ASSERT_NO_FATAL_FAILURE(KeepInode(made[1] + "/app"));
   const std::string name = os::posix::ShmName(std::stoull(made[0]));
   ASSERT_EQ(::shm_unlink(name.c_str()), 0) << errno;
   const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);

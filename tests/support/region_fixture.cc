@@ -5,6 +5,7 @@
 
 #include "gsl/span"
 #include "gtest/gtest.h"
+#include "os/config.h"
 #include "os/file.h"
 #include "region/header.h"
 #include "tests/support/ledger.h"
@@ -35,6 +36,7 @@ void RegionTest::SetUp() {
 }
 
 void RegionTest::TearDown() {
+  kept_.clear();  // the test's own clean-up of memory under their names is done
   EXPECT_EQ(CountRegionMappings(dir()), mappings_before_) << "region mappings left behind";
   const std::vector<std::string> leaked = FinishLedger();
   EXPECT_TRUE(leaked.empty()) << "system memory left behind: " << ::testing::PrintToString(leaked);
@@ -89,6 +91,13 @@ void RegionTest::RecordSystemId(const std::string& name, std::uint64_t id) {
   ASSERT_TRUE(os::WriteAt(*f, offsetof(region::RegionHeader, system_id),
                           gsl::span<const std::byte>(reinterpret_cast<const std::byte*>(&id), sizeof id))
                   .ok());
+}
+
+void RegionTest::KeepInode(const std::string& path) {
+  if (os::config::kWin32) return;
+  absl::StatusOr<os::File> f = os::Open(path, os::kOpenReadOnly);
+  ASSERT_TRUE(f.ok()) << f.status();
+  kept_.push_back(std::move(*f));
 }
 
 void RegionTest::Track(const region::Region& r) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "os/file.h"
 #include "os/map.h"
 #include "region/options.h"
 #include "region/region.h"
@@ -54,9 +55,22 @@ class RegionTest : public ResourceTest {
   // Remembers a region's system memory so TearDown can check it is gone.
   void Track(const region::Region& r);
   void Track(os::Backend backend, std::uint64_t id) { tracked_.emplace_back(backend, id); }
+  // Keeps the inode of the stub at `path` allocated until TearDown. Call it
+  // before a step removes a stub when the test afterwards removes, or
+  // leaves, memory under the stub's derived names (os/posix/map.cc, "Derived
+  // names"): while the inode is held, no other file -- another test's stub,
+  // under ctest -j2 -- gets it, and with it those names. Otherwise a
+  // neighbour's create may clear this test's never-written memory as its
+  // own abandoned creation and put its region's memory under the same name,
+  // which this test's clean-up then removes (ReusedIdTest's POSIX memory
+  // vanished so, beside SecondUserTest). Fatal failure if it cannot be
+  // opened. Nothing on Windows: an open handle would stand in the way of
+  // the removal under test, and paging-file memory is never removed by name.
+  void KeepInode(const std::string& path);
 
  private:
   int mappings_before_ = 0;
+  std::vector<os::File> kept_;
   std::vector<std::pair<os::Backend, std::uint64_t>> tracked_;
 };
 
