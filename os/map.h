@@ -158,8 +158,9 @@ enum class MapAccess { kReadWrite, kReadOnly };
 // (device + inode), so it can be found. Only for an empty stub (a creator
 // records the id before it writes the memory: a stub with a record finds
 // its memory by that), and only memory that is unattached, was never
-// written, was made no earlier than the stub's last modification (in whole
-// seconds) and is owned and made by the stub's owner is removed, never
+// written, was made no earlier than the second before the stub's last
+// modification (timestamps in whole seconds, from two clocks that may be a
+// tick apart: os/posix/map.cc, kClockSlack) and is owned and made by the stub's owner is removed, never
 // another region's. Memory under those names that looks abandoned but that
 // another user owns or made is left in place: the result is then the
 // untrusted error (os/trust.h) naming each piece left and its owner. Memory
