@@ -160,8 +160,8 @@ enum class MapAccess { kReadWrite, kReadOnly };
 // its memory by that), and only memory that is unattached, was never
 // written, was made no earlier than the second before the stub's last
 // modification (timestamps in whole seconds, from two clocks that may be a
-// tick apart: os/posix/map.cc, kClockSlack) and is owned and made by the stub's owner is removed, never
-// another region's. Memory under those names that looks abandoned but that
+// tick apart: os/posix/map.cc, kClockSlack) and is owned and made by the
+// stub's owner is removed, never another region's. Memory under those names that looks abandoned but that
 // another user owns or made is left in place: the result is then the
 // untrusted error (os/trust.h) naming each piece left and its owner. Memory
 // that vanishes meanwhile (a concurrent remover) is gone, not an error.
